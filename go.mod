@@ -1,0 +1,3 @@
+module github.com/kvsmkv/kvsmkv
+
+go 1.26.8

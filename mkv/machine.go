@@ -1,0 +1,333 @@
+package mkv
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"math"
+)
+
+// The EBML header's defaults for EBMLMaxIDLength and EBMLMaxSizeLength
+// (RFC 8794 sections 11.2.4 and 11.2.5). IDs are held in 32 bits, so a
+// header declaring longer IDs still gets 4.
+const (
+	defaultMaxIDLen   = 4
+	defaultMaxSizeLen = 8
+)
+
+// open is a master element being decoded.
+type open struct {
+	id     ID
+	offset int64
+	hdr    int
+	// end is the stream offset where the master's data ends, or -1 when
+	// its size is unknown. limit is the nearest known end among the master
+	// and its ancestors, or -1: an unknown-size master also ends there.
+	end, limit int64
+	// crc state, when the master starts with a CRC-32 and WithCRC is set.
+	hasCRC  bool
+	crcWant uint32
+	crc     uint32
+}
+
+// machine is the decoder's state machine, shared by Decoder (pull) and
+// PushDecoder (push). It decodes buf[pos:], whose first byte is at stream
+// offset base+pos, one event at a time. When buf holds too little to
+// complete the next step it says how many bytes from pos it needs; the door
+// in front of it brings them and calls again. Only whole elements are
+// consumed, so nothing is decoded twice: an incomplete element stays in buf,
+// and the machine only looks at its first bytes to learn its length.
+type machine struct {
+	opts       options
+	maxIDLen   int
+	maxSizeLen int
+
+	buf  []byte
+	pos  int
+	base int64
+
+	stack []open
+	// skip counts the bytes of a skipped element still to pass; the Skip
+	// event in ev is delivered once they have.
+	skip int64
+	// crcs counts the open masters whose CRC-32 is being computed.
+	crcs int
+
+	ev     Event
+	frames [][]byte
+	err    error
+}
+
+func (m *machine) init(opts []Option) {
+	m.opts = defaultOptions()
+	for _, o := range opts {
+		o(&m.opts)
+	}
+	m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
+	m.stack = make([]open, 0, 16)
+}
+
+// offset returns the stream offset of the next byte to decode.
+func (m *machine) offset() int64 { return m.base + int64(m.pos) }
+
+// fail records a sticky error and returns it.
+func (m *machine) fail(off int64, id ID, err error) (int, error) {
+	m.err = &SyntaxError{Offset: off, ID: id, Err: err}
+	return 0, m.err
+}
+
+// consume passes n bytes, feeding them to the CRC-32 of every master that
+// verifies one.
+func (m *machine) consume(n int) {
+	if m.crcs > 0 {
+		p := m.buf[m.pos : m.pos+n]
+		for i := range m.stack {
+			if o := &m.stack[i]; o.hasCRC {
+				o.crc = crc32.Update(o.crc, crc32.IEEETable, p)
+			}
+		}
+	}
+	m.pos += n
+}
+
+// step decodes the next event into m.ev. It returns (0, nil) when m.ev is
+// ready, (n, nil) when it needs n bytes from pos (more than buf holds), or
+// an error: io.EOF at a clean end of input, a *SyntaxError otherwise. eof
+// says that buf holds all the input there is.
+func (m *machine) step(eof bool) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	if m.skip > 0 {
+		return m.skipData(eof)
+	}
+	off := m.offset()
+	var top *open
+	if n := len(m.stack); n > 0 {
+		top = &m.stack[n-1]
+		if top.limit >= 0 && off >= top.limit {
+			return m.end(off)
+		}
+	}
+	b := m.buf[m.pos:]
+	if len(b) == 0 {
+		if !eof {
+			return 1, nil
+		}
+		if top == nil {
+			m.err = io.EOF
+			return 0, io.EOF
+		}
+		if top.end < 0 {
+			return m.end(off)
+		}
+		return m.fail(top.offset, top.id, io.ErrUnexpectedEOF)
+	}
+
+	// The element header: ID, then data size (RFC 8794 sections 5 and 6).
+	idLen := vintLen(b[0])
+	if idLen == 0 || idLen > m.maxIDLen {
+		return m.fail(off, 0, ErrInvalidID)
+	}
+	if len(b) <= idLen {
+		return m.short(off, 0, idLen+1, eof)
+	}
+	id, ok := readID(b[:idLen])
+	if !ok {
+		return m.fail(off, 0, ErrInvalidID)
+	}
+	sizeLen := vintLen(b[idLen])
+	if sizeLen == 0 || sizeLen > m.maxSizeLen {
+		return m.fail(off, id, ErrInvalidSize)
+	}
+	hdr := idLen + sizeLen
+	if len(b) < hdr {
+		return m.short(off, id, hdr, eof)
+	}
+	size, unknown := readSize(b[idLen:hdr])
+	d, known := schema[id]
+
+	// An element that cannot be a descendant of an unknown-size master
+	// ends it, and so does a new EBML header (RFC 8794 section 6.2).
+	if top != nil && top.end < 0 && (id == IDEBML || known && !descendant(d, id, top.id)) {
+		return m.end(off)
+	}
+	if unknown {
+		if !known || d.flags&unknownSize == 0 {
+			return m.fail(off, id, ErrUnknownSize)
+		}
+	} else if top != nil && top.limit >= 0 && size > top.limit-off-int64(hdr) {
+		return m.fail(off, id, ErrOverflow)
+	}
+	depth := len(m.stack)
+	m.ev = Event{ID: id, Type: d.typ, Offset: off, HeaderSize: hdr, Size: size, Depth: depth}
+	if unknown {
+		m.ev.Size = UnknownSize
+	}
+
+	switch {
+	case !known || id == IDVoid:
+		m.ev.Kind = Skip
+		m.consume(hdr)
+		m.skip = size
+		return m.skipData(eof)
+	case d.typ == TypeMaster:
+		if depth >= m.opts.maxDepth {
+			return m.fail(off, id, ErrTooDeep)
+		}
+		if id == IDBlockGroup {
+			// A BlockGroup is held whole, so that its Block's frames stay
+			// valid until its End, when the group's ReferenceBlock and
+			// BlockDuration are known.
+			if size > m.opts.maxSize {
+				return m.fail(off, id, ErrTooLarge)
+			}
+			if int64(len(b)) < int64(hdr)+size {
+				return m.short(off, id, hdr+int(size), eof)
+			}
+		}
+		o := open{id: id, offset: off, hdr: hdr, end: -1, limit: -1}
+		if top != nil {
+			o.limit = top.limit
+		}
+		if !unknown {
+			o.end = off + int64(hdr) + size
+			o.limit = o.end
+		}
+		if id == IDEBML && depth == 0 {
+			m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
+		}
+		m.consume(hdr)
+		m.stack = append(m.stack, o)
+		m.ev.Kind = Start
+		return 0, nil
+	}
+
+	if size > m.opts.maxSize {
+		return m.fail(off, id, ErrTooLarge)
+	}
+	total := hdr + int(size)
+	if len(b) < total {
+		return m.short(off, id, total, eof)
+	}
+	data := b[hdr:total:total]
+	if err := m.value(d.typ, data, top); err != nil {
+		return m.fail(off, id, err)
+	}
+	m.consume(total)
+	if id == IDCRC32 && m.opts.verifyCRC && top != nil && off == top.offset+int64(top.hdr) && len(data) == 4 {
+		// A CRC-32 first in its master covers the rest of the master's
+		// data (RFC 8794 section 11.3.1); it is stored little-endian.
+		top.hasCRC, top.crcWant, top.crc = true, binary.LittleEndian.Uint32(data), 0
+		m.crcs++
+	}
+	return 0, nil
+}
+
+// skipData passes the data of the skipped element in m.ev, then delivers
+// the event.
+func (m *machine) skipData(eof bool) (int, error) {
+	n := min(m.skip, int64(len(m.buf)-m.pos))
+	m.consume(int(n))
+	m.skip -= n
+	if m.skip > 0 {
+		if eof {
+			return m.fail(m.ev.Offset, m.ev.ID, io.ErrUnexpectedEOF)
+		}
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// short handles an element that buf does not hold whole: at the end of
+// input it is cut off, otherwise the machine needs n bytes.
+func (m *machine) short(off int64, id ID, n int, eof bool) (int, error) {
+	if eof {
+		return m.fail(off, id, io.ErrUnexpectedEOF)
+	}
+	return n, nil
+}
+
+// end closes the innermost master at stream offset off.
+func (m *machine) end(off int64) (int, error) {
+	o := m.stack[len(m.stack)-1]
+	m.stack = m.stack[:len(m.stack)-1]
+	m.ev = Event{
+		Kind: End, ID: o.id, Type: TypeMaster, Offset: o.offset, HeaderSize: o.hdr,
+		Size: off - o.offset - int64(o.hdr), Depth: len(m.stack),
+	}
+	if o.hasCRC {
+		m.crcs--
+		if o.crc != o.crcWant {
+			return m.fail(o.offset, o.id, ErrChecksum)
+		}
+	}
+	return 0, nil
+}
+
+// value decodes the data of a value or block element into m.ev.
+func (m *machine) value(t Type, data []byte, top *open) error {
+	m.ev.Kind = Value
+	switch t {
+	case TypeUint:
+		if len(data) > 8 {
+			return ErrInvalidValue
+		}
+		var v uint64
+		for _, c := range data {
+			v = v<<8 | uint64(c)
+		}
+		m.ev.Uint = v
+		if top != nil && top.id == IDEBML {
+			m.headerLimit(v)
+		}
+	case TypeInt, TypeDate:
+		if len(data) > 8 || t == TypeDate && len(data) != 0 && len(data) != 8 {
+			return ErrInvalidValue
+		}
+		var v int64
+		if len(data) > 0 && data[0]&0x80 != 0 {
+			v = -1
+		}
+		for _, c := range data {
+			v = v<<8 | int64(c)
+		}
+		m.ev.Int = v
+	case TypeFloat:
+		switch len(data) {
+		case 0:
+		case 4:
+			m.ev.Float = float64(math.Float32frombits(binary.BigEndian.Uint32(data)))
+		case 8:
+			m.ev.Float = math.Float64frombits(binary.BigEndian.Uint64(data))
+		default:
+			return ErrInvalidValue
+		}
+	case TypeString, TypeUTF8:
+		for len(data) > 0 && data[len(data)-1] == 0 {
+			data = data[:len(data)-1]
+		}
+		m.ev.Bytes = data
+	case TypeBlock:
+		m.ev.Kind = BlockKind
+		frames, err := parseBlock(data, &m.ev.Block, m.frames)
+		m.frames = frames
+		if err != nil {
+			return err
+		}
+	default:
+		m.ev.Bytes = data
+	}
+	return nil
+}
+
+// headerLimit applies EBMLMaxIDLength and EBMLMaxSizeLength from the EBML
+// header to the rest of the document.
+func (m *machine) headerLimit(v uint64) {
+	switch m.ev.ID {
+	case IDEBMLMaxIDLength:
+		m.maxIDLen = int(min(max(v, 1), defaultMaxIDLen))
+	case IDEBMLMaxSizeLength:
+		m.maxSizeLen = int(min(max(v, 1), defaultMaxSizeLen))
+	}
+}

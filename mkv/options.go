@@ -1,0 +1,57 @@
+package mkv
+
+// Defaults of the decoder's limits.
+const (
+	// DefaultMaxElementSize bounds the elements the decoder holds in memory
+	// (values, blocks, BlockGroups): 64 MiB, more than a whole 50 MB KVS
+	// fragment.
+	DefaultMaxElementSize = 64 << 20
+	// DefaultMaxDepth bounds the nesting of masters. Matroska needs about
+	// 10; nested SimpleTags need a few more.
+	DefaultMaxDepth = 64
+	// DefaultBufferSize is the size of the pull decoder's first buffer.
+	DefaultBufferSize = 256 << 10
+)
+
+type options struct {
+	maxSize    int64
+	maxDepth   int
+	verifyCRC  bool
+	bufferSize int
+}
+
+func defaultOptions() options {
+	return options{maxSize: DefaultMaxElementSize, maxDepth: DefaultMaxDepth, bufferSize: DefaultBufferSize}
+}
+
+// Option configures a Decoder or a PushDecoder.
+type Option func(*options)
+
+// WithMaxElementSize sets the largest element the decoder holds in memory:
+// a value, a SimpleBlock or Block, or a whole BlockGroup. A larger one fails
+// with ErrTooLarge before anything is allocated for it. Masters and skipped
+// elements are never held, so they are not limited. n below 1 KiB is raised
+// to 1 KiB.
+func WithMaxElementSize(n int64) Option {
+	return func(o *options) { o.maxSize = max(n, 1<<10) }
+}
+
+// WithMaxDepth sets how deeply masters may nest; deeper fails with
+// ErrTooDeep. n below 2 is raised to 2.
+func WithMaxDepth(n int) Option {
+	return func(o *options) { o.maxDepth = max(n, 2) }
+}
+
+// WithCRC makes the decoder verify the CRC-32 element (RFC 8794 section
+// 11.3.1) at the start of any master that has one, when the master ends; a
+// mismatch fails with ErrChecksum.
+func WithCRC(verify bool) Option {
+	return func(o *options) { o.verifyCRC = verify }
+}
+
+// WithBufferSize sets the size of the pull decoder's read buffer (default
+// DefaultBufferSize). The buffer still grows to hold a larger element, up to
+// the maximum element size. n below 4 KiB is raised to 4 KiB.
+func WithBufferSize(n int) Option {
+	return func(o *options) { o.bufferSize = max(n, 4<<10) }
+}
