@@ -19,10 +19,10 @@ const maxEmptyReads = 100
 // Next. It reads ahead into a buffer that grows only to hold an element
 // larger than it, up to the maximum element size (WithMaxElementSize).
 type Decoder struct {
-	m   machine
-	r   io.Reader
-	mem []byte // the buffer, 64-byte aligned; m.buf is mem[:w]
-	eof bool
+	m    machine
+	r    io.Reader
+	mem  []byte // the buffer, 64-byte aligned; m.buf is mem[:w]
+	eof  bool
 	rerr error
 }
 

@@ -26,7 +26,7 @@ const EnvDir = "KVSMKV_CORPUS"
 // only the whole blocks: a decoder that delivers whole frames matches them
 // exactly, then reports that the input was cut off.
 var CutOff = map[string]bool{
-	"output-get-media-equal-timecode.mkv":         true,
+	"output-get-media-equal-timecode.mkv":          true,
 	"output-get-media-non-increasing-timecode.mkv": true,
 }
 
