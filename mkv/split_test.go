@@ -114,8 +114,8 @@ func TestTruncation(t *testing.T) {
 	var events []string
 	var ends []int64 // where each event's element ends: the cut must be past it
 	var spans []span
-	inGroup := false // BlockGroups are held whole: a cut in one is reported at the group
-	var closedBy []int  // Ends of unknown-size masters, known only from the next header
+	inGroup := false   // BlockGroups are held whole: a cut in one is reported at the group
+	var closedBy []int // Ends of unknown-size masters, known only from the next header
 	var headerEnd []int64
 	unknownStart := map[int64]bool{}
 	for {
