@@ -1,17 +1,17 @@
 package mkv
 
-import "errors"
+import "fmt"
 
 // maxTrackLen is the longest track number VINT a block may carry: the
 // Matroska specification caps TrackNumber at 8 bytes.
 const maxTrackLen = 8
 
 var (
-	errBlockHeader = errors.New("block header shorter than its track number, timecode and flags")
-	errTrackNumber = errors.New("invalid track number")
-	errLaceCount   = errors.New("laced block without a frame count")
-	errLaceSizes   = errors.New("lace sizes exceed the block")
-	errFixedLace   = errors.New("fixed-size lacing does not divide the block evenly")
+	errBlockHeader = fmt.Errorf("%w: shorter than its track number, timecode and flags", ErrInvalidBlock)
+	errTrackNumber = fmt.Errorf("%w: bad track number", ErrInvalidBlock)
+	errLaceCount   = fmt.Errorf("%w: laced without a frame count", ErrInvalidBlock)
+	errLaceSizes   = fmt.Errorf("%w: lace sizes exceed the block", ErrInvalidBlock)
+	errFixedLace   = fmt.Errorf("%w: fixed-size lacing does not divide the block evenly", ErrInvalidBlock)
 )
 
 // parseBlock decodes the data of a SimpleBlock or Block (Matroska section
