@@ -107,7 +107,7 @@ func TestRules(t *testing.T) {
 		{
 			name: "value types",
 			in: el(mkv.IDInfo, el(mkv.IDDuration, f32(1.5)), el(mkv.IDDuration, f64(-2.25)), el(mkv.IDDuration),
-				el(mkv.IDReferenceBlock, []byte{0xFF, 0x38}), el(mkv.IDDateUTC, u(1<<40)[0:0], make([]byte, 7), []byte{10}),
+				el(mkv.IDReferenceBlock, []byte{0xFF, 0x38}), el(mkv.IDDateUTC, u(1 << 40)[0:0], make([]byte, 7), []byte{10}),
 				el(mkv.IDTitle, str("t\x00")), el(mkv.IDSegmentUID, []byte{0, 1, 0})),
 			want: []string{
 				"start Info", "value Duration @5+3 size=4 depth=1 =1.5", "value Duration @12+3 size=8 depth=1 =-2.25",
