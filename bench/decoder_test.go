@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/kvsmkv/kvsmkv/mkv"
+)
+
+// BenchmarkCopy is the yardstick: io.CopyBuffer of the stream to
+// io.Discard through a 32 KiB buffer.
+func BenchmarkCopy(b *testing.B) {
+	data := input(b)
+	buf := make([]byte, 32<<10)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := io.CopyBuffer(writerOnly{io.Discard}, readerOnly{bytes.NewReader(data)}, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecoder decodes the stream into mkv events, checking that every
+// frame arrived.
+func BenchmarkDecoder(b *testing.B) {
+	data := input(b)
+	want := wantFrames()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		decodeAll(b, readerOnly{bytes.NewReader(data)}, want)
+	}
+	b.ReportMetric(float64(want), "frames/op")
+}
+
+// BenchmarkDecoderFile decodes the stream from a file, where the alignment
+// of read targets matters.
+func BenchmarkDecoderFile(b *testing.B) {
+	path := inputFile(b)
+	want := wantFrames()
+	b.SetBytes(int64(len(input(b))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		decodeAll(b, f, want)
+		f.Close()
+	}
+}
+
+// BenchmarkCopyFile is BenchmarkCopy from the file.
+func BenchmarkCopyFile(b *testing.B) {
+	path := inputFile(b)
+	buf := make([]byte, 32<<10)
+	b.SetBytes(int64(len(input(b))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.CopyBuffer(writerOnly{io.Discard}, readerOnly{f}, buf); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+func wantFrames() int {
+	c := streamConfig
+	n := 0
+	for i := range c.Fragments {
+		n += len(c.Frames(i))
+	}
+	return n
+}
+
+func decodeAll(b *testing.B, r io.Reader, want int) {
+	d := mkv.NewDecoder(r)
+	frames := 0
+	for {
+		ev, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ev.Kind == mkv.BlockKind {
+			frames += len(ev.Block.Frames)
+		}
+	}
+	if frames != want {
+		b.Fatalf("decoded %d frames, want %d", frames, want)
+	}
+}
+

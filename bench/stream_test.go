@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvsmkv/kvsmkv/internal/gen"
+)
+
+// streamConfig is the benchmarks' KVS-like stream: 2-second fragments of
+// 30 fps, ~3 Mbit/s video in one frame per SimpleBlock plus a 48 kHz audio
+// track, tags before and after each Cluster, unknown-size Segment and
+// Cluster, GetMedia's trailing tags. 135 fragments make about 104 MB.
+var streamConfig = gen.Config{
+	Fragments:        135,
+	FragmentDuration: 2 * time.Second,
+	FPS:              30,
+	VideoBitrate:     3_000_000,
+	Audio:            true,
+	ProducerTags:     true,
+	GetMedia:         true,
+}
+
+var (
+	streamOnce sync.Once
+	stream     []byte
+	streamFile string
+)
+
+// input returns the stream, generated once per process.
+func input(b *testing.B) []byte {
+	streamOnce.Do(func() { stream = gen.Bytes(streamConfig) })
+	return stream
+}
+
+// inputFile returns the path of a file holding the stream, written once per
+// process in a temporary folder.
+func inputFile(b *testing.B) string {
+	data := input(b)
+	if streamFile == "" {
+		dir, err := os.MkdirTemp("", "kvsmkv-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		streamFile = filepath.Join(dir, "stream.mkv")
+		if err := os.WriteFile(streamFile, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return streamFile
+}
+
+// readerOnly hides every method but Read, so that io.CopyBuffer really
+// copies through its buffer and the decoders read as from a network body.
+type readerOnly struct{ r io.Reader }
+
+func (r readerOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
+
+type writerOnly struct{ w io.Writer }
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+// TestMain removes the temporary file of the file benchmarks.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if streamFile != "" {
+		os.RemoveAll(filepath.Dir(streamFile))
+	}
+	os.Exit(code)
+}
