@@ -103,4 +103,3 @@ func decodeAll(b *testing.B, r io.Reader, want int) {
 		b.Fatalf("decoded %d frames, want %d", frames, want)
 	}
 }
-

@@ -51,6 +51,9 @@ func Dir(tb testing.TB) string {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "expected")); err != nil {
+		if os.Getenv(EnvDir) != "" {
+			tb.Fatalf("%s=%s has no expected/: %v", EnvDir, dir, err)
+		}
 		tb.Skipf("no KVS corpus (set %s or put it at ../shared/corpus): %v", EnvDir, err)
 	}
 	return dir

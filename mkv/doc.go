@@ -1,0 +1,39 @@
+// Package mkv decodes EBML and Matroska (RFC 8794, RFC 9559) incrementally,
+// as bytes arrive, in bounded memory, into a flat stream of events: the start
+// and end of every master element, every value decoded, every SimpleBlock
+// and Block split into frames, and every skipped element.
+//
+// It is the engine under kvsmkv's reader of Amazon Kinesis Video Streams
+// media, where a response is a concatenation of units, each an EBML header
+// followed by a Segment of unknown size, with Clusters of known or unknown
+// size. Unknown sizes end as RFC 8794 section 6.2 says: at an element that
+// cannot be a descendant, at a new EBML header, or at the end of input.
+//
+// There are two doors to one state machine. A Decoder pulls from an
+// io.Reader:
+//
+//	d := mkv.NewDecoder(r)
+//	for {
+//		ev, err := d.Next()
+//		if err == io.EOF {
+//			break
+//		}
+//		if err != nil {
+//			return err // *mkv.SyntaxError, with the offset and the element
+//		}
+//		if ev.Kind == mkv.BlockKind {
+//			use(ev.Block.Track, ev.Block.Frames)
+//		}
+//	}
+//
+// A PushDecoder takes chunks of any size with Write and calls a handler for
+// each event, with no goroutine in between. Both give the same events however
+// the input is cut, and neither decodes a byte twice: an incomplete element
+// waits in the buffer until the bytes it needs have come.
+//
+// Events and the frames and values they hold are slices of the decoder's
+// buffer, valid until the next call (zero copy). The buffer grows only to hold
+// an element larger than itself, up to WithMaxElementSize; a larger element,
+// whatever size it declares, fails with ErrTooLarge before anything is
+// allocated for it.
+package mkv
