@@ -1,0 +1,187 @@
+package kvs
+
+import (
+	"time"
+
+	"github.com/kvsmkv/kvsmkv/tags"
+)
+
+// Fragment is one unit of a KVS media response (an EBML header and its
+// Segment): a fragment's metadata, all of its tags and, when read whole, its
+// frames.
+type Fragment struct {
+	// Index is the unit's position in the response, from 0.
+	Index int
+	// Offset and Size locate the unit in the response's bytes.
+	Offset, Size int64
+
+	// Number is the AWS_KINESISVIDEO_FRAGMENT_NUMBER tag.
+	Number tags.FragmentNumber
+	// ServerTimestamp and ProducerTimestamp are the fragment's KVS
+	// timestamps, under either spelling of their tags; zero when absent.
+	ServerTimestamp, ProducerTimestamp tags.Timestamp
+	// MillisBehindNow is GetMedia's AWS_KINESISVIDEO_MILLIS_BEHIND_NOW,
+	// valid when HasMillisBehindNow.
+	MillisBehindNow    int64
+	HasMillisBehindNow bool
+	// ContinuationToken is GetMedia's AWS_KINESISVIDEO_CONTINUATION_TOKEN.
+	ContinuationToken string
+	// Err is the in-band error the unit reports, or nil. A fragment with an
+	// error is data: reading goes on with the next unit.
+	Err *tags.FragmentError
+
+	// Tags are all the SimpleTags of the unit's Tags elements, in document
+	// order, the KVS tags included; nested SimpleTags are in their
+	// parent's Tags.
+	Tags []Tag
+	// Tracks describe the unit's tracks, with the blocks and frames read of
+	// each.
+	Tracks []Track
+	// TimecodeScale is the Segment's Info/TimecodeScale in nanoseconds per
+	// tick (1,000,000 when absent).
+	TimecodeScale uint64
+	// HasCluster tells whether the unit has a Cluster; error units and
+	// empty fragments have none. ClusterTimestamp is the first Cluster's
+	// Timecode times TimecodeScale.
+	HasCluster       bool
+	ClusterTimestamp time.Duration
+
+	// Frames are the fragment's frames in stream order, when the reader
+	// reads whole fragments. Their Data is nil with WithoutFrameData.
+	Frames []Frame
+
+	// Partial is set on a fragment whose unit was cut off (or failed to
+	// decode): it holds what was complete before the fault, and the
+	// reader's next call returns the error.
+	Partial bool
+	// Continued is set on a second Fragment of the same Index, holding what
+	// its unit carried after the CONTINUATION_TOKEN tags that completed the
+	// first (KVS writes those tags last, so this does not happen with KVS).
+	Continued bool
+}
+
+// WallClock returns the wall-clock time of a frame of the fragment: its
+// producer timestamp plus the frame's offset from the fragment's first
+// Cluster. Matroska timestamps in KVS output are not wall clock: GetMedia
+// writes Cluster timecodes relative to the start of the response (the first
+// fragment's Cluster is at 0), and a producer may use relative time
+// altogether ("0.000", "5.000", ... as producer timestamps, in which case
+// the result is relative too and ServerTimestamp is the nearest wall
+// clock). Without a producer timestamp, the frame's Matroska timestamp is
+// read as time since the Unix epoch.
+func (f *Fragment) WallClock(fr *Frame) time.Time {
+	if f.ProducerTimestamp.IsZero() {
+		return time.Unix(0, int64(fr.Timestamp)).UTC()
+	}
+	return f.ProducerTimestamp.Time().Add(fr.Timestamp - f.ClusterTimestamp)
+}
+
+// Track returns the track with the given number, or nil.
+func (f *Fragment) Track(number uint64) *Track {
+	for i := range f.Tracks {
+		if f.Tracks[i].Number == number {
+			return &f.Tracks[i]
+		}
+	}
+	return nil
+}
+
+// Tag is a Matroska SimpleTag.
+type Tag struct {
+	Name string
+	// Value is the TagString (NUL padding removed); Binary the TagBinary.
+	Value  string
+	Binary []byte
+	// Language is the TagLanguage ("und" when absent); Default the
+	// TagDefault flag (true when absent).
+	Language string
+	Default  bool
+	// AfterCluster marks a tag that came after the unit's Cluster.
+	AfterCluster bool
+	// Tags are the nested SimpleTags.
+	Tags []Tag
+}
+
+// TrackType is the Matroska TrackType.
+type TrackType uint8
+
+// Track types (Matroska section 5.1.4.1.3).
+const (
+	Video    TrackType = 1
+	Audio    TrackType = 2
+	Complex  TrackType = 3
+	Logo     TrackType = 0x10
+	Subtitle TrackType = 0x11
+	Buttons  TrackType = 0x12
+	Control  TrackType = 0x20
+	Metadata TrackType = 0x21
+)
+
+func (t TrackType) String() string {
+	switch t {
+	case Video:
+		return "video"
+	case Audio:
+		return "audio"
+	case Complex:
+		return "complex"
+	case Logo:
+		return "logo"
+	case Subtitle:
+		return "subtitle"
+	case Buttons:
+		return "buttons"
+	case Control:
+		return "control"
+	case Metadata:
+		return "metadata"
+	}
+	return "unknown"
+}
+
+// Track is a TrackEntry, and what the reader counted of it in the fragment.
+type Track struct {
+	Number   uint64
+	UID      uint64
+	Type     TrackType
+	CodecID  string
+	Name     string
+	Language string
+	// CodecPrivate is the codec's configuration (avcC, hvcC, ...).
+	CodecPrivate []byte
+	// DefaultDuration is the duration of a frame, when the track has one.
+	DefaultDuration time.Duration
+	// Width and Height are the video PixelWidth and PixelHeight.
+	Width, Height uint64
+	// SamplingRate, Channels and BitDepth describe an audio track.
+	SamplingRate float64
+	Channels     uint64
+	BitDepth     uint64
+
+	// Blocks counts the SimpleBlocks and Blocks read of the track, Frames
+	// their frames after lacing, Keyframes the frames that are keyframes.
+	Blocks, Frames, Keyframes int
+}
+
+// Frame is one frame of a track.
+type Frame struct {
+	Track uint64
+	// Keyframe is the SimpleBlock keyframe flag, or for a Block the absence
+	// of a ReferenceBlock in its BlockGroup.
+	Keyframe    bool
+	Invisible   bool
+	Discardable bool
+	// Timestamp is the frame's Matroska time: (Cluster Timecode + the
+	// block's relative timecode) x TimecodeScale, plus, for the n-th frame
+	// of a laced block, n times the track's DefaultDuration. See
+	// Fragment.WallClock for the wall-clock time.
+	Timestamp time.Duration
+	// Duration is the BlockDuration, or the track's DefaultDuration; zero
+	// when neither is known.
+	Duration time.Duration
+	// Offset is the position of the frame's block in the response.
+	Offset int64
+	// Data is the frame's bytes. In a whole Fragment it belongs to the
+	// caller; in a streaming Event it is valid until the next call.
+	Data []byte
+}
