@@ -2,6 +2,7 @@ package kvs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"time"
@@ -55,6 +56,7 @@ type Reader struct {
 	trackIdx   int
 	tagStack   []Tag
 	tokenSeen  bool // a CONTINUATION_TOKEN in the Tags element being read
+	getMedia   bool // a fragment ended with CONTINUATION_TOKEN tags
 	group      struct {
 		open, hasBlock, ref bool
 		block               mkv.Block
@@ -217,6 +219,16 @@ func (r *Reader) pull() (*Fragment, error) {
 		}
 		ev, err := r.d.Next()
 		if err != nil {
+			if err == io.EOF && r.unit && !r.hasSegment {
+				// An EBML header whose Segment never came: the input
+				// was cut between the two.
+				err = fmt.Errorf("kvs: unit at offset %d ends before its Segment: %w", r.frag.Offset, io.ErrUnexpectedEOF)
+			} else if err == io.EOF && r.getMedia && r.frag != nil && !r.frag.Continued && r.frag.Err == nil {
+				// Unknown sizes let a cut between two elements pass for
+				// an end; in a GetMedia response, whose fragments all
+				// end with CONTINUATION_TOKEN tags, it is not one.
+				err = fmt.Errorf("kvs: GetMedia fragment at offset %d ends before its CONTINUATION_TOKEN: %w", r.frag.Offset, io.ErrUnexpectedEOF)
+			}
 			if err == io.EOF {
 				r.endUnit(r.d.InputOffset())
 			} else if r.frag != nil {
@@ -288,9 +300,16 @@ func (r *Reader) start(ev *mkv.Event) {
 func (r *Reader) end(ev *mkv.Event) {
 	switch ev.ID {
 	case mkv.IDSegment:
-		if ev.Depth == 0 {
-			r.endUnit(ev.DataOffset() + ev.Size)
+		if ev.Depth != 0 {
+			return
 		}
+		if f := r.frag; r.getMedia && f != nil && !f.Continued && f.Err == nil {
+			// An unknown-size Segment also ends at the end of input:
+			// a GetMedia fragment without its CONTINUATION_TOKEN is
+			// complete only if another unit follows (see pull).
+			return
+		}
+		r.endUnit(ev.DataOffset() + ev.Size)
 	case mkv.IDTrackEntry:
 		r.trackIdx = -1
 	case mkv.IDSimpleTag:
@@ -312,6 +331,7 @@ func (r *Reader) end(ev *mkv.Event) {
 		if r.tokenSeen && r.frag != nil {
 			// GetMedia writes CONTINUATION_TOKEN last in a unit: the
 			// fragment is complete now, not when the next one starts.
+			r.getMedia = true
 			r.complete(ev.DataOffset()+ev.Size, false)
 		}
 	case mkv.IDBlockGroup:

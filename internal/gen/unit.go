@@ -138,6 +138,7 @@ func (c *Config) pad(s string) string {
 
 // Times returns the producer and server timestamps of unit i.
 func (c *Config) Times(i int) (producer, server time.Duration) {
+	c.defaults()
 	start := time.Duration(c.Start.UnixMilli()) * time.Millisecond
 	p := start + time.Duration(i)*c.FragmentDuration
 	s := p + 613*time.Millisecond
@@ -176,9 +177,10 @@ func unit(b *bytes.Buffer, c *Config, i int) error {
 				simpleTag{TagName: "AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE", TagString: c.pad(e.Code)},
 				simpleTag{TagName: "AWS_KINESISVIDEO_EXCEPTION_MESSAGE", TagString: c.pad(e.Message)})
 		} else {
-			kvs = append(kvs,
-				simpleTag{TagName: "AWS_KINESISVIDEO_ERROR_CODE", TagString: c.pad(e.Code)},
-				simpleTag{TagName: "AWS_KINESISVIDEO_ERROR_ID", TagString: c.pad(fmt.Sprint(e.ID))})
+			kvs = append(kvs, simpleTag{TagName: "AWS_KINESISVIDEO_ERROR_CODE", TagString: c.pad(e.Code)})
+			if e.ID != 0 { // an ID of 0 writes a partial error, without ERROR_ID
+				kvs = append(kvs, simpleTag{TagName: "AWS_KINESISVIDEO_ERROR_ID", TagString: c.pad(fmt.Sprint(e.ID))})
+			}
 		}
 		put(w, struct {
 			Tags tags `ebml:"Tags"`

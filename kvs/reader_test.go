@@ -1,0 +1,444 @@
+package kvs_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/mkv"
+	"github.com/kvsmkv/kvsmkv/tags"
+)
+
+// small is a short generated stream; tests vary it.
+var small = gen.Config{Fragments: 4, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
+
+// cmpTS compares tags.Timestamp values, which have unexported fields, with ==.
+var cmpTS = cmpopts.EquateComparable(tags.Timestamp{})
+
+func with(mod func(*gen.Config)) gen.Config {
+	c := small
+	mod(&c)
+	return c
+}
+
+// TestGenerated reads generated streams of every kind and checks each
+// fragment against what the generator wrote: number, timestamps, error,
+// tags, tracks, and every frame's track, keyframe flag, time and bytes.
+func TestGenerated(t *testing.T) {
+	configs := map[string]gen.Config{
+		"getmedia":   with(func(c *gen.Config) { c.GetMedia, c.ProducerTags = true, true }),
+		"side-names": with(func(c *gen.Config) { c.SideSpelling, c.NULPadding = true, true }),
+		"relative":   with(func(c *gen.Config) { c.RelativeProducerTime = true }),
+		"xiph":       with(func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 3, gen.XiphLacing }),
+		"ebml":       with(func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 4, gen.EBMLLacing }),
+		"fixed":      with(func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 2, gen.FixedLacing }),
+		"blockgroups": with(func(c *gen.Config) {
+			c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true
+		}),
+		"errors": with(func(c *gen.Config) {
+			c.GetMedia = true
+			c.Errors = map[int]gen.Error{
+				0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000},
+				2: {Exception: true, Code: "ResourceNotFoundException", Message: "no such fragment"},
+				3: {Code: "KMS_KEY_DISABLED"}, // a partial error: no ID
+			}
+		}),
+	}
+	for name, c := range configs {
+		t.Run(name, func(t *testing.T) {
+			data := gen.Bytes(c)
+			frags, err := readWhole(bytes.NewReader(data), kvs.WithDecoderOptions(mkv.WithCRC(true)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(frags) != c.Fragments {
+				t.Fatalf("%d fragments, want %d", len(frags), c.Fragments)
+			}
+			var end int64
+			for i, f := range frags {
+				checkFragment(t, &c, i, f)
+				if f.Offset != end {
+					t.Errorf("fragment %d at offset %d, want %d", i, f.Offset, end)
+				}
+				end = f.Offset + f.Size
+			}
+			if end != int64(len(data)) {
+				t.Errorf("fragments cover %d bytes of %d", end, len(data))
+			}
+		})
+	}
+}
+
+func checkFragment(t *testing.T, c *gen.Config, i int, f *kvs.Fragment) {
+	t.Helper()
+	if f.Index != i || f.Partial || f.Continued {
+		t.Errorf("fragment %d: Index %d Partial %v Continued %v", i, f.Index, f.Partial, f.Continued)
+	}
+	if want := tags.FragmentNumber(gen.FragmentNumber(i)); f.Number != want {
+		t.Errorf("fragment %d: number %q, want %q", i, f.Number, want)
+	}
+	if e, ok := c.Errors[i]; ok {
+		want := &tags.FragmentError{Code: e.Code, ID: e.ID, Message: e.Message, FragmentNumber: f.Number}
+		if e.ID != 0 {
+			want.IDText = fmt.Sprint(e.ID)
+		}
+		if diff := cmp.Diff(want, f.Err); diff != "" {
+			t.Errorf("fragment %d: error mismatch (-want +got):\n%s", i, diff)
+		}
+		if f.HasCluster || len(f.Frames) != 0 {
+			t.Errorf("error fragment %d has a Cluster or frames", i)
+		}
+		return
+	}
+	if f.Err != nil {
+		t.Errorf("fragment %d: unexpected error %v", i, f.Err)
+	}
+	producer, server := c.Times(i)
+	if got := f.ProducerTimestamp.Duration(); got != producer || f.ProducerTimestamp.String() != gen.Timestamp(producer) {
+		t.Errorf("fragment %d: producer timestamp %v (%q), want %v", i, got, f.ProducerTimestamp, producer)
+	}
+	if got := f.ServerTimestamp.Duration(); got != server {
+		t.Errorf("fragment %d: server timestamp %v, want %v", i, got, server)
+	}
+	if c.GetMedia {
+		if !f.HasMillisBehindNow || f.MillisBehindNow != int64(1000+37*i) || f.ContinuationToken != gen.FragmentNumber(i) {
+			t.Errorf("fragment %d: millis %v %d, token %q", i, f.HasMillisBehindNow, f.MillisBehindNow, f.ContinuationToken)
+		}
+	}
+	video := f.Track(gen.VideoTrack)
+	if video == nil || video.Type != kvs.Video || video.CodecID != "V_MPEG4/ISO/AVC" || video.Width != 640 || video.Height != 360 ||
+		video.DefaultDuration != time.Second/time.Duration(c.FPS) || video.Name != "video" || video.Language != "und" {
+		t.Errorf("fragment %d: video track %+v", i, video)
+	}
+	if audio := f.Track(gen.AudioTrack); audio == nil || audio.Type != kvs.Audio || audio.SamplingRate != 48000 || audio.Channels != 2 || audio.BitDepth != 16 || audio.Language != "eng" {
+		t.Errorf("fragment %d: audio track %+v", i, audio)
+	}
+	want := c.Frames(i)
+	if len(f.Frames) != len(want) {
+		t.Fatalf("fragment %d: %d frames, want %d", i, len(f.Frames), len(want))
+	}
+	lace := map[int16]int{} // position of a frame in its laced audio block
+	for j, w := range want {
+		got := f.Frames[j]
+		ts := f.ClusterTimestamp + time.Duration(w.Timecode)*time.Millisecond
+		if w.Track == gen.AudioTrack {
+			lace[w.Timecode]++
+		}
+		if got.Track != w.Track || got.Keyframe != w.Keyframe || got.Timestamp != ts || !bytes.Equal(got.Data, w.Data) {
+			t.Fatalf("fragment %d frame %d: track %d key %v at %v, %d bytes; want track %d key %v at %v, %d bytes",
+				i, j, got.Track, got.Keyframe, got.Timestamp, len(got.Data), w.Track, w.Keyframe, ts, len(w.Data))
+		}
+	}
+	if first := f.Frames[0]; !f.WallClock(&first).Equal(f.ProducerTimestamp.Time()) {
+		t.Errorf("fragment %d: first frame's wall clock %v, want %v", i, f.WallClock(&first), f.ProducerTimestamp.Time())
+	}
+}
+
+// TestTagsInOrder checks that every SimpleTag is kept in document order,
+// nested ones as children, binary values as bytes, NUL padding removed,
+// each marked before or after the Cluster.
+func TestTagsInOrder(t *testing.T) {
+	c := with(func(c *gen.Config) { c.ProducerTags, c.GetMedia, c.NULPadding, c.Fragments = true, true, true, 1 })
+	frags, err := readWhole(bytes.NewReader(gen.Bytes(c)))
+	if err != nil || len(frags) != 1 {
+		t.Fatalf("%d fragments, %v", len(frags), err)
+	}
+	tag := func(name, value string, after bool) kvs.Tag {
+		return kvs.Tag{Name: name, Value: value, Language: "und", Default: true, AfterCluster: after}
+	}
+	camera := tag("CAMERA", "front-door", false)
+	camera.Tags = []kvs.Tag{tag("MODEL", "x1", false)}
+	calibration := tag("CALIBRATION", "", false)
+	calibration.Binary = []byte{0, 1, 2, 0xFF}
+	want := []kvs.Tag{
+		camera, calibration,
+		tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", gen.FragmentNumber(0), false),
+		tag("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "1511852109.126", false),
+		tag("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", "1511852108.513", false),
+		tag("DETECTIONS", "0", true),
+		tag("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", "1000", true),
+		tag("AWS_KINESISVIDEO_CONTINUATION_TOKEN", gen.FragmentNumber(0), true),
+	}
+	if diff := cmp.Diff(want, frags[0].Tags); diff != "" {
+		t.Errorf("Tags mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestSplitsAndModes reads streams whole and cut every way, in both modes,
+// and expects the same fragments: streaming must report the same tags and
+// counts, and the frames it streamed must be those of the whole reading.
+func TestSplitsAndModes(t *testing.T) {
+	c := with(func(c *gen.Config) {
+		c.GetMedia, c.ProducerTags, c.AudioPerBlock, c.AudioLacing = true, true, 3, gen.EBMLLacing
+		c.Errors = map[int]gen.Error{1: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}}
+	})
+	data := gen.Bytes(c)
+	want, err := readWhole(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers := map[string]func() io.Reader{
+		"one-byte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
+		"half":     func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"data-err": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(data)) },
+		"random":   func() io.Reader { return &chunkReader{data, rand.New(rand.NewPCG(3, 4)), 97} },
+	}
+	for name, mk := range readers {
+		got, err := readWhole(mk())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(want, got, cmpTS); diff != "" {
+			t.Fatalf("%s: fragments mismatch (-want +got):\n%s", name, diff)
+		}
+		streamed, frames, err := readStreaming(mk())
+		if err != nil {
+			t.Fatalf("%s streaming: %v", name, err)
+		}
+		for i := range want {
+			w := *want[i]
+			w.Frames = nil
+			if diff := cmp.Diff(&w, streamed[i], cmpTS); diff != "" {
+				t.Fatalf("%s streaming: fragment %d mismatch (-want +got):\n%s", name, i, diff)
+			}
+			if diff := cmp.Diff(want[i].Frames, frames[i], cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("%s streaming: frames of fragment %d mismatch (-want +got):\n%s", name, i, diff)
+			}
+		}
+	}
+}
+
+// readStreaming reads with NextEvent, copying frames to compare them.
+func readStreaming(r io.Reader) ([]*kvs.Fragment, [][]kvs.Frame, error) {
+	rd := kvs.NewReader(r)
+	var frags []*kvs.Fragment
+	var frames [][]kvs.Frame
+	var cur []kvs.Frame
+	for {
+		ev, err := rd.NextEvent()
+		if err == io.EOF {
+			return frags, frames, nil
+		}
+		if err != nil {
+			return frags, frames, err
+		}
+		if ev.Kind == kvs.FrameEvent {
+			fr := *ev.Frame
+			fr.Data = bytes.Clone(fr.Data)
+			cur = append(cur, fr)
+			continue
+		}
+		frags = append(frags, ev.Fragment)
+		frames = append(frames, cur)
+		cur = nil
+	}
+}
+
+type chunkReader struct {
+	data []byte
+	rng  *rand.Rand
+	max  int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 1+r.rng.IntN(r.max))], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestTruncation cuts a GetMedia stream at every byte: fragments complete
+// before the cut arrive whole; the cut one arrives Partial, with only
+// complete frames, then a cut-off error. Unknown sizes make a cut between
+// two elements of the first fragment look like an end (nothing says more
+// was due); from the second on, the missing CONTINUATION_TOKEN does.
+func TestTruncation(t *testing.T) {
+	c := gen.Config{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true, ProducerTags: true}
+	data := gen.Bytes(c)
+	full, err := readWhole(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	boundary := full[0].Offset + full[0].Size
+	headerLen := ebmlHeaderLen(data)
+	for cut := 1; cut < len(data); cut++ {
+		got, err := readWhole(bytes.NewReader(data[:cut]))
+		complete := 0
+		for _, f := range full {
+			if f.Offset+f.Size <= int64(cut) {
+				complete++
+			}
+		}
+		if len(got) < complete {
+			t.Fatalf("cut at %d: %d fragments, want at least %d", cut, len(got), complete)
+		}
+		for i := range complete {
+			if diff := cmp.Diff(full[i], got[i], cmpTS); diff != "" {
+				t.Fatalf("cut at %d: fragment %d mismatch (-want +got):\n%s", cut, i, diff)
+			}
+		}
+		mkvClean := pullEnds(data[:cut])
+		switch {
+		case int64(cut) == boundary:
+			if err != nil || len(got) != 1 {
+				t.Fatalf("cut between units: %d fragments, %v", len(got), err)
+			}
+			continue
+		case mkvClean && int64(cut) < boundary && int64(cut) > headerLen:
+			if err != nil {
+				t.Fatalf("cut at %d, between elements of the first fragment: %v", cut, err)
+			}
+			continue
+		}
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("cut at %d (boundary %d): error %v, want a cut-off; got %d fragments, last %+v", cut, boundary, err, len(got), got[len(got)-1])
+		}
+		w := full[complete]
+		if len(got) == complete && int64(cut) < w.Offset+headerLen {
+			continue // the cut is in the unit's EBML header: nothing of it is complete
+		}
+		if len(got) != complete+1 {
+			t.Fatalf("cut at %d: %d fragments, want %d and a partial one", cut, len(got), complete)
+		}
+		p := got[complete]
+		if !p.Partial || len(p.Frames) > len(w.Frames) {
+			t.Fatalf("cut at %d: partial fragment Partial=%v with %d frames of %d", cut, p.Partial, len(p.Frames), len(w.Frames))
+		}
+		for j := range p.Frames {
+			if !bytes.Equal(p.Frames[j].Data, w.Frames[j].Data) {
+				t.Fatalf("cut at %d: partial frame %d differs", cut, j)
+			}
+		}
+	}
+}
+
+// ebmlHeaderLen returns the length of the EBML header data starts with.
+func ebmlHeaderLen(data []byte) int64 {
+	d := mkv.NewDecoder(bytes.NewReader(data))
+	for {
+		ev, err := d.Next()
+		if err != nil {
+			return 0
+		}
+		if ev.Kind == mkv.End && ev.ID == mkv.IDEBML {
+			return ev.DataOffset() + ev.Size
+		}
+	}
+}
+
+// pullEnds reports whether the mkv decoder sees a clean end in data.
+func pullEnds(data []byte) bool {
+	d := mkv.NewDecoder(bytes.NewReader(data))
+	for {
+		if _, err := d.Next(); err != nil {
+			return err == io.EOF
+		}
+	}
+}
+
+// blockingReader returns its data, then an error standing for a network
+// read that would wait for the next fragment.
+type blockingReader struct {
+	data []byte
+}
+
+var errWouldBlock = errors.New("waiting for the next fragment")
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, errWouldBlock
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestGetMediaCompletesAtToken checks that a GetMedia fragment is complete
+// as soon as its CONTINUATION_TOKEN tags are read, before any byte of the
+// next fragment, in both modes.
+func TestGetMediaCompletesAtToken(t *testing.T) {
+	c := gen.Config{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
+	data := gen.Bytes(c)
+	f, err := kvs.NewReader(&blockingReader{data}).Next()
+	if err != nil || f.Partial || f.ContinuationToken == "" || f.Size != int64(len(data)) {
+		t.Fatalf("Next: %+v, %v; want the whole fragment before waiting", f, err)
+	}
+	rd := kvs.NewReader(&blockingReader{data})
+	for {
+		ev, err := rd.NextEvent()
+		if err != nil {
+			t.Fatalf("NextEvent: %v before the fragment completed", err)
+		}
+		if ev.Kind == kvs.FragmentEvent {
+			if ev.Fragment.Partial || ev.Fragment.ContinuationToken == "" {
+				t.Fatalf("fragment %+v", ev.Fragment)
+			}
+			break
+		}
+	}
+	if _, err := rd.NextEvent(); err != errWouldBlock {
+		t.Errorf("after the fragment: %v, want the reader's error", err)
+	}
+}
+
+// TestNoClusterNoTags checks that units without a Cluster, or without KVS
+// tags, are fragments too.
+func TestNoClusterNoTags(t *testing.T) {
+	c := gen.Config{Fragments: 3, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600,
+		Errors: map[int]gen.Error{1: {Exception: true, Code: "X"}}}
+	data := gen.Bytes(c)
+	// A unit of only an EBML header and an empty Segment.
+	bare := []byte{0x1A, 0x45, 0xDF, 0xA3, 0x80, 0x18, 0x53, 0x80, 0x67, 0x80}
+	data = append(data, bare...)
+	frags, err := readWhole(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frags) != 4 {
+		t.Fatalf("%d fragments, want 4", len(frags))
+	}
+	if f := frags[1]; f.Err == nil || f.Err.Code != "X" || f.HasCluster {
+		t.Errorf("error unit: %+v", f)
+	}
+	if f := frags[3]; f.Number != "" || f.HasCluster || len(f.Tags) != 0 || f.Size != int64(len(bare)) {
+		t.Errorf("bare unit: %+v", f)
+	}
+}
+
+// TestContinued checks that content after the CONTINUATION_TOKEN tags of a
+// unit is not lost: it arrives as a Continued fragment of the same Index.
+func TestContinued(t *testing.T) {
+	c := gen.Config{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
+	data := gen.Bytes(c)
+	// Tags holding one SimpleTag, after the token's Tags.
+	extra := []byte{0x12, 0x54, 0xC3, 0x67, 0x8C, 0x73, 0x73, 0x89, 0x67, 0xC8, 0x86, 0x45, 0xA3, 0x83, 'E', 'N', 'D'}
+	frags, err := readWhole(bytes.NewReader(append(data, extra...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frags) != 2 || frags[1].Index != 0 || !frags[1].Continued || len(frags[1].Tags) != 1 || frags[1].Tags[0].Name != "END" || frags[1].Number != frags[0].Number {
+		t.Fatalf("got %d fragments: %+v", len(frags), frags)
+	}
+}
+
+// TestMixingModes checks that a Reader refuses to be read both ways.
+func TestMixingModes(t *testing.T) {
+	rd := kvs.NewReader(bytes.NewReader(gen.Bytes(small)))
+	if _, err := rd.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rd.NextEvent(); err == nil {
+		t.Error("NextEvent after Next succeeded")
+	}
+}
