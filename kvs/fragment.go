@@ -181,6 +181,8 @@ type Frame struct {
 	Duration time.Duration
 	// Offset is the position of the frame's block in the response.
 	Offset int64
+	// Size is the frame's length in bytes, kept with WithoutFrameData too.
+	Size int
 	// Data is the frame's bytes. In a whole Fragment it belongs to the
 	// caller; in a streaming Event it is valid until the next call.
 	Data []byte

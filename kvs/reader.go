@@ -485,7 +485,7 @@ func (r *Reader) frames(b *mkv.Block, offset int64, key bool, dur int64) {
 		}
 		fr := Frame{
 			Track: b.Track, Keyframe: key, Invisible: b.Invisible, Discardable: b.Discardable,
-			Timestamp: ts + time.Duration(i)*t.DefaultDuration, Duration: d, Offset: offset,
+			Timestamp: ts + time.Duration(i)*t.DefaultDuration, Duration: d, Offset: offset, Size: len(data),
 		}
 		if r.mode == modeStream {
 			fr.Data = data

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvsmkv/kvsmkv/internal/corpus"
+	"github.com/kvsmkv/kvsmkv/internal/gen"
+)
+
+var update = flag.Bool("update", false, "rewrite sample.mkv from the generator")
+
+// sampleConfig is sample.mkv: a GetMedia response of four one-second
+// fragments with audio and producer tags, the third an in-band error.
+var sampleConfig = gen.Config{
+	Fragments: 4, FragmentDuration: time.Second, FPS: 30, VideoBitrate: 16_000,
+	Audio: true, AudioFrameSize: 12, AudioPerBlock: 5, AudioLacing: gen.XiphLacing,
+	GetMedia: true, ProducerTags: true,
+	Errors: map[int]gen.Error{2: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
+}
+
+// TestSample keeps sample.mkv equal to the generator's output; -update
+// rewrites it.
+func TestSample(t *testing.T) {
+	want := gen.Bytes(sampleConfig)
+	if *update {
+		if err := os.WriteFile("sample.mkv", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(sample, want) {
+		t.Fatal("sample.mkv differs from the generator's output (go test ./examples/kvsdump -run TestSample -update)")
+	}
+}
+
+func dump(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// record is what the tests read back of a fragment line.
+type record struct {
+	Index             int    `json:"index"`
+	Offset            int64  `json:"offset"`
+	Size              int64  `json:"size"`
+	FragmentNumber    string `json:"fragmentNumber"`
+	ProducerTimestamp string `json:"producerTimestamp"`
+	ServerTimestamp   string `json:"serverTimestamp"`
+	MillisBehindNow   *int64 `json:"millisBehindNow"`
+	ContinuationToken string `json:"continuationToken"`
+	Error             *struct {
+		Code    string `json:"code"`
+		ID      int    `json:"id"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Tags   []recordTag `json:"tags"`
+	Tracks []struct {
+		Number    uint64 `json:"number"`
+		Type      string `json:"type"`
+		CodecID   string `json:"codecId"`
+		Blocks    int    `json:"blocks"`
+		Frames    int    `json:"frames"`
+		Keyframes int    `json:"keyframes"`
+	} `json:"tracks"`
+	// Fields of frame lines.
+	Fragment *int `json:"fragment"`
+}
+
+type recordTag struct {
+	Name   string      `json:"name"`
+	Value  *string     `json:"value"`
+	Binary []byte      `json:"binary"`
+	Tags   []recordTag `json:"tags"`
+}
+
+func parse(t *testing.T, out string) (frags []record, frames int) {
+	t.Helper()
+	s := bufio.NewScanner(strings.NewReader(out))
+	s.Buffer(nil, 1<<20)
+	for s.Scan() {
+		var r record
+		if err := json.Unmarshal(s.Bytes(), &r); err != nil {
+			t.Fatalf("line %q: %v", s.Text(), err)
+		}
+		if r.Fragment != nil {
+			frames++
+			continue
+		}
+		frags = append(frags, r)
+	}
+	return frags, frames
+}
+
+func flatten(ts []recordTag, out []string) []string {
+	for _, tg := range ts {
+		v := ""
+		if tg.Value != nil {
+			v = *tg.Value
+		}
+		out = append(out, tg.Name+"="+v)
+		out = flatten(tg.Tags, out)
+	}
+	return out
+}
+
+// TestCorpus runs kvsdump on every real capture and compares its tags and
+// per-track counts with mkvinfo's; cut-off captures must exit 1 after
+// printing their fragments.
+func TestCorpus(t *testing.T) {
+	dir := corpus.Dir(t)
+	for _, name := range corpus.Files(t, dir) {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, code := dump(t, filepath.Join(dir, name))
+			frags, _ := parse(t, stdout)
+			var got []corpus.Unit
+			for _, f := range frags {
+				u := corpus.Unit{Tags: flatten(f.Tags, nil), Tracks: map[uint64]corpus.Count{}}
+				for _, tr := range f.Tracks {
+					if tr.Blocks > 0 { // mkvinfo's summary lists tracks that have blocks
+						u.Tracks[tr.Number] = corpus.Count{Blocks: tr.Blocks, Frames: tr.Frames}
+					}
+				}
+				got = append(got, u)
+			}
+			var err error
+			if code != 0 {
+				err = &exitError{code, stderr}
+			}
+			corpus.Check(t, name, corpus.Expected(t, dir, name), got, err, errCutOff)
+		})
+	}
+}
+
+// exitError stands for a kvsdump run that failed; it is a cut-off when
+// kvsdump said so on stderr with status 1.
+type exitError struct {
+	code   int
+	stderr string
+}
+
+func (e *exitError) Error() string { return e.stderr }
+
+func (e *exitError) Is(target error) bool {
+	return target == errCutOff && e.code == 1 && strings.Contains(e.stderr, "cut off")
+}
+
+var errCutOff = &exitError{}
+
+// TestSampleOutput checks the default run on the built-in sample: every
+// field of the JSON Lines format, the error fragment, and -frames.
+func TestSampleOutput(t *testing.T) {
+	stdout, stderr, code := dump(t)
+	if code != 0 || !strings.Contains(stderr, "sample") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	frags, frames := parse(t, stdout)
+	if len(frags) != 4 || frames != 0 {
+		t.Fatalf("%d fragments and %d frame lines, want 4 and 0", len(frags), frames)
+	}
+	f := frags[0]
+	if f.Index != 0 || f.Offset != 0 || f.Size == 0 || f.FragmentNumber != gen.FragmentNumber(0) ||
+		f.ProducerTimestamp != "2017-11-28T06:55:08.513Z" || f.ServerTimestamp != "2017-11-28T06:55:09.126Z" ||
+		f.MillisBehindNow == nil || *f.MillisBehindNow != 1000 || f.ContinuationToken != gen.FragmentNumber(0) || f.Error != nil {
+		t.Errorf("fragment 0: %+v", f)
+	}
+	if len(f.Tracks) != 2 || f.Tracks[0].Type != "video" || f.Tracks[0].CodecID != "V_MPEG4/ISO/AVC" ||
+		f.Tracks[0].Blocks != 30 || f.Tracks[0].Frames != 30 || f.Tracks[0].Keyframes != 1 ||
+		f.Tracks[1].Type != "audio" || f.Tracks[1].Blocks != 10 || f.Tracks[1].Frames != 50 {
+		t.Errorf("fragment 0 tracks: %+v", f.Tracks)
+	}
+	if len(f.Tags) < 2 || f.Tags[0].Name != "CAMERA" || len(f.Tags[0].Tags) != 1 || f.Tags[0].Tags[0].Name != "MODEL" ||
+		f.Tags[1].Name != "CALIBRATION" || !bytes.Equal(f.Tags[1].Binary, []byte{0, 1, 2, 0xFF}) || f.Tags[1].Value != nil {
+		t.Errorf("fragment 0 tags: %+v", f.Tags)
+	}
+	if e := frags[2].Error; e == nil || e.Code != "FRAGMENT_NOT_FOUND" || e.ID != 4000 || len(frags[2].Tracks) == 0 {
+		t.Errorf("fragment 2: %+v", frags[2])
+	}
+	if frags[3].Offset != frags[2].Offset+frags[2].Size || frags[3].Index != 3 {
+		t.Errorf("fragment 3 does not follow fragment 2: %+v", frags[3])
+	}
+	if !strings.Contains(stdout, `"binary":"AAEC/w=="`) {
+		t.Error("binary tag not base64 in the output")
+	}
+
+	stdout, _, code = dump(t, "-frames")
+	_, frames = parse(t, stdout)
+	if code != 0 || frames != 3*(30+50) {
+		t.Errorf("-frames: exit %d, %d frame lines, want %d", code, frames, 3*(30+50))
+	}
+	stdout, _, code = dump(t, "-table")
+	if lines := strings.Count(stdout, "\n"); code != 0 || lines != 5 || !strings.Contains(stdout, "FRAGMENT_NOT_FOUND") {
+		t.Errorf("-table: exit %d, %d lines:\n%s", code, lines, stdout)
+	}
+}
+
+// TestCutOffAndErrors checks exit statuses: a cut-off input prints its good
+// fragments and exits 1 with the error on stderr; a missing file exits 1;
+// a bad flag exits 2; standard input is read with "-".
+func TestCutOffAndErrors(t *testing.T) {
+	cut := filepath.Join(t.TempDir(), "cut.mkv")
+	if err := os.WriteFile(cut, sample[:len(sample)*3/4], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := dump(t, cut)
+	frags, _ := parse(t, stdout)
+	if code != 1 || !strings.Contains(stderr, "cut off") || len(frags) != 4 || frags[3].Size >= frags[1].Size {
+		t.Errorf("cut-off input: exit %d, %d fragments, stderr %q", code, len(frags), stderr)
+	}
+	if _, _, code := dump(t, filepath.Join(t.TempDir(), "missing.mkv")); code != 1 {
+		t.Errorf("missing file: exit %d", code)
+	}
+	if _, _, code := dump(t, "-nope"); code != 2 {
+		t.Errorf("bad flag: exit %d", code)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-"}, bytes.NewReader(sample), &out, &errOut); code != 0 {
+		t.Errorf("stdin: exit %d: %s", code, errOut.String())
+	}
+	if frags, _ := parse(t, out.String()); len(frags) != 4 {
+		t.Errorf("stdin: %d fragments", len(frags))
+	}
+}

@@ -1,0 +1,32 @@
+// Package kvs reads Amazon Kinesis Video Streams media — the payload of
+// GetMedia and GetMediaForFragmentList — incrementally, and hands out one
+// Fragment per unit of the response (an EBML header and its Segment), with
+// its number, timestamps, in-band error, all of its tags and its frames,
+// correctly paired, as the bytes arrive.
+//
+// Read whole fragments:
+//
+//	r := kvs.NewReader(resp.Payload)
+//	for f, err := range r.All() {
+//		if err != nil {
+//			return err // cut off (errors.Is(err, io.ErrUnexpectedEOF)) or malformed
+//		}
+//		if f.Err != nil {
+//			log.Printf("fragment %s: %v", f.Number, f.Err) // in-band error: data, not failure
+//			continue
+//		}
+//		for _, fr := range f.Frames {
+//			use(f.WallClock(&fr), fr.Track, fr.Keyframe, fr.Data)
+//		}
+//	}
+//
+// or stream frames without ever holding a fragment's frames, with
+// NextEvent or Events: each frame comes as soon as its block is read, and
+// each fragment's end with the tags that came after its Cluster.
+//
+// Every unit is a fragment, including units without a Cluster (error units,
+// empty fragments) and units without KVS tags; the last one is delivered at
+// the end of input, and a GetMedia fragment as soon as its trailing
+// CONTINUATION_TOKEN tags arrive. Input cut off inside a unit delivers that
+// fragment's complete frames and tags, marked Partial, then the error.
+package kvs
