@@ -354,6 +354,30 @@ var schema = map[ID]def{
 	IDTagBinary:        {"TagBinary", TypeBinary, IDSimpleTag, 0},
 }
 
+// Definitions of the elements met most often, looked up without hashing.
+var (
+	defSimpleBlock = schema[IDSimpleBlock]
+	defCluster     = schema[IDCluster]
+	defBlockGroup  = schema[IDBlockGroup]
+	defBlock       = schema[IDBlock]
+)
+
+// lookup returns the schema's definition of id.
+func lookup(id ID) (def, bool) {
+	switch id {
+	case IDSimpleBlock:
+		return defSimpleBlock, true
+	case IDCluster:
+		return defCluster, true
+	case IDBlockGroup:
+		return defBlockGroup, true
+	case IDBlock:
+		return defBlock, true
+	}
+	d, ok := schema[id]
+	return d, ok
+}
+
 // Name returns the element's name in the Matroska specification, or a hex
 // form such as "0x1A2B3C" for an ID the decoder does not know.
 func (id ID) Name() string {

@@ -145,7 +145,7 @@ func (m *machine) step(eof bool) (int, error) {
 		return m.short(off, id, hdr, eof)
 	}
 	size, unknown := readSize(b[idLen:hdr])
-	d, known := schema[id]
+	d, known := lookup(id)
 
 	// An element that cannot be a descendant of an unknown-size master
 	// ends it, and so does a new EBML header (RFC 8794 section 6.2).
