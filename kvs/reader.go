@@ -73,9 +73,10 @@ type Reader struct {
 	ev      Event
 
 	// Frame bytes of the fragment being read whole, and where each ends.
-	arena     []byte
-	ends      []int
-	hintBytes int
+	arena      []byte
+	ends       []int
+	hintBytes  int // frame bytes of the last fragment, to size the next one's
+	hintFrames int
 }
 
 const (
@@ -533,6 +534,9 @@ func (r *Reader) beginUnit(offset int64) {
 	r.group.open = false
 	r.last = nil
 	r.frag = &Fragment{Index: r.index, Offset: offset, TimecodeScale: r.scale}
+	if r.mode == modeWhole && r.hintFrames > 0 {
+		r.frag.Frames = make([]Frame, 0, r.hintFrames+r.hintFrames/8)
+	}
 	if r.mode == modeWhole && !r.opts.noData {
 		r.arena = make([]byte, 0, r.hintBytes+r.hintBytes/8)
 	}
@@ -563,6 +567,9 @@ func (r *Reader) complete(end int64, partial bool) {
 		}
 		r.hintBytes = len(r.arena)
 		r.arena, r.ends = nil, r.ends[:0]
+	}
+	if len(f.Frames) > 0 {
+		r.hintFrames = len(f.Frames)
 	}
 	r.last, r.frag, r.done = f, nil, f
 }
