@@ -103,3 +103,30 @@ func decodeAll(b *testing.B, r io.Reader, want int) {
 		b.Fatalf("decoded %d frames, want %d", frames, want)
 	}
 }
+
+// BenchmarkPushLargeFrame pushes a 4 MiB frame in 1 KiB chunks: the cost
+// must stay linear in the bytes pushed.
+func BenchmarkPushLargeFrame(b *testing.B) {
+	frame := bytes.Repeat([]byte{7}, 4<<20)
+	// A SimpleBlock with an 8-byte size, track 1, timecode 0, keyframe.
+	data := append([]byte{0xA3, 0x01, 0, 0, 0, 0, byte((len(frame) + 4) >> 16), byte((len(frame) + 4) >> 8), byte(len(frame) + 4), 0x81, 0, 0, 0x80}, frame...)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		p := mkv.NewPushDecoder(func(ev *mkv.Event) error {
+			n += len(ev.Block.Frames)
+			return nil
+		})
+		for rest := data; len(rest) > 0; {
+			k := min(len(rest), 1<<10)
+			if _, err := p.Write(rest[:k]); err != nil {
+				b.Fatal(err)
+			}
+			rest = rest[k:]
+		}
+		if err := p.Close(); err != nil || n != 1 {
+			b.Fatalf("%d frames, %v", n, err)
+		}
+	}
+}

@@ -50,6 +50,11 @@ func (p *PushDecoder) Write(b []byte) (int, error) {
 			// Complete the cut element with just the bytes it needs; once
 			// it is decoded the rest of b is decoded in place.
 			k := min(len(b), p.need-len(p.pending))
+			if cap(p.pending) < p.need {
+				// Grow to what the element needs, no more: the machine
+				// checked it against the maximum element size.
+				p.pending = append(make([]byte, 0, p.need), p.pending...)
+			}
 			p.pending = append(p.pending, b[:k]...)
 			b = b[k:]
 			m.buf, m.pos = p.pending, 0
@@ -114,14 +119,17 @@ func (p *PushDecoder) run(eof bool) error {
 }
 
 // keep saves the undecoded end of m.buf in pending, where the next Write
-// completes it.
+// completes it. When m.buf is pending and nothing of it was decoded, it is
+// already in place: copying it again would make pushing a large element in
+// small chunks quadratic.
 func (p *PushDecoder) keep() {
 	m := &p.m
 	rest := m.buf[m.pos:]
 	m.base += int64(m.pos)
-	if len(rest) == 0 {
+	switch {
+	case len(rest) == 0:
 		p.pending = p.pending[:0]
-	} else {
+	case m.pos > 0 || len(p.pending) == 0 || &rest[0] != &p.pending[0]:
 		p.pending = append(p.pending[:0], rest...)
 	}
 	m.buf, m.pos = nil, 0
