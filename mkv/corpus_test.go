@@ -5,10 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
+	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -34,7 +36,7 @@ func (s *summarizer) event(ev *mkv.Event) error {
 	case ev.Kind == mkv.Value && (ev.ID == mkv.IDTagName || ev.ID == mkv.IDTagString) && len(s.open) > 0:
 		u := &s.units[len(s.units)-1]
 		i := s.open[len(s.open)-1]
-		name, value, _ := bytesCut(u.Tags[i])
+		name, value, _ := strings.Cut(u.Tags[i], "=")
 		if ev.ID == mkv.IDTagName {
 			name = ev.String()
 		} else {
@@ -49,11 +51,6 @@ func (s *summarizer) event(ev *mkv.Event) error {
 		u.Tracks[ev.Block.Track] = c
 	}
 	return nil
-}
-
-func bytesCut(s string) (string, string, bool) {
-	i := bytes.IndexByte([]byte(s), '=')
-	return s[:i], s[i+1:], true
 }
 
 // TestCorpus decodes every real KVS capture, whole and one byte at a time,
@@ -85,33 +82,8 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// pull decodes r with a Decoder, calling fn per event; it returns nil at a
-// clean end.
-func pull(r io.Reader, fn func(*mkv.Event) error, opts ...mkv.Option) error {
-	d := mkv.NewDecoder(r, opts...)
-	for {
-		ev, err := d.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(ev); err != nil {
-			return err
-		}
-	}
-}
+func pull(r io.Reader, fn func(*mkv.Event) error) error { return mkvtest.Pull(r, fn) }
 
-// push decodes data with a PushDecoder in chunks of size bytes.
-func push(data []byte, size int, fn func(*mkv.Event) error, opts ...mkv.Option) error {
-	p := mkv.NewPushDecoder(fn, opts...)
-	for len(data) > 0 {
-		n := min(size, len(data))
-		if _, err := p.Write(data[:n]); err != nil {
-			return err
-		}
-		data = data[n:]
-	}
-	return p.Close()
+func push(data []byte, size int, fn func(*mkv.Event) error) error {
+	return mkvtest.Push(data, []int{size}, fn)
 }
