@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs"
+)
+
+// heapConfig is a 1 GB version of the benchmarks' stream (1,300 fragments),
+// generated on the fly as it is read, never stored.
+var heapConfig = func() gen.Config {
+	c := streamConfig
+	c.Fragments = 1300
+	return c
+}()
+
+// peakLive samples the live heap (after a collection) every 512 calls of
+// the returned function, and keeps the largest.
+type peakLive struct {
+	n    int
+	peak uint64
+}
+
+func (p *peakLive) sample() {
+	p.n++
+	if p.n%512 != 0 {
+		return
+	}
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	p.peak = max(p.peak, m.HeapAlloc)
+}
+
+// countingReader samples the heap as the generator's bytes are read.
+type countingReader struct {
+	r io.Reader
+	p *peakLive
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	c.p.sample()
+	return n, err
+}
+
+// BenchmarkPeakHeap reads the 1 GB stream with the streaming kvs reader
+// and reports the peak live heap, against the generator alone: what
+// kvsmkv holds is the difference. Run it with -benchtime 1x.
+func BenchmarkPeakHeap(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var base peakLive
+		cr := &countingReader{r: gen.Reader(heapConfig), p: &base}
+		buf := make([]byte, 256<<10)
+		if _, err := io.CopyBuffer(io.Discard, cr, buf); err != nil {
+			b.Fatal(err)
+		}
+		size := cr.n
+
+		var ours peakLive
+		largest := 0
+		r := kvs.NewReader(&countingReader{r: gen.Reader(heapConfig), p: &ours})
+		frags := 0
+		for ev, err := range r.Events() {
+			if err != nil {
+				b.Fatal(err)
+			}
+			ours.sample()
+			if ev.Kind == kvs.FrameEvent {
+				largest = max(largest, len(ev.Frame.Data))
+			} else {
+				frags++
+			}
+		}
+		if frags != heapConfig.Fragments {
+			b.Fatalf("%d fragments, want %d", frags, heapConfig.Fragments)
+		}
+		b.ReportMetric(float64(size)/(1<<30), "GiB-read")
+		b.ReportMetric(float64(base.peak)/(1<<20), "gen-peak-MiB")
+		b.ReportMetric(float64(ours.peak)/(1<<20), "peak-MiB")
+		b.ReportMetric(float64(ours.peak-min(ours.peak, base.peak))/(1<<20), "kvsmkv-peak-MiB")
+		b.ReportMetric(float64(largest)/(1<<20), "largest-frame-MiB")
+	}
+}
