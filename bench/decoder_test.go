@@ -14,9 +14,7 @@ import (
 func BenchmarkCopy(b *testing.B) {
 	data := input(b)
 	buf := make([]byte, 32<<10)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
 		if _, err := io.CopyBuffer(writerOnly{io.Discard}, readerOnly{bytes.NewReader(data)}, buf); err != nil {
 			b.Fatal(err)
@@ -29,9 +27,7 @@ func BenchmarkCopy(b *testing.B) {
 func BenchmarkDecoder(b *testing.B) {
 	data := input(b)
 	want := wantFrames()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
 		decodeAll(b, readerOnly{bytes.NewReader(data)}, want)
 	}
@@ -43,9 +39,7 @@ func BenchmarkDecoder(b *testing.B) {
 func BenchmarkDecoderFile(b *testing.B) {
 	path := inputFile(b)
 	want := wantFrames()
-	b.SetBytes(int64(len(input(b))))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(input(b)))
 	for b.Loop() {
 		f, err := os.Open(path)
 		if err != nil {
@@ -60,9 +54,7 @@ func BenchmarkDecoderFile(b *testing.B) {
 func BenchmarkCopyFile(b *testing.B) {
 	path := inputFile(b)
 	buf := make([]byte, 32<<10)
-	b.SetBytes(int64(len(input(b))))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(input(b)))
 	for b.Loop() {
 		f, err := os.Open(path)
 		if err != nil {
@@ -85,13 +77,8 @@ func wantFrames() int {
 }
 
 func decodeAll(b *testing.B, r io.Reader, want int) {
-	d := mkv.NewDecoder(r)
 	frames := 0
-	for {
-		ev, err := d.Next()
-		if err == io.EOF {
-			break
-		}
+	for ev, err := range mkv.NewDecoder(r).All() {
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -125,9 +125,7 @@ type (
 func BenchmarkEBMLGo(b *testing.B) {
 	data := input(b)
 	want := ours(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
 		segs := make(chan egSegment, 1)
 		got := make(chan extract)
@@ -247,9 +245,7 @@ func (h *mkvparseHandler) HandleBinary(id mkvparse.ElementID, v []byte, _ mkvpar
 func BenchmarkMkvparse(b *testing.B) {
 	data := input(b)
 	want := ours(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
 		h := &mkvparseHandler{th: newTagHash()}
 		if err := mkvparse.Parse(fullReader{readerOnly{bytes.NewReader(data)}}, h); err != nil {

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"io"
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
@@ -14,9 +13,7 @@ import (
 func BenchmarkPushDecoder(b *testing.B) {
 	data := input(b)
 	want := wantFrames()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
 		frames := 0
 		p := mkv.NewPushDecoder(func(ev *mkv.Event) error {
@@ -46,17 +43,10 @@ func BenchmarkPushDecoder(b *testing.B) {
 func readFragments(b *testing.B, opts ...kvs.Option) {
 	data := input(b)
 	want := wantFrames()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
-		r := kvs.NewReader(readerOnly{bytes.NewReader(data)}, opts...)
 		frags, frames := 0, 0
-		for {
-			f, err := r.Next()
-			if err == io.EOF {
-				break
-			}
+		for f, err := range kvs.NewReader(readerOnly{bytes.NewReader(data)}, opts...).All() {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -83,17 +73,10 @@ func BenchmarkReaderFrames(b *testing.B) { readFragments(b) }
 func BenchmarkStreaming(b *testing.B) {
 	data := input(b)
 	want := wantFrames()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	start(b, len(data))
 	for b.Loop() {
-		r := kvs.NewReader(readerOnly{bytes.NewReader(data)})
 		frames, frags := 0, 0
-		for {
-			ev, err := r.NextEvent()
-			if err == io.EOF {
-				break
-			}
+		for ev, err := range kvs.NewReader(readerOnly{bytes.NewReader(data)}).Events() {
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -54,6 +54,14 @@ func inputFile(b *testing.B) string {
 	return streamFile
 }
 
+// start prepares a benchmark that processes n bytes per operation: its
+// MB/s, its allocations, and a timer that starts now.
+func start(b *testing.B, n int) {
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	b.ResetTimer()
+}
+
 // readerOnly hides every method but Read, so that io.CopyBuffer really
 // copies through its buffer and the decoders read as from a network body.
 type readerOnly struct{ r io.Reader }

@@ -53,11 +53,7 @@ func readWhole(r io.Reader, opts ...kvs.Option) ([]*kvs.Fragment, error) {
 func TestCorpus(t *testing.T) {
 	dir := corpus.Dir(t)
 	for _, name := range corpus.Files(t, dir) {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := corpus.Expected(t, dir, name)
+		data, want := corpus.Load(t, dir, name)
 		t.Run(name+"/whole", func(t *testing.T) {
 			frags, err := readWhole(bytes.NewReader(data))
 			var got []corpus.Unit

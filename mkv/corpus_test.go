@@ -3,8 +3,6 @@ package mkv_test
 import (
 	"bytes"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -59,11 +57,7 @@ func (s *summarizer) event(ev *mkv.Event) error {
 func TestCorpus(t *testing.T) {
 	dir := corpus.Dir(t)
 	for _, name := range corpus.Files(t, dir) {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := corpus.Expected(t, dir, name)
+		data, want := corpus.Load(t, dir, name)
 		modes := []struct {
 			name string
 			run  func(*summarizer) error

@@ -92,6 +92,16 @@ type Unit struct {
 // Count is a number of blocks and of frames.
 type Count struct{ Blocks, Frames int }
 
+// Load returns capture name and its expected summary.
+func Load(tb testing.TB, dir, name string) ([]byte, []Unit) {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data, Expected(tb, dir, name)
+}
+
 // Expected parses expected/NAME.txt.
 func Expected(tb testing.TB, dir, name string) []Unit {
 	tb.Helper()
