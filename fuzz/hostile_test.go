@@ -98,3 +98,18 @@ func TestHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileKVS checks input that is valid Matroska but no KVS response:
+// GetMedia's closing tags in a unit that has no Segment.
+func TestHostileKVS(t *testing.T) {
+	in := append(EBMLHeader(), El(mkv.IDTags, El(mkv.IDTag, El(mkv.IDSimpleTag,
+		El(mkv.IDTagName, Str("AWS_KINESISVIDEO_CONTINUATION_TOKEN")), El(mkv.IDTagString, Str("1")))))...)
+	r := kvs.NewReader(bytes.NewReader(in))
+	f, err := r.Next()
+	if err != nil || f.ContinuationToken != "1" {
+		t.Fatalf("got %+v, %v; want the fragment", f, err)
+	}
+	if _, err := r.Next(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("got %v, want a unit cut before its Segment", err)
+	}
+}

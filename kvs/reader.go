@@ -45,6 +45,7 @@ type Reader struct {
 
 	// The unit being read.
 	unit       bool
+	unitStart  int64
 	index      int
 	frag       *Fragment
 	last       *Fragment // the fragment completed last in this unit
@@ -223,7 +224,7 @@ func (r *Reader) pull() (*Fragment, error) {
 			if err == io.EOF && r.unit && !r.hasSegment {
 				// An EBML header whose Segment never came: the input
 				// was cut between the two.
-				err = fmt.Errorf("kvs: unit at offset %d ends before its Segment: %w", r.frag.Offset, io.ErrUnexpectedEOF)
+				err = fmt.Errorf("kvs: unit at offset %d ends before its Segment: %w", r.unitStart, io.ErrUnexpectedEOF)
 			} else if err == io.EOF && r.getMedia && r.frag != nil && !r.frag.Continued && r.frag.Err == nil {
 				// Unknown sizes let a cut between two elements pass for
 				// an end; in a GetMedia response, whose fragments all
@@ -524,7 +525,7 @@ func (r *Reader) f(offset int64) *Fragment {
 }
 
 func (r *Reader) beginUnit(offset int64) {
-	r.unit = true
+	r.unit, r.unitStart = true, offset
 	r.index++
 	r.hasSegment, r.sawCluster, r.tokenSeen = false, false, false
 	r.scale = mkv.DefaultTimecodeScale
