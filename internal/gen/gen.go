@@ -74,6 +74,12 @@ type Config struct {
 	Errors map[int]Error
 	// DataSizeLen forces the length of element size fields (1-8 bytes).
 	DataSizeLen int
+	// Number, when set, gives the fragment number of unit i instead of
+	// FragmentNumber(i).
+	Number func(i int) string
+	// MillisBehindNow, when set, gives GetMedia's MILLIS_BEHIND_NOW of
+	// unit i instead of 1000 + 37 i.
+	MillisBehindNow func(i int) int64
 }
 
 // Error is an in-band error unit.
@@ -132,6 +138,24 @@ func Stream(w io.Writer, c Config) error {
 		}
 	}
 	return nil
+}
+
+// Unit returns unit i of the stream alone.
+func Unit(c Config, i int) []byte {
+	c.defaults()
+	var b bytes.Buffer
+	if err := unit(&b, &c, i); err != nil {
+		panic(fmt.Sprintf("gen: %v", err))
+	}
+	return b.Bytes()
+}
+
+// ErrorUnit returns an in-band error unit about fragment number, written
+// with c's tag spellings.
+func ErrorUnit(c Config, number string, e Error) []byte {
+	c.Errors = map[int]Error{0: e}
+	c.Number = func(int) string { return number }
+	return Unit(c, 0)
 }
 
 // Bytes returns the whole stream.

@@ -170,7 +170,11 @@ func unit(b *bytes.Buffer, c *Config, i int) error {
 	}{c.tracks()})
 
 	producer, server := c.Times(i)
-	kvs := []simpleTag{{TagName: tagFragmentNumber, TagString: c.pad(FragmentNumber(i))}}
+	number := FragmentNumber(i)
+	if c.Number != nil {
+		number = c.Number(i)
+	}
+	kvs := []simpleTag{{TagName: tagFragmentNumber, TagString: c.pad(number)}}
 	if e, ok := c.Errors[i]; ok {
 		if e.Exception {
 			kvs = append(kvs,
@@ -223,11 +227,15 @@ func unit(b *bytes.Buffer, c *Config, i int) error {
 		}{tags{[]tag{{SimpleTag: []simpleTag{{TagName: "DETECTIONS", TagString: c.pad(fmt.Sprint(i % 4))}}}}}})
 	}
 	if c.GetMedia {
+		behind := int64(1000 + 37*i)
+		if c.MillisBehindNow != nil {
+			behind = c.MillisBehindNow(i)
+		}
 		put(w, struct {
 			Tags tags `ebml:"Tags"`
 		}{tags{[]tag{{SimpleTag: []simpleTag{
-			{TagName: tagMillisBehindNow, TagString: c.pad(fmt.Sprint(1000 + 37*i))},
-			{TagName: tagContinuation, TagString: c.pad(FragmentNumber(i))},
+			{TagName: tagMillisBehindNow, TagString: c.pad(fmt.Sprint(behind))},
+			{TagName: tagContinuation, TagString: c.pad(number)},
 		}}}}})
 	}
 	return w.err

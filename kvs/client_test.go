@@ -1,0 +1,341 @@
+package kvs_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
+	"go.uber.org/goleak"
+
+	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+)
+
+// tiny fragments keep the emulator's streams small and quick to generate.
+var tiny = kvstest.StreamConfig{FragmentDuration: 200 * time.Millisecond, FPS: 10, VideoBitrate: 8000}
+
+// fastRetries is the default retry policy with short delays, for tests.
+func fastRetries(o *kvs.Options) {
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = 6
+		so.Backoff = retry.NewExponentialJitterBackoff(20 * time.Millisecond)
+		so.RateLimiter = ratelimit.None
+		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{
+			kvs.ErrClientLimitExceeded: {}, kvs.ErrConnectionLimitExceeded: {},
+		}})
+	})
+}
+
+func emulator(t *testing.T, fragments int) (*kvstest.Server, []string) {
+	t.Helper()
+	srv := kvstest.NewServer()
+	t.Cleanup(srv.Close)
+	c := tiny
+	c.Fragments = fragments
+	return srv, srv.AddStream("cam", c)
+}
+
+func allRange() kvs.FragmentSelector {
+	return kvs.FragmentSelector{FragmentSelectorType: kvs.ProducerTimestampSelector, TimestampRange: kvs.TimestampRange{
+		StartTimestamp: kvs.EpochTime{Time: time.Unix(0, 0)}, EndTimestamp: kvs.EpochTime{Time: time.Now()},
+	}}
+}
+
+// TestListFragments pages through a range in shuffled pages and gets it
+// back in order, with the endpoint resolved once.
+func TestListFragments(t *testing.T) {
+	srv, numbers := emulator(t, 250)
+	srv.SetMaxResults(40)
+	c := kvs.New(srv.Config(), fastRetries)
+	var got []string
+	for f, err := range c.ListFragments(context.Background(), "cam", allRange()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, f.FragmentNumber)
+	}
+	if len(got) != len(numbers) {
+		t.Fatalf("%d fragments, want %d", len(got), len(numbers))
+	}
+	for i := range got {
+		if got[i] != numbers[i] {
+			t.Fatalf("fragment %d is %s, want %s", i, got[i], numbers[i])
+		}
+	}
+	if n := srv.Requests(kvstest.ListFragments); n != 7 {
+		t.Errorf("%d ListFragments calls for 250 fragments in pages of 40, want 7", n)
+	}
+	// A server-timestamp range in the middle.
+	infos := srv.Fragments("cam")
+	sel := kvs.FragmentSelector{FragmentSelectorType: kvs.ServerTimestampSelector, TimestampRange: kvs.TimestampRange{
+		StartTimestamp: infos[10].ServerTimestamp, EndTimestamp: infos[19].ServerTimestamp,
+	}}
+	n := 0
+	for f, err := range c.ListFragments(context.Background(), "cam", sel) {
+		if err != nil || f.FragmentNumber != numbers[10+n] {
+			t.Fatalf("fragment %d: %v %v", n, f.FragmentNumber, err)
+		}
+		n++
+	}
+	if n != 10 {
+		t.Errorf("%d fragments in the server-timestamp range, want 10", n)
+	}
+	if n := srv.Requests(kvstest.GetDataEndpoint); n != 1 {
+		t.Errorf("%d GetDataEndpoint calls, want 1 (cached)", n)
+	}
+}
+
+// TestFetchRange fetches 2,500 fragments: three GetMediaForFragmentList
+// batches, everything in order, no more connections than the concurrency,
+// and a live heap that does not grow with the range.
+func TestFetchRange(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv, numbers := emulator(t, 2500)
+	defer srv.Close() // before the leak check; Cleanup would run after it
+	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.Concurrency = 2 })
+	i := 0
+	var peak uint64
+	for f, err := range c.FetchRange(context.Background(), "cam", allRange()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(f.Number) != numbers[i] || f.Err != nil || len(f.Frames) == 0 {
+			t.Fatalf("fragment %d: number %s (want %s), err %v, %d frames", i, f.Number, numbers[i], f.Err, len(f.Frames))
+		}
+		if i%250 == 0 {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapAlloc)
+		}
+		i++
+	}
+	if i != len(numbers) {
+		t.Fatalf("%d fragments, want %d", i, len(numbers))
+	}
+	if n := srv.Requests(kvstest.GetMediaForFragmentList); n != 3 {
+		t.Errorf("%d GetMediaForFragmentList calls, want 3 batches", n)
+	}
+	if n := srv.PeakConnections(kvstest.GetMediaForFragmentList); n > 2 {
+		t.Errorf("%d bodies at once, concurrency 2", n)
+	}
+	if peak > 64<<20 {
+		t.Errorf("live heap reached %d MiB while iterating", peak>>20)
+	}
+}
+
+// TestMissingFragments asks for numbers the stream does not have: they
+// arrive as error fragments, in place, and the rest as usual.
+func TestMissingFragments(t *testing.T) {
+	srv, numbers := emulator(t, 5)
+	c := kvs.New(srv.Config(), fastRetries)
+	ask := []string{numbers[0], "12345", numbers[3], "99999999999999999999999999999999999999999999999"}
+	i := 0
+	for f, err := range c.GetFragments(context.Background(), "cam", ask) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := i == 1 || i == 3
+		if string(f.Number) != ask[i] || (f.Err != nil) != missing {
+			t.Fatalf("fragment %d: %s err %v, asked %s", i, f.Number, f.Err, ask[i])
+		}
+		if missing && (f.Err.Code != "ResourceNotFoundException" || f.Err.FragmentNumber != f.Number) {
+			t.Errorf("fragment %d: error %+v", i, f.Err)
+		}
+		i++
+	}
+	if i != len(ask) {
+		t.Errorf("%d fragments, want %d", i, len(ask))
+	}
+}
+
+// TestRetries checks that throttling and connection limits are retried
+// until they pass, and a cut body is asked for again from where it broke.
+func TestRetries(t *testing.T) {
+	srv, numbers := emulator(t, 12)
+	srv.Throttle(kvstest.GetMediaForFragmentList, 2)
+	srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: http.StatusInternalServerError, Type: "InternalFailure"})
+	srv.CutBody(kvstest.GetMediaForFragmentList, 3000)
+	srv.Slow(kvstest.GetMediaForFragmentList, 501, 0)
+	// One call at a time, so that the injected faults meet the calls in order.
+	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.BatchSize, o.Concurrency = 5, 1 })
+	i := 0
+	for f, err := range c.FetchRange(context.Background(), "cam", allRange()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(f.Number) != numbers[i] {
+			t.Fatalf("fragment %d is %s, want %s", i, f.Number, numbers[i])
+		}
+		i++
+	}
+	if i != len(numbers) {
+		t.Fatalf("%d fragments, want %d", i, len(numbers))
+	}
+	// 3 batches, 2 throttled calls, 1 call again after the cut.
+	if n := srv.Requests(kvstest.GetMediaForFragmentList); n != 6 {
+		t.Errorf("%d GetMediaForFragmentList calls, want 6", n)
+	}
+	if n := srv.Requests(kvstest.GetDataEndpoint); n != 3 {
+		t.Errorf("%d GetDataEndpoint calls, want 3 (one per API, then one after the server error)", n)
+	}
+}
+
+// TestNotRetried checks that errors that are not retryable fail at once,
+// typed, with the error type and the request id.
+func TestNotRetried(t *testing.T) {
+	srv, numbers := emulator(t, 3)
+	c := kvs.New(srv.Config(), fastRetries)
+
+	// An unknown stream fails at GetDataEndpoint, in the SDK's client.
+	var api smithy.APIError
+	for _, err := range c.GetFragments(context.Background(), "nope", numbers) {
+		if !errors.As(err, &api) || api.ErrorCode() != kvs.ErrResourceNotFound {
+			t.Fatalf("unknown stream: %v", err)
+		}
+	}
+	for _, code := range []string{kvs.ErrResourceNotFound, kvs.ErrNotAuthorized, kvs.ErrInvalidArgument} {
+		before := srv.Requests(kvstest.GetMediaForFragmentList)
+		srv.Fail(kvstest.GetMediaForFragmentList, kvstest.Fault{Status: http.StatusBadRequest, Type: code})
+		var got error
+		for _, err := range c.GetFragments(context.Background(), "cam", numbers) {
+			got = err
+			break
+		}
+		var e *kvs.APIError
+		if !errors.As(got, &e) || e.Code != code || e.RequestID == "" || e.Operation != "GetMediaForFragmentList" {
+			t.Fatalf("%s: got %v", code, got)
+		}
+		if n := srv.Requests(kvstest.GetMediaForFragmentList) - before; n != 1 {
+			t.Errorf("%s: %d calls, want 1", code, n)
+		}
+	}
+}
+
+// TestSignature checks that the emulator refuses requests signed with
+// the wrong secret, as KVS does, and that the error is typed.
+func TestSignature(t *testing.T) {
+	srv, numbers := emulator(t, 2)
+	cfg := srv.Config()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(kvstest.AccessKeyID, "wrong", "")
+	good := kvs.New(srv.Config(), fastRetries)
+	ep, err := good.DataEndpoint(context.Background(), "cam", kvs.APIGetMediaForFragmentList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := kvs.NewHTTPDataPlane(cfg)
+	_, err = dp.GetMediaForFragmentList(context.Background(), ep, &kvs.GetMediaForFragmentListInput{StreamName: "cam", Fragments: numbers})
+	var e *kvs.APIError
+	if !errors.As(err, &e) || e.Code != "InvalidSignatureException" || e.StatusCode != http.StatusForbidden {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	anon := kvs.NewHTTPDataPlane(aws.Config{Region: kvstest.Region, Credentials: aws.AnonymousCredentials{}})
+	anon.HTTPClient = http.DefaultClient
+	if _, err := anon.GetMedia(context.Background(), ep, &kvs.GetMediaInput{StreamName: "cam"}); err == nil {
+		t.Error("an unsigned request passed")
+	}
+}
+
+// TestFollowResumes follows a stream whose GetMedia bodies break off five
+// times at random bytes: every fragment arrives exactly once, in order.
+func TestFollowResumes(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv, numbers := emulator(t, 40)
+	defer srv.Close() // before the leak check; Cleanup would run after it
+	rng := rand.New(rand.NewPCG(7, 8))
+	var cuts []int64
+	for range 5 {
+		cuts = append(cuts, 200+rng.Int64N(20000))
+	}
+	srv.CutBody(kvstest.GetMedia, cuts...)
+	c := kvs.New(srv.Config(), fastRetries)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	i := 0
+	for f, err := range c.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+		if err != nil {
+			t.Fatalf("after %d fragments: %v", i, err)
+		}
+		if string(f.Number) != numbers[i] || f.Partial || f.ContinuationToken != numbers[i] {
+			t.Fatalf("fragment %d: %s (want %s), partial %v, token %q", i, f.Number, numbers[i], f.Partial, f.ContinuationToken)
+		}
+		i++
+		if i == len(numbers) {
+			break
+		}
+	}
+	if i != len(numbers) {
+		t.Fatalf("%d fragments, want %d", i, len(numbers))
+	}
+	if n := srv.Requests(kvstest.GetMedia); n < 6 {
+		t.Errorf("%d GetMedia calls, want at least 6 (five cuts)", n)
+	}
+}
+
+// TestFollowCancel cancels a follow in the middle of a slow body: it must
+// return promptly with the context's error and leave no goroutine behind.
+func TestFollowCancel(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv, _ := emulator(t, 20)
+	defer srv.Close() // before the leak check; Cleanup would run after it
+	srv.Slow(kvstest.GetMedia, 64, 5*time.Millisecond)
+	c := kvs.New(srv.Config(), fastRetries)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got error
+	var at time.Time
+	n := 0
+	for _, err := range c.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+		if err != nil {
+			got = err
+			break
+		}
+		n++
+		if n == 1 {
+			at = time.Now()
+			cancel()
+		}
+	}
+	if !errors.Is(got, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", got)
+	}
+	if d := time.Since(at); d > 2*time.Second {
+		t.Errorf("returned %v after the cancel", d)
+	}
+}
+
+// TestFollowStartSelectors starts GetMedia at each kind of selector.
+func TestFollowStartSelectors(t *testing.T) {
+	srv, numbers := emulator(t, 8)
+	infos := srv.Fragments("cam")
+	c := kvs.New(srv.Config(), fastRetries)
+	tests := []struct {
+		sel   kvs.StartSelector
+		first int
+	}{
+		{kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}, 0},
+		{kvs.StartSelector{StartSelectorType: kvs.StartAtFragmentNumber, AfterFragmentNumber: numbers[3]}, 3},
+		{kvs.StartSelector{StartSelectorType: kvs.StartAtContinuationToken, ContinuationToken: numbers[3]}, 4},
+		{kvs.StartSelector{StartSelectorType: kvs.StartAtProducerTimestamp, StartTimestamp: &infos[5].ProducerTimestamp}, 5},
+		{kvs.StartSelector{StartSelectorType: kvs.StartAtServerTimestamp, StartTimestamp: &infos[6].ServerTimestamp}, 6},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithCancel(context.Background())
+		for f, err := range c.Follow(ctx, "cam", tt.sel) {
+			if err != nil || string(f.Number) != numbers[tt.first] {
+				t.Errorf("%s: first fragment %s, %v; want %s", tt.sel.StartSelectorType, f.Number, err, numbers[tt.first])
+			}
+			break
+		}
+		cancel()
+	}
+}

@@ -1,0 +1,205 @@
+package kvs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"time"
+)
+
+// GetFragments fetches fragments by number with GetMediaForFragmentList, in
+// batches of Options.BatchSize, and yields them in the order asked for.
+// Up to Options.Concurrency calls are open at once, but their bodies are
+// read one after the other, as they stream, so memory is bounded by the
+// concurrency, not by the number of fragments. A number the service does
+// not have arrives as a fragment whose Err reports it. A body that breaks
+// off is asked for again from the first fragment not yet delivered.
+func (c *Client) GetFragments(ctx context.Context, stream string, numbers []string) iter.Seq2[*Fragment, error] {
+	return func(yield func(*Fragment, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type result struct {
+			out *MediaOutput
+			err error
+		}
+		var batches [][]string
+		for len(numbers) > 0 {
+			n := min(len(numbers), c.opts.BatchSize)
+			batches = append(batches, numbers[:n])
+			numbers = numbers[n:]
+		}
+		results := make([]chan result, len(batches))
+		open := func(i int) {
+			results[i] = make(chan result, 1)
+			go func() {
+				out, err := c.fragmentList(ctx, stream, batches[i])
+				results[i] <- result{out, err}
+			}()
+		}
+		started := 0
+		for ; started < min(len(batches), c.opts.Concurrency); started++ {
+			open(started)
+		}
+		// On any return, close what was opened and not read, so that no
+		// goroutine or connection is left behind.
+		defer func() {
+			cancel()
+			for i := range started {
+				if r, ok := <-results[i]; ok && r.out != nil {
+					r.out.Payload.Close()
+				}
+			}
+		}()
+		for i, batch := range batches {
+			r := <-results[i]
+			close(results[i])
+			if r.err != nil {
+				yield(nil, r.err)
+				return
+			}
+			if !c.readBatch(ctx, stream, batch, r.out, yield) {
+				return
+			}
+			if started < len(batches) {
+				open(started)
+				started++
+			}
+		}
+	}
+}
+
+// fragmentList opens one GetMediaForFragmentList body, with retries.
+func (c *Client) fragmentList(ctx context.Context, stream string, batch []string) (*MediaOutput, error) {
+	name, arn := streamInput(stream)
+	var out *MediaOutput
+	err := c.call(ctx, stream, APIGetMediaForFragmentList, func(ep string) error {
+		var err error
+		out, err = c.opts.DataPlane.GetMediaForFragmentList(ctx, ep, &GetMediaForFragmentListInput{StreamName: name, StreamARN: arn, Fragments: batch})
+		return err
+	})
+	return out, err
+}
+
+// readBatch yields the fragments of one batch's body, asking again for the
+// rest of the batch when the body breaks off. It returns false when the
+// iteration must stop (the consumer stopped, or an error was yielded).
+func (c *Client) readBatch(ctx context.Context, stream string, batch []string, out *MediaOutput, yield func(*Fragment, error) bool) bool {
+	delivered, failures := 0, 0
+	for {
+		err := c.readBody(ctx, out, func(f *Fragment) bool {
+			if f.Continued {
+				return true // nothing KVS sends; never counted as a fragment
+			}
+			delivered++
+			return yield(f, nil)
+		})
+		if err == errStopped {
+			return false
+		}
+		if err == nil && delivered >= len(batch) {
+			return true
+		}
+		if err == nil {
+			err = io.ErrUnexpectedEOF // the body ended before the batch did
+		}
+		if ctx.Err() != nil {
+			yield(nil, ctx.Err())
+			return false
+		}
+		failures++
+		if failures >= c.opts.Retryer.MaxAttempts() {
+			yield(nil, err)
+			return false
+		}
+		if err := c.wait(ctx, failures, err); err != nil {
+			yield(nil, err)
+			return false
+		}
+		if out, err = c.fragmentList(ctx, stream, batch[delivered:]); err != nil {
+			yield(nil, err)
+			return false
+		}
+	}
+}
+
+// errStopped says the consumer stopped the iteration.
+var errStopped = errors.New("kvs: iteration stopped")
+
+// readBody reads the fragments of a media body and closes it. Fragments
+// cut off by a fault are not delivered; the fault is returned. An idle body
+// is abandoned after Options.ReadTimeout.
+func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*Fragment) bool) error {
+	body := newIdleReader(out.Payload, c.opts.ReadTimeout)
+	defer body.Close()
+	r := NewReader(body, c.opts.ReaderOptions...)
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if body.timedOut() {
+				return errReadTimeout
+			}
+			return err
+		}
+		if f.Partial {
+			continue // the error that cut it comes next
+		}
+		if !deliver(f) {
+			return errStopped
+		}
+	}
+}
+
+// errReadTimeout says a body brought no byte for Options.ReadTimeout.
+var errReadTimeout = errors.New("kvs: response body idle past the read timeout")
+
+// idleReader closes its body when a Read waits longer than the timeout,
+// which makes the Read fail. It starts no goroutine of its own: the timer
+// runs Close only if it fires.
+type idleReader struct {
+	body    io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+	fired   chan struct{}
+}
+
+func newIdleReader(body io.ReadCloser, timeout time.Duration) *idleReader {
+	r := &idleReader{body: body, timeout: timeout, fired: make(chan struct{})}
+	if timeout > 0 {
+		r.timer = time.AfterFunc(timeout, func() {
+			close(r.fired)
+			body.Close()
+		})
+	}
+	return r
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	if r.timedOut() {
+		return 0, errReadTimeout
+	}
+	if r.timer != nil {
+		r.timer.Reset(r.timeout)
+	}
+	return r.body.Read(p)
+}
+
+func (r *idleReader) timedOut() bool {
+	select {
+	case <-r.fired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close stops the timer and closes the body.
+func (r *idleReader) Close() error {
+	if r.timer != nil && !r.timer.Stop() && !r.timedOut() {
+		<-r.fired // the timer fired and is closing the body: wait for it
+	}
+	return r.body.Close()
+}

@@ -1,0 +1,550 @@
+package kvstest
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs"
+)
+
+// The emulator's static test credentials and region.
+const (
+	AccessKeyID     = "AKIDKVSMKVTEST"
+	SecretAccessKey = "kvsmkv-test-secret"
+	Region          = "us-west-2"
+)
+
+// API names an operation, for faults and counters.
+type API string
+
+// The operations the emulator serves.
+const (
+	GetDataEndpoint         API = "GetDataEndpoint"
+	ListFragments           API = "ListFragments"
+	GetMediaForFragmentList API = "GetMediaForFragmentList"
+	GetMedia                API = "GetMedia"
+)
+
+// StreamConfig describes a generated stream. Zero fields take the defaults
+// in their comments.
+type StreamConfig struct {
+	// Fragments is the number of fragments (default 10).
+	Fragments int
+	// FragmentDuration is each fragment's length (default 2s).
+	FragmentDuration time.Duration
+	// FPS and VideoBitrate shape the video (defaults 30 and 1,000,000).
+	FPS, VideoBitrate int
+	// Audio adds an audio track.
+	Audio bool
+	// Start is the producer timestamp of the first fragment (default
+	// 2017-11-28T06:55:08.513Z).
+	Start time.Time
+}
+
+type stream struct {
+	cfg     gen.Config
+	numbers []string
+	sizes   []int64
+	index   map[string]int
+}
+
+func (s *stream) info(i int) kvs.FragmentInfo {
+	p, sv := s.cfg.Times(i)
+	return kvs.FragmentInfo{
+		FragmentNumber:               s.numbers[i],
+		FragmentSizeInBytes:          s.sizes[i],
+		ProducerTimestamp:            kvs.EpochTime{Time: time.Unix(0, int64(p)).UTC()},
+		ServerTimestamp:              kvs.EpochTime{Time: time.Unix(0, int64(sv)).UTC()},
+		FragmentLengthInMilliseconds: s.cfg.FragmentDuration.Milliseconds(),
+	}
+}
+
+// Fault is an error response the emulator gives instead of serving.
+type Fault struct {
+	Status int
+	Type   string // the x-amz-ErrorType, such as kvs.ErrClientLimitExceeded
+}
+
+// Server is the emulator. Its methods are safe for concurrent use.
+type Server struct {
+	srv    *httptest.Server
+	signer *v4.Signer
+
+	mu         sync.Mutex
+	streams    map[string]*stream
+	faults     map[API][]Fault
+	cuts       map[API][]int64
+	slow       map[API]slowness
+	limits     map[API]int
+	active     map[API]int
+	peak       map[API]int
+	requests   map[API]int
+	maxResults int
+	requestID  int
+}
+
+type slowness struct {
+	chunk int
+	delay time.Duration
+}
+
+// NewServer starts an emulator on a loopback port. Close it when done.
+func NewServer() *Server {
+	s := &Server{
+		signer:  v4.NewSigner(),
+		streams: map[string]*stream{},
+		faults:  map[API][]Fault{},
+		cuts:    map[API][]int64{},
+		slow:    map[API]slowness{},
+		// KVS's documented connection limits per stream.
+		limits:   map[API]int{GetMedia: 3, GetMediaForFragmentList: 5},
+		active:   map[API]int{},
+		peak:     map[API]int{},
+		requests: map[API]int{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /getDataEndpoint", s.handle(GetDataEndpoint, s.getDataEndpoint))
+	mux.HandleFunc("POST /listFragments", s.handle(ListFragments, s.listFragments))
+	mux.HandleFunc("POST /getMediaForFragmentList", s.handle(GetMediaForFragmentList, s.getMediaForFragmentList))
+	mux.HandleFunc("POST /getMedia", s.handle(GetMedia, s.getMedia))
+	s.srv = httptest.NewServer(mux)
+	return s
+}
+
+// URL is the emulator's address, both control and data endpoint.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close shuts the emulator down.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// Config returns an aws.Config that talks to the emulator with its test
+// credentials, with the SDK's default retryer.
+func (s *Server) Config() aws.Config {
+	return aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		BaseEndpoint: aws.String(s.srv.URL),
+		HTTPClient:   s.srv.Client(),
+	}
+}
+
+// AddStream adds a stream of generated fragments, and returns their
+// fragment numbers in order.
+func (s *Server) AddStream(name string, c StreamConfig) []string {
+	g := gen.Config{
+		Fragments: c.Fragments, FragmentDuration: c.FragmentDuration, FPS: c.FPS, VideoBitrate: c.VideoBitrate,
+		Audio: c.Audio, Start: c.Start, ProducerTags: true,
+	}
+	if g.Fragments == 0 {
+		g.Fragments = 10
+	}
+	if g.VideoBitrate == 0 {
+		g.VideoBitrate = 1_000_000
+	}
+	g.Number = gen.FragmentNumber
+	st := &stream{cfg: g, index: map[string]int{}}
+	for i := range g.Fragments {
+		n := gen.FragmentNumber(i)
+		st.numbers = append(st.numbers, n)
+		st.sizes = append(st.sizes, int64(len(gen.Unit(g, i))))
+		st.index[n] = i
+	}
+	s.mu.Lock()
+	s.streams[name] = st
+	s.mu.Unlock()
+	return append([]string(nil), st.numbers...)
+}
+
+// Fragments returns the metadata of a stream's fragments, in order.
+func (s *Server) Fragments(name string) []kvs.FragmentInfo {
+	s.mu.Lock()
+	st := s.streams[name]
+	s.mu.Unlock()
+	var out []kvs.FragmentInfo
+	for i := range st.numbers {
+		out = append(out, st.info(i))
+	}
+	return out
+}
+
+// Fail makes the next len(faults) calls of api fail with them, in order.
+func (s *Server) Fail(api API, faults ...Fault) {
+	s.mu.Lock()
+	s.faults[api] = append(s.faults[api], faults...)
+	s.mu.Unlock()
+}
+
+// Throttle makes the next n calls of api fail with ClientLimitExceeded.
+func (s *Server) Throttle(api API, n int) {
+	for range n {
+		s.Fail(api, Fault{http.StatusBadRequest, kvs.ErrClientLimitExceeded})
+	}
+}
+
+// CutBody makes the next len(at) media bodies of api break off, the
+// connection dropped, after at[i] bytes.
+func (s *Server) CutBody(api API, at ...int64) {
+	s.mu.Lock()
+	s.cuts[api] = append(s.cuts[api], at...)
+	s.mu.Unlock()
+}
+
+// Slow makes media bodies of api come chunk bytes at a time, delay apart;
+// a chunk of 0 serves them at full speed again.
+func (s *Server) Slow(api API, chunk int, delay time.Duration) {
+	s.mu.Lock()
+	s.slow[api] = slowness{chunk, delay}
+	s.mu.Unlock()
+}
+
+// LimitConnections sets how many bodies of api may stream at once; more
+// fail with ConnectionLimitExceeded. The defaults are KVS's: 3 for
+// GetMedia, 5 for GetMediaForFragmentList.
+func (s *Server) LimitConnections(api API, n int) {
+	s.mu.Lock()
+	s.limits[api] = n
+	s.mu.Unlock()
+}
+
+// SetMaxResults caps the page size of ListFragments below its 1000.
+func (s *Server) SetMaxResults(n int) {
+	s.mu.Lock()
+	s.maxResults = n
+	s.mu.Unlock()
+}
+
+// Requests returns how many calls of api the emulator received.
+func (s *Server) Requests(api API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[api]
+}
+
+// PeakConnections returns the most bodies of api that streamed at once.
+func (s *Server) PeakConnections(api API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak[api]
+}
+
+// handle wraps an operation: counting, signature check, injected faults.
+func (s *Server) handle(api API, serve func(w http.ResponseWriter, r *http.Request, body []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.requests[api]++
+		s.requestID++
+		w.Header().Set("x-amz-RequestId", fmt.Sprintf("kvstest-%d", s.requestID))
+		var fault *Fault
+		if q := s.faults[api]; len(q) > 0 {
+			fault, s.faults[api] = &q[0], q[1:]
+		}
+		s.mu.Unlock()
+		if code, msg := s.verify(r, body); code != "" {
+			writeError(w, http.StatusForbidden, code, msg)
+			return
+		}
+		if fault != nil {
+			writeError(w, fault.Status, fault.Type, "injected by kvstest")
+			return
+		}
+		serve(w, r, body)
+	}
+}
+
+// verify checks the request's SigV4 signature by signing it again with the
+// SDK's signer and the emulator's credentials. It returns the error type
+// KVS answers a missing or wrong signature with, or "".
+func (s *Server) verify(r *http.Request, body []byte) (code, msg string) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return "MissingAuthenticationTokenException", "Missing Authentication Token"
+	}
+	signed := ""
+	for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == "SignedHeaders" {
+			signed = v
+		}
+	}
+	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil || signed == "" {
+		return "IncompleteSignatureException", "Authorization header requires SignedHeaders and X-Amz-Date"
+	}
+	if d := time.Since(when); d > 15*time.Minute || d < -15*time.Minute {
+		return "InvalidSignatureException", "Signature expired"
+	}
+	again, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
+	if err != nil {
+		return "InvalidSignatureException", err.Error()
+	}
+	again.ContentLength = int64(len(body))
+	for _, h := range strings.Split(signed, ";") {
+		if h == "host" || h == "content-length" {
+			continue
+		}
+		for _, v := range r.Header.Values(h) {
+			again.Header.Add(h, v)
+		}
+	}
+	again.Header.Del("Authorization")
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}
+	if err := s.signer.SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), kvs.SigningName, Region, when); err != nil {
+		return "InvalidSignatureException", err.Error()
+	}
+	if again.Header.Get("Authorization") != auth {
+		return "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."
+	}
+	return "", ""
+}
+
+// writeError answers as KVS does: status, x-amz-ErrorType, JSON message.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("x-amz-ErrorType", code+":")
+	w.Header().Set("x-amzn-ErrorType", code)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"message": msg, "__type": code})
+}
+
+func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
+	if name == "" {
+		name = arn[strings.LastIndexByte(arn, '/')+1:]
+	}
+	s.mu.Lock()
+	st := s.streams[name]
+	s.mu.Unlock()
+	if st == nil {
+		writeError(w, http.StatusNotFound, kvs.ErrResourceNotFound, "The requested stream is not found or not active.")
+	}
+	return st
+}
+
+func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct{ StreamName, StreamARN, APIName string }
+	if json.Unmarshal(body, &in) != nil || in.APIName == "" {
+		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "APIName is required")
+		return
+	}
+	if s.stream(w, in.StreamName, in.StreamARN) == nil {
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"DataEndpoint": s.srv.URL})
+}
+
+func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in kvs.ListFragmentsInput
+	if err := json.Unmarshal(body, &in); err != nil || in.FragmentSelector == nil || in.MaxResults < 0 || in.MaxResults > 1000 {
+		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid ListFragments request")
+		return
+	}
+	st := s.stream(w, in.StreamName, in.StreamARN)
+	if st == nil {
+		return
+	}
+	sel := in.FragmentSelector
+	var match []kvs.FragmentInfo
+	for i := range st.numbers {
+		f := st.info(i)
+		t := f.ProducerTimestamp.Time
+		if sel.FragmentSelectorType == kvs.ServerTimestampSelector {
+			t = f.ServerTimestamp.Time
+		}
+		if !t.Before(sel.TimestampRange.StartTimestamp.Time) && !t.After(sel.TimestampRange.EndTimestamp.Time) {
+			match = append(match, f)
+		}
+	}
+	// KVS returns fragments in no particular order: neither does the
+	// emulator, so that clients sort.
+	for i := 0; i+1 < len(match); i += 2 {
+		match[i], match[i+1] = match[i+1], match[i]
+	}
+	start := 0
+	if in.NextToken != "" {
+		b, err := base64.StdEncoding.DecodeString(in.NextToken)
+		if start, err = strconv.Atoi(string(b)); err != nil || start < 0 || start > len(match) {
+			writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid NextToken")
+			return
+		}
+	}
+	page := int(in.MaxResults)
+	s.mu.Lock()
+	if page == 0 {
+		page = 100
+	}
+	if s.maxResults > 0 {
+		page = min(page, s.maxResults)
+	}
+	s.mu.Unlock()
+	end := min(start+page, len(match))
+	out := kvs.ListFragmentsOutput{Fragments: match[start:end]}
+	if end < len(match) {
+		out.NextToken = base64.StdEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	json.NewEncoder(w).Encode(out)
+}
+
+func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in kvs.GetMediaForFragmentListInput
+	if err := json.Unmarshal(body, &in); err != nil || len(in.Fragments) == 0 || len(in.Fragments) > 1000 {
+		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
+		return
+	}
+	st := s.stream(w, in.StreamName, in.StreamARN)
+	if st == nil {
+		return
+	}
+	c := st.cfg
+	c.SideSpelling = true // the names the GetMediaForFragmentList documentation gives
+	s.serveMedia(w, GetMediaForFragmentList, func(i int) []byte {
+		if i >= len(in.Fragments) {
+			return nil
+		}
+		n := in.Fragments[i]
+		if k, ok := st.index[n]; ok {
+			return gen.Unit(c, k)
+		}
+		return gen.ErrorUnit(c, n, gen.Error{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + n + " not found"})
+	})
+}
+
+func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in kvs.GetMediaInput
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid GetMedia request")
+		return
+	}
+	st := s.stream(w, in.StreamName, in.StreamARN)
+	if st == nil {
+		return
+	}
+	first, ok := st.start(in.StartSelector)
+	if !ok {
+		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid StartSelector")
+		return
+	}
+	c := st.cfg
+	c.GetMedia = true
+	last := len(st.numbers) - 1
+	c.MillisBehindNow = func(i int) int64 { return int64(last-i) * c.FragmentDuration.Milliseconds() }
+	s.serveMedia(w, GetMedia, func(i int) []byte {
+		if first+i >= len(st.numbers) {
+			return nil
+		}
+		return gen.Unit(c, first+i)
+	})
+}
+
+// start returns the index GetMedia starts at for a selector.
+func (st *stream) start(sel kvs.StartSelector) (int, bool) {
+	switch sel.StartSelectorType {
+	case kvs.StartAtEarliest:
+		return 0, true
+	case kvs.StartAtNow:
+		return len(st.numbers), true
+	case kvs.StartAtFragmentNumber:
+		i, ok := st.index[sel.AfterFragmentNumber]
+		return i, ok
+	case kvs.StartAtContinuationToken:
+		i, ok := st.index[sel.ContinuationToken]
+		return i + 1, ok
+	case kvs.StartAtServerTimestamp, kvs.StartAtProducerTimestamp:
+		if sel.StartTimestamp == nil {
+			return 0, false
+		}
+		for i := range st.numbers {
+			f := st.info(i)
+			t := f.ProducerTimestamp.Time
+			if sel.StartSelectorType == kvs.StartAtServerTimestamp {
+				t = f.ServerTimestamp.Time
+			}
+			if !t.Before(sel.StartTimestamp.Time) {
+				return i, true
+			}
+		}
+		return len(st.numbers), true
+	}
+	return 0, false
+}
+
+// serveMedia streams the units unit(0), unit(1), ... until one is nil,
+// under the connection limit, with the cuts and slowness asked for.
+func (s *Server) serveMedia(w http.ResponseWriter, api API, unit func(i int) []byte) {
+	s.mu.Lock()
+	if s.active[api] >= s.limits[api] && s.limits[api] > 0 {
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, kvs.ErrConnectionLimitExceeded, "too many connections")
+		return
+	}
+	s.active[api]++
+	s.peak[api] = max(s.peak[api], s.active[api])
+	cut := int64(-1)
+	if q := s.cuts[api]; len(q) > 0 {
+		cut, s.cuts[api] = q[0], q[1:]
+	}
+	slow := s.slow[api]
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.active[api]--
+		s.mu.Unlock()
+	}()
+
+	w.Header().Set("Content-Type", "video/webm")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	written := int64(0)
+	for i := 0; ; i++ {
+		b := unit(i)
+		if b == nil {
+			return
+		}
+		for len(b) > 0 {
+			n := len(b)
+			if slow.chunk > 0 {
+				n = min(n, slow.chunk)
+			}
+			if cut >= 0 && written+int64(n) > cut {
+				n = int(cut - written)
+				w.Write(b[:n])
+				if flusher != nil {
+					flusher.Flush()
+				}
+				panic(http.ErrAbortHandler) // drop the connection mid-body
+			}
+			if _, err := w.Write(b[:n]); err != nil {
+				return
+			}
+			written += int64(n)
+			b = b[n:]
+			if slow.chunk > 0 {
+				if flusher != nil {
+					flusher.Flush()
+				}
+				time.Sleep(slow.delay)
+			}
+		}
+	}
+}
+
