@@ -547,4 +547,3 @@ func (s *Server) serveMedia(w http.ResponseWriter, api API, unit func(i int) []b
 		}
 	}
 }
-
