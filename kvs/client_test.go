@@ -108,7 +108,7 @@ func TestFetchRange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(f.Number) != numbers[i] || f.Err != nil || len(f.Frames) == 0 {
+		if string(f.Number) != numbers[i] || f.Index != i || f.Err != nil || len(f.Frames) == 0 {
 			t.Fatalf("fragment %d: number %s (want %s), err %v, %d frames", i, f.Number, numbers[i], f.Err, len(f.Frames))
 		}
 		if i%250 == 0 {
@@ -265,7 +265,7 @@ func TestFollowResumes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d fragments: %v", i, err)
 		}
-		if string(f.Number) != numbers[i] || f.Partial || f.ContinuationToken != numbers[i] {
+		if string(f.Number) != numbers[i] || f.Index != i || f.Partial || f.ContinuationToken != numbers[i] {
 			t.Fatalf("fragment %d: %s (want %s), partial %v, token %q", i, f.Number, numbers[i], f.Partial, f.ContinuationToken)
 		}
 		i++

@@ -9,7 +9,9 @@ import (
 )
 
 // GetFragments fetches fragments by number with GetMediaForFragmentList, in
-// batches of Options.BatchSize, and yields them in the order asked for.
+// batches of Options.BatchSize, and yields them in the order asked for,
+// numbered by Index from 0 across batches (Offset and Size stay those in
+// their batch's response).
 // Up to Options.Concurrency calls are open at once, but their bodies are
 // read one after the other, as they stream, so memory is bounded by the
 // concurrency, not by the number of fragments. A number the service does
@@ -37,6 +39,14 @@ func (c *Client) GetFragments(ctx context.Context, stream string, numbers []stri
 				results[i] <- result{out, err}
 			}()
 		}
+		index := 0
+		numbered := func(f *Fragment, err error) bool {
+			if f != nil {
+				f.Index = index
+				index++
+			}
+			return yield(f, err)
+		}
 		started := 0
 		for ; started < min(len(batches), c.opts.Concurrency); started++ {
 			open(started)
@@ -58,7 +68,7 @@ func (c *Client) GetFragments(ctx context.Context, stream string, numbers []stri
 				yield(nil, r.err)
 				return
 			}
-			if !c.readBatch(ctx, stream, batch, r.out, yield) {
+			if !c.readBatch(ctx, stream, batch, r.out, numbered) {
 				return
 			}
 			if started < len(batches) {

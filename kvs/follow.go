@@ -16,13 +16,15 @@ import (
 // cut off. Throttling and connection limits are retried with backoff; an
 // error that is not retryable (ResourceNotFound, NotAuthorized, ...) ends
 // the iteration, and so does the end of ctx, with ctx's error. In-band
-// errors arrive as fragments with Err set.
+// errors arrive as fragments with Err set. Fragments are numbered by Index
+// from 0 across sessions; Offset and Size are those in their session's
+// response.
 func (c *Client) Follow(ctx context.Context, stream string, start StartSelector) iter.Seq2[*Fragment, error] {
 	return func(yield func(*Fragment, error) bool) {
 		name, arn := streamInput(stream)
 		in := GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: start}
 		var last tags.FragmentNumber
-		idle := 0
+		idle, index := 0, 0
 		for {
 			progress := false
 			err := c.session(ctx, stream, &in, func(f *Fragment) bool {
@@ -36,6 +38,8 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector)
 				if f.ContinuationToken != "" {
 					in.StartSelector = StartSelector{StartSelectorType: StartAtContinuationToken, ContinuationToken: f.ContinuationToken}
 				}
+				f.Index = index
+				index++
 				return yield(f, nil)
 			})
 			switch {

@@ -17,17 +17,26 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"os/signal"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 //go:embed sample.mkv
@@ -42,33 +51,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	frames := fs.Bool("frames", false, "also print one JSON line per frame")
 	table := fs.Bool("table", false, "print a human-readable table instead of JSON lines")
+	var l live
+	fs.StringVar(&l.stream, "stream", "", "read the stream with this name or ARN from KVS, instead of a file")
+	fs.StringVar(&l.start, "start", "", "with -stream: start of the time range, RFC 3339 (default: an hour before -end)")
+	fs.StringVar(&l.end, "end", "", "with -stream: end of the time range, RFC 3339 (default: now)")
+	fs.BoolVar(&l.server, "server-time", false, "with -stream: select the range by server timestamps, not producer timestamps")
+	fs.BoolVar(&l.follow, "follow", false, "with -stream: follow the stream live with GetMedia, from -from")
+	fs.StringVar(&l.from, "from", "now", "with -follow: now, earliest, a fragment number, token:CONTINUATION_TOKEN or an RFC 3339 time")
+	fs.IntVar(&l.count, "n", 0, "with -stream: stop after this many fragments (0: no limit)")
+	fs.StringVar(&l.endpoint, "endpoint", "", "with -stream: KVS control-plane endpoint URL, such as an emulator's")
+	fs.StringVar(&l.region, "region", "", "with -stream: AWS region (default: from the environment)")
+	emulate := fs.Bool("emulate", false, "start a local KVS emulator and dump a time range of its demo stream")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: kvsdump [flags] [FILE|-]\n\nPrints the fragments of a KVS GetMedia or GetMediaForFragmentList response.\nWith no FILE, dumps a built-in sample stream.\n\n")
+		fmt.Fprintf(stderr, "usage: kvsdump [flags] [FILE|-]\n\nPrints the fragments of a KVS GetMedia or GetMediaForFragmentList response,\nor of a stream read from KVS with -stream. With no FILE, dumps a built-in sample stream.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() > 1 {
+	if fs.NArg() > 1 || (l.stream != "" || *emulate) && fs.NArg() > 0 {
 		fs.Usage()
 		return 2
-	}
-
-	var in io.Reader
-	switch name := fs.Arg(0); name {
-	case "":
-		fmt.Fprintln(stderr, "kvsdump: no input given; dumping the built-in sample stream")
-		in = bytes.NewReader(sample)
-	case "-":
-		in = stdin
-	default:
-		f, err := os.Open(name)
-		if err != nil {
-			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		in = f
 	}
 
 	out := bufio.NewWriter(stdout)
@@ -79,24 +82,194 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		p = &jsonPrinter{enc: json.NewEncoder(out), frames: *frames}
 	}
-	r := kvs.NewReader(bufio.NewReaderSize(in, 1<<16), kvs.WithoutFrameData())
-	for {
-		f, err := r.Next()
-		if err == io.EOF {
-			p.flush()
-			return 0
-		}
+	defer p.flush()
+
+	var source iter.Seq2[*kvs.Fragment, error]
+	var offset func() int64
+	switch {
+	case *emulate:
+		srv := kvstest.NewServer()
+		defer srv.Close()
+		srv.AddStream("kvsdump-demo", kvstest.StreamConfig{Fragments: 12, Audio: true, VideoBitrate: 64_000})
+		fmt.Fprintf(stderr, "kvsdump: emulator at %s, stream kvsdump-demo\n", srv.URL())
+		l.stream, l.start, l.end = "kvsdump-demo", "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
+		src, err := l.source(context.Background(), srv.Config())
 		if err != nil {
+			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+			return 2
+		}
+		source = src
+	case l.stream != "":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		cfg, err := l.config(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+			return 1
+		}
+		src, err := l.source(ctx, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+			return 2
+		}
+		source = src
+	default:
+		var in io.Reader
+		switch name := fs.Arg(0); name {
+		case "":
+			fmt.Fprintln(stderr, "kvsdump: no input given; dumping the built-in sample stream")
+			in = bytes.NewReader(sample)
+		case "-":
+			in = stdin
+		default:
+			f, err := os.Open(name)
+			if err != nil {
+				fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+				return 1
+			}
+			defer f.Close()
+			in = f
+		}
+		r := kvs.NewReader(bufio.NewReaderSize(in, 1<<16), kvs.WithoutFrameData())
+		source, offset = r.All(), r.InputOffset
+	}
+
+	prog := newProgress(stderr)
+	n := 0
+	for f, err := range source {
+		if err != nil {
+			if errors.Is(err, context.Canceled) && l.follow {
+				return 0 // interrupted: the normal end of -follow
+			}
 			p.flush()
 			out.Flush()
 			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				fmt.Fprintf(stderr, "kvsdump: the input was cut off after %d bytes\n", r.InputOffset())
+			if errors.Is(err, io.ErrUnexpectedEOF) && offset != nil {
+				fmt.Fprintf(stderr, "kvsdump: the input was cut off after %d bytes\n", offset())
 			}
 			return 1
 		}
 		p.fragment(f)
+		prog.fragment(f)
+		if n++; l.count > 0 && n == l.count {
+			break
+		}
 	}
+	return 0
+}
+
+// live holds the flags of the modes that read KVS.
+type live struct {
+	stream, start, end, from, endpoint, region string
+	server, follow                             bool
+	count                                      int
+}
+
+// config loads the AWS configuration from the environment, with the
+// region and endpoint of the flags.
+func (l *live) config(ctx context.Context) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if l.region != "" {
+		opts = append(opts, config.WithRegion(l.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if l.endpoint != "" {
+		cfg.BaseEndpoint = aws.String(l.endpoint)
+	}
+	return cfg, nil
+}
+
+// source returns the fragments the flags ask for: a followed stream, or a
+// time range listed and fetched.
+func (l *live) source(ctx context.Context, cfg aws.Config) (iter.Seq2[*kvs.Fragment, error], error) {
+	client := kvs.New(cfg, func(o *kvs.Options) { o.ReaderOptions = []kvs.Option{kvs.WithoutFrameData()} })
+	if l.follow {
+		sel, err := selector(l.from)
+		if err != nil {
+			return nil, err
+		}
+		return client.Follow(ctx, l.stream, sel), nil
+	}
+	end := time.Now()
+	if l.end != "" {
+		t, err := time.Parse(time.RFC3339Nano, l.end)
+		if err != nil {
+			return nil, fmt.Errorf("-end: %w", err)
+		}
+		end = t
+	}
+	start := end.Add(-time.Hour)
+	if l.start != "" {
+		t, err := time.Parse(time.RFC3339Nano, l.start)
+		if err != nil {
+			return nil, fmt.Errorf("-start: %w", err)
+		}
+		start = t
+	}
+	sel := kvs.FragmentSelector{FragmentSelectorType: kvs.ProducerTimestampSelector,
+		TimestampRange: kvs.TimestampRange{StartTimestamp: kvs.EpochTime{Time: start}, EndTimestamp: kvs.EpochTime{Time: end}}}
+	if l.server {
+		sel.FragmentSelectorType = kvs.ServerTimestampSelector
+	}
+	return client.FetchRange(ctx, l.stream, sel), nil
+}
+
+// selector parses -from.
+func selector(from string) (kvs.StartSelector, error) {
+	switch {
+	case from == "now" || from == "":
+		return kvs.StartSelector{StartSelectorType: kvs.StartAtNow}, nil
+	case from == "earliest":
+		return kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}, nil
+	case strings.HasPrefix(from, "token:"):
+		return kvs.StartSelector{StartSelectorType: kvs.StartAtContinuationToken, ContinuationToken: strings.TrimPrefix(from, "token:")}, nil
+	}
+	if n, err := tags.ParseFragmentNumber(from); err == nil {
+		return kvs.StartSelector{StartSelectorType: kvs.StartAtFragmentNumber, AfterFragmentNumber: n.String()}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, from)
+	if err != nil {
+		return kvs.StartSelector{}, fmt.Errorf("-from %q: not now, earliest, a fragment number, token:... or an RFC 3339 time", from)
+	}
+	return kvs.StartSelector{StartSelectorType: kvs.StartAtProducerTimestamp, StartTimestamp: &kvs.EpochTime{Time: t}}, nil
+}
+
+// progress reports fragments, bytes, rate and lag on stderr, once a second,
+// when stderr is a terminal.
+type progress struct {
+	w                io.Writer
+	on               bool
+	start, last      time.Time
+	fragments, bytes int64
+	behind           int64
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+func (p *progress) fragment(f *kvs.Fragment) {
+	p.fragments++
+	p.bytes += f.Size
+	if f.HasMillisBehindNow {
+		p.behind = f.MillisBehindNow
+	}
+	if !p.on || time.Since(p.last) < time.Second {
+		return
+	}
+	p.last = time.Now()
+	secs := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "\r%d fragments, %.1f MB, %.2f MB/s, %s behind now ", p.fragments, float64(p.bytes)/1e6,
+		float64(p.bytes)/1e6/secs, time.Duration(p.behind)*time.Millisecond)
 }
 
 type printer interface {

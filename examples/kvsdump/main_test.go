@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
 var update = flag.Bool("update", false, "rewrite sample.mkv from the generator")
@@ -227,5 +228,54 @@ func TestCutOffAndErrors(t *testing.T) {
 	}
 	if frags, _ := parse(t, out.String()); len(frags) != 4 {
 		t.Errorf("stdin: %d fragments", len(frags))
+	}
+}
+
+// TestEmulate checks the zero-setup path: -emulate starts an emulator,
+// lists and fetches its demo stream, and prints its fragments.
+func TestEmulate(t *testing.T) {
+	stdout, stderr, code := dump(t, "-emulate")
+	frags, _ := parse(t, stdout)
+	if code != 0 || len(frags) != 12 {
+		t.Fatalf("exit %d, %d fragments; stderr %q", code, len(frags), stderr)
+	}
+	for i, f := range frags {
+		if f.Index != i || f.FragmentNumber != gen.FragmentNumber(i) || f.ProducerTimestamp == "" || len(f.Tracks) != 2 {
+			t.Errorf("fragment %d: %+v", i, f)
+		}
+	}
+}
+
+// TestLive reads an emulator's stream the way a user reads KVS: the
+// credentials and region from the environment, -endpoint, a time range,
+// and -follow with -n.
+func TestLive(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 9, FragmentDuration: 500 * time.Millisecond, VideoBitrate: 20_000})
+	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
+	t.Setenv("AWS_REGION", kvstest.Region)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	infos := srv.Fragments("cam")
+
+	start := infos[2].ProducerTimestamp.Format(time.RFC3339Nano)
+	end := infos[6].ProducerTimestamp.Format(time.RFC3339Nano)
+	stdout, stderr, code := dump(t, "-stream", "cam", "-endpoint", srv.URL(), "-start", start, "-end", end)
+	frags, _ := parse(t, stdout)
+	if code != 0 || len(frags) != 5 || frags[0].FragmentNumber != numbers[2] || frags[4].FragmentNumber != numbers[6] {
+		t.Fatalf("range: exit %d, %d fragments, stderr %q", code, len(frags), stderr)
+	}
+
+	stdout, stderr, code = dump(t, "-stream", "cam", "-endpoint", srv.URL(), "-follow", "-from", "earliest", "-n", "4")
+	frags, _ = parse(t, stdout)
+	if code != 0 || len(frags) != 4 || frags[3].FragmentNumber != numbers[3] || frags[3].MillisBehindNow == nil || frags[3].ContinuationToken != numbers[3] {
+		t.Fatalf("follow: exit %d, %d fragments, stderr %q", code, len(frags), stderr)
+	}
+
+	_, stderr, code = dump(t, "-stream", "nope", "-endpoint", srv.URL(), "-follow")
+	if code != 1 || !strings.Contains(stderr, "ResourceNotFoundException") {
+		t.Errorf("unknown stream: exit %d, stderr %q", code, stderr)
 	}
 }
