@@ -245,8 +245,9 @@ func TestSignature(t *testing.T) {
 	}
 }
 
-// TestFollowResumes follows a stream whose GetMedia bodies break off five
-// times at random bytes: every fragment arrives exactly once, in order.
+// TestFollowResumes follows a stream whose first GetMedia calls are
+// throttled and whose bodies break off five times at random bytes: every
+// fragment arrives exactly once, in order.
 func TestFollowResumes(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, numbers := emulator(t, 40)
@@ -257,6 +258,7 @@ func TestFollowResumes(t *testing.T) {
 		cuts = append(cuts, 200+rng.Int64N(20000))
 	}
 	srv.CutBody(kvstest.GetMedia, cuts...)
+	srv.Throttle(kvstest.GetMedia, 2)
 	c := kvs.New(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -337,5 +339,95 @@ func TestFollowStartSelectors(t *testing.T) {
 			break
 		}
 		cancel()
+	}
+}
+
+// TestEndpointRefresh checks that an endpoint older than EndpointTTL is
+// resolved again.
+func TestEndpointRefresh(t *testing.T) {
+	srv, _ := emulator(t, 1)
+	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.EndpointTTL = 30 * time.Millisecond })
+	for range 2 {
+		if _, err := c.DataEndpoint(context.Background(), "cam", kvs.APIGetMedia); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := c.DataEndpoint(context.Background(), "cam", kvs.APIGetMedia); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Requests(kvstest.GetDataEndpoint); n != 2 {
+		t.Errorf("%d GetDataEndpoint calls, want 2 (cached, then expired)", n)
+	}
+}
+
+// TestFollowReadTimeout follows a stream whose bodies stall: each stalled
+// body is given up after ReadTimeout and GetMedia resumes after the last
+// fragment delivered.
+func TestFollowReadTimeout(t *testing.T) {
+	srv, numbers := emulator(t, 6)
+	srv.Slow(kvstest.GetMedia, 3000, 400*time.Millisecond)
+	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.ReadTimeout = 100 * time.Millisecond })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	i := 0
+	for f, err := range c.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+		if err != nil {
+			t.Fatalf("after %d fragments: %v", i, err)
+		}
+		if string(f.Number) != numbers[i] {
+			t.Fatalf("fragment %d is %s, want %s", i, f.Number, numbers[i])
+		}
+		if i++; i == len(numbers) {
+			break
+		}
+	}
+	if n := srv.Requests(kvstest.GetMedia); n < 2 {
+		t.Errorf("%d GetMedia calls: no stalled body was given up", n)
+	}
+}
+
+// TestStopEarly stops iterating while batches are open: their bodies are
+// closed and no goroutine is left.
+func TestStopEarly(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv, numbers := emulator(t, 40)
+	defer srv.Close() // before the leak check
+	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.BatchSize, o.Concurrency = 5, 3 })
+	n := 0
+	for _, err := range c.GetFragments(context.Background(), "cam", numbers) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 7 {
+			break
+		}
+	}
+}
+
+// TestFragmentLimit checks the emulator's 1000-fragment limit and the
+// client's batching under it.
+func TestFragmentLimit(t *testing.T) {
+	srv, numbers := emulator(t, 3)
+	ep := srv.URL()
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = numbers[i%len(numbers)]
+	}
+	_, err := kvs.NewHTTPDataPlane(srv.Config()).GetMediaForFragmentList(context.Background(), ep, &kvs.GetMediaForFragmentListInput{StreamName: "cam", Fragments: many})
+	var e *kvs.APIError
+	if !errors.As(err, &e) || e.Code != kvs.ErrInvalidArgument {
+		t.Fatalf("1001 fragments: %v", err)
+	}
+	c := kvs.New(srv.Config(), fastRetries)
+	got := 0
+	for _, err := range c.GetFragments(context.Background(), "cam", many) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+	}
+	if got != len(many) || srv.Requests(kvstest.GetMediaForFragmentList) != 3 {
+		t.Errorf("%d fragments in %d calls, want 1001 in 2 (and the refused one)", got, srv.Requests(kvstest.GetMediaForFragmentList))
 	}
 }

@@ -13,9 +13,10 @@ import (
 // Options.ReadTimeout or breaks off, Follow calls GetMedia again from the
 // last continuation token (or from start, before the first), so that no
 // fragment is lost; a fragment is never delivered twice, nor one that was
-// cut off. Throttling and connection limits are retried with backoff; an
-// error that is not retryable (ResourceNotFound, NotAuthorized, ...) ends
-// the iteration, and so does the end of ctx, with ctx's error. In-band
+// cut off. Throttling, connection limits and server errors are retried with
+// backoff for as long as they last; an error that is not retryable
+// (ResourceNotFound, NotAuthorized, ...) ends the iteration, and so does the
+// end of ctx, with ctx's error. In-band
 // errors arrive as fragments with Err set. Fragments are numbered by Index
 // from 0 across sessions; Offset and Size are those in their session's
 // response.
@@ -48,7 +49,7 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector)
 			case ctx.Err() != nil:
 				yield(nil, ctx.Err())
 				return
-			case isFatal(err):
+			case c.isFatal(err):
 				yield(nil, err)
 				return
 			}
@@ -100,9 +101,10 @@ func (e *sessionError) Error() string { return e.err.Error() }
 func (e *sessionError) Unwrap() error { return e.err }
 
 // isFatal tells whether a session's error ends Follow: a GetMedia call that
-// failed and was not (or no longer) retryable. Faults while reading a body
-// are resumed from.
-func isFatal(err error) bool {
+// failed with an error that is not retryable. A retryable one (throttling,
+// connection limits, 5xx) that outlasted the retries is waited out, as are
+// faults while reading a body: a follow is meant to last.
+func (c *Client) isFatal(err error) bool {
 	var se *sessionError
-	return errors.As(err, &se)
+	return errors.As(err, &se) && !c.opts.Retryer.IsErrorRetryable(se.err)
 }

@@ -159,6 +159,9 @@ func (s *Server) AddStream(name string, c StreamConfig) []string {
 	if g.VideoBitrate == 0 {
 		g.VideoBitrate = 1_000_000
 	}
+	if g.FragmentDuration == 0 {
+		g.FragmentDuration = 2 * time.Second
+	}
 	g.Number = gen.FragmentNumber
 	st := &stream{cfg: g, index: map[string]int{}}
 	for i := range g.Fragments {
@@ -417,7 +420,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	}
 	c := st.cfg
 	c.SideSpelling = true // the names the GetMediaForFragmentList documentation gives
-	s.serveMedia(w, GetMediaForFragmentList, func(i int) []byte {
+	s.serveMedia(w, r, GetMediaForFragmentList, func(i int) []byte {
 		if i >= len(in.Fragments) {
 			return nil
 		}
@@ -448,7 +451,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 	c.GetMedia = true
 	last := len(st.numbers) - 1
 	c.MillisBehindNow = func(i int) int64 { return int64(last-i) * c.FragmentDuration.Milliseconds() }
-	s.serveMedia(w, GetMedia, func(i int) []byte {
+	s.serveMedia(w, r, GetMedia, func(i int) []byte {
 		if first+i >= len(st.numbers) {
 			return nil
 		}
@@ -490,7 +493,7 @@ func (st *stream) start(sel kvs.StartSelector) (int, bool) {
 
 // serveMedia streams the units unit(0), unit(1), ... until one is nil,
 // under the connection limit, with the cuts and slowness asked for.
-func (s *Server) serveMedia(w http.ResponseWriter, api API, unit func(i int) []byte) {
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, unit func(i int) []byte) {
 	s.mu.Lock()
 	if s.active[api] >= s.limits[api] && s.limits[api] > 0 {
 		s.mu.Unlock()
@@ -542,7 +545,11 @@ func (s *Server) serveMedia(w http.ResponseWriter, api API, unit func(i int) []b
 				if flusher != nil {
 					flusher.Flush()
 				}
-				time.Sleep(slow.delay)
+				select {
+				case <-time.After(slow.delay):
+				case <-r.Context().Done():
+					return // the client went away
+				}
 			}
 		}
 	}
