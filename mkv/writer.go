@@ -1,0 +1,347 @@
+package mkv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// TrackEntry describes a track for a Writer (Matroska section 5.1.4).
+type TrackEntry struct {
+	Number          uint64
+	UID             uint64
+	Type            uint64 // 1 video, 2 audio, ...
+	CodecID         string
+	CodecPrivate    []byte
+	Name            string
+	Language        string
+	DefaultDuration time.Duration
+	Width, Height   uint64
+	SamplingRate    float64
+	Channels        uint64
+	BitDepth        uint64
+}
+
+// SimpleTag is a tag for a Writer; nested tags are in Tags.
+type SimpleTag struct {
+	Name     string
+	String   string
+	Binary   []byte
+	Language string
+	Tags     []SimpleTag
+}
+
+// WriterOptions describe the file a Writer writes.
+type WriterOptions struct {
+	// TimecodeScale in nanoseconds per tick (default 1,000,000).
+	TimecodeScale uint64
+	// WritingApp names the program (MuxingApp is "kvsmkv").
+	WritingApp string
+	Tracks     []TrackEntry
+}
+
+// ErrWriter reports a misuse of a Writer: a frame for an unknown track, or
+// a frame going back in time.
+var ErrWriter = errors.New("mkv: invalid write")
+
+// maxCluster is how long a Cluster may last; block timecodes are int16
+// offsets from the Cluster's, so 32 s at the default scale is the limit.
+const maxCluster = 5 * time.Second
+
+// Writer writes one Matroska file that players accept: an EBML header and a
+// Segment of known size holding a SeekHead, Info (with Duration), Tracks,
+// Clusters of known size whose SimpleBlocks carry the frames, Cues to every
+// Cluster's first video keyframe, and Tags. Frames are written as they come
+// (one Cluster is held at a time); Close writes the Cues and Tags and goes
+// back to fill in the sizes, which is why the Writer needs an
+// io.WriteSeeker.
+type Writer struct {
+	w       io.WriteSeeker
+	opts    WriterOptions
+	scale   time.Duration
+	segment    int64 // file offset of the Segment's data
+	durationAt int64 // file offset of Info/Duration's 8 bytes
+	seekInfo   int64 // Segment positions of Info and Tracks
+	seekTracks int64
+	pos        int64 // Segment position of the next write
+
+	cluster    []byte
+	clusterAt  time.Duration
+	clusterKey bool // the Cluster holds a video keyframe
+	open       bool
+	end        time.Duration
+	cues       []cue
+	tags       [][]SimpleTag
+	video      uint64
+	err        error
+}
+
+type cue struct {
+	time     time.Duration
+	track    uint64
+	position int64
+}
+
+// seekHeadSpace is the room kept for the SeekHead, filled at Close: four
+// Seek entries (Info, Tracks, Cues, Tags) of at most 20 bytes, padded with
+// a Void.
+const seekHeadSpace = 100
+
+// NewWriter writes the file's header, Info and Tracks to w.
+func NewWriter(w io.WriteSeeker, opts WriterOptions) (*Writer, error) {
+	if opts.TimecodeScale == 0 {
+		opts.TimecodeScale = DefaultTimecodeScale
+	}
+	if opts.WritingApp == "" {
+		opts.WritingApp = "kvsmkv"
+	}
+	wr := &Writer{w: w, opts: opts, scale: time.Duration(opts.TimecodeScale)}
+	for _, t := range opts.Tracks {
+		if t.Type == 1 && wr.video == 0 {
+			wr.video = t.Number
+		}
+	}
+	var b []byte
+	b = appendElement(b, IDEBML, concat(
+		appendUint(nil, IDEBMLVersion, 1), appendUint(nil, IDEBMLReadVersion, 1),
+		appendUint(nil, IDEBMLMaxIDLength, 4), appendUint(nil, IDEBMLMaxSizeLength, 8),
+		appendString(nil, IDDocType, "matroska"), appendUint(nil, IDDocTypeVersion, 4), appendUint(nil, IDDocTypeReadVersion, 2)))
+	b = appendID(b, IDSegment)
+	b = appendSizeLen(b, 0, 8) // filled at Close
+	start, err := w.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	seg := len(b) // where the Segment's data starts in b
+	wr.segment = start + int64(seg)
+	b = appendElement(b, IDVoid, make([]byte, seekHeadSpace-2))
+	// Info and Tracks come before the Clusters, where players look for
+	// them; Info's Duration is filled in at Close.
+	wr.seekInfo = int64(len(b) - seg)
+	info := appendUint(nil, IDTimecodeScale, opts.TimecodeScale)
+	info = appendString(info, IDMuxingApp, "kvsmkv")
+	info = appendString(info, IDWritingApp, opts.WritingApp)
+	info = appendFloat(info, IDDuration, 0)
+	b = appendElement(b, IDInfo, info)
+	wr.durationAt = start + int64(len(b)) - 8
+	wr.seekTracks = int64(len(b) - seg)
+	var tracks []byte
+	for _, t := range opts.Tracks {
+		tracks = appendElement(tracks, IDTrackEntry, trackEntry(t))
+	}
+	b = appendElement(b, IDTracks, tracks)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	wr.pos = int64(len(b) - seg)
+	return wr, nil
+}
+
+func concat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func (wr *Writer) write(b []byte) {
+	if wr.err != nil {
+		return
+	}
+	_, wr.err = wr.w.Write(b)
+	wr.pos += int64(len(b))
+}
+
+// WriteFrame adds a frame of a track at its presentation time t (from the
+// file's start), in decoding order. A new Cluster starts at every video
+// keyframe and at least every 5 seconds; Cluster timecodes never decrease
+// unless the frames' times do by more than 5 seconds. The frame is not kept.
+func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data []byte) error {
+	if wr.err != nil {
+		return wr.err
+	}
+	if !wr.known(track) {
+		return fmt.Errorf("%w: frame for track %d, which is not in Tracks", ErrWriter, track)
+	}
+	if t < 0 {
+		return fmt.Errorf("%w: frame at %v, before the file's start", ErrWriter, t)
+	}
+	isVideoKey := keyframe && track == wr.video
+	// A frame may come before the Cluster's time (B-frames carry
+	// presentation times): the block's offset is then negative.
+	if !wr.open || isVideoKey && wr.clusterKey || t-wr.clusterAt >= maxCluster || wr.clusterAt-t >= maxCluster {
+		wr.flush()
+		wr.open, wr.clusterAt, wr.clusterKey = true, t/wr.scale*wr.scale, false
+		wr.cluster = appendUint(wr.cluster[:0], IDTimecode, uint64(t/wr.scale))
+	}
+	if isVideoKey && !wr.clusterKey {
+		wr.clusterKey = true
+		wr.cues = append(wr.cues, cue{t, track, wr.pos})
+	}
+	rel := int16((t - wr.clusterAt) / wr.scale)
+	flags := byte(0)
+	if keyframe {
+		flags = 0x80
+	}
+	tn := appendSize(nil, track)
+	wr.cluster = appendID(wr.cluster, IDSimpleBlock)
+	wr.cluster = appendSize(wr.cluster, uint64(len(tn)+3+len(data)))
+	wr.cluster = append(append(wr.cluster, tn...), byte(uint16(rel)>>8), byte(rel), flags)
+	wr.cluster = append(wr.cluster, data...)
+	if d := wr.trackDuration(track); t+d > wr.end {
+		wr.end = t + d
+	}
+	return nil
+}
+
+func (wr *Writer) known(track uint64) bool {
+	for _, t := range wr.opts.Tracks {
+		if t.Number == track {
+			return true
+		}
+	}
+	return false
+}
+
+func (wr *Writer) trackDuration(track uint64) time.Duration {
+	for _, t := range wr.opts.Tracks {
+		if t.Number == track {
+			return t.DefaultDuration
+		}
+	}
+	return 0
+}
+
+// flush writes the open Cluster with its size.
+func (wr *Writer) flush() {
+	if !wr.open {
+		return
+	}
+	b := appendElement(nil, IDCluster, wr.cluster)
+	// The Cue points at the Cluster, which starts where the write does.
+	wr.write(b)
+	wr.open = false
+}
+
+// AddTags adds a Tag of SimpleTags, written at Close.
+func (wr *Writer) AddTags(tags []SimpleTag) {
+	if len(tags) > 0 {
+		wr.tags = append(wr.tags, tags)
+	}
+}
+
+func appendSimpleTag(b []byte, t SimpleTag) []byte {
+	d := appendString(nil, IDTagName, t.Name)
+	if t.Language != "" {
+		d = appendString(d, IDTagLanguage, t.Language)
+	}
+	if t.Binary != nil {
+		d = appendElement(d, IDTagBinary, t.Binary)
+	} else {
+		d = appendString(d, IDTagString, t.String)
+	}
+	for _, n := range t.Tags {
+		d = appendSimpleTag(d, n)
+	}
+	return appendElement(b, IDSimpleTag, d)
+}
+
+// Close writes the last Cluster, the Cues and the Tags, then the SeekHead
+// and the Segment's size.
+func (wr *Writer) Close() error {
+	wr.flush()
+	if wr.err != nil {
+		return wr.err
+	}
+	seek := map[ID]int64{IDInfo: wr.seekInfo, IDTracks: wr.seekTracks}
+	if len(wr.cues) > 0 {
+		seek[IDCues] = wr.pos
+		var cues []byte
+		for _, c := range wr.cues {
+			pos := appendUint(appendUint(nil, IDCueTrack, c.track), IDCueClusterPosition, uint64(c.position))
+			cues = appendElement(cues, IDCuePoint, appendElement(appendUint(nil, IDCueTime, uint64(c.time/wr.scale)), IDCueTrackPositions, pos))
+		}
+		wr.write(appendElement(nil, IDCues, cues))
+	}
+	if len(wr.tags) > 0 {
+		seek[IDTags] = wr.pos
+		var tags []byte
+		for _, tg := range wr.tags {
+			var d []byte
+			for _, t := range tg {
+				d = appendSimpleTag(d, t)
+			}
+			tags = appendElement(tags, IDTag, append(appendElement(nil, IDTargets, appendUint(nil, IDTargetTypeValue, 50)), d...))
+		}
+		wr.write(appendElement(nil, IDTags, tags))
+	}
+	if wr.err != nil {
+		return wr.err
+	}
+	size := wr.pos
+	// The SeekHead, in the space kept after the Segment's header.
+	var entries []byte
+	for _, id := range []ID{IDInfo, IDTracks, IDCues, IDTags} {
+		if p, ok := seek[id]; ok {
+			entries = appendElement(entries, IDSeek, appendUint(appendElement(nil, IDSeekID, appendID(nil, id)), IDSeekPos, uint64(p)))
+		}
+	}
+	head := appendElement(nil, IDSeekHead, entries)
+	head = appendElement(head, IDVoid, make([]byte, seekHeadSpace-len(head)-2))
+	if _, err := wr.w.Seek(wr.segment-8, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := wr.w.Write(appendSizeLen(nil, uint64(size), 8)[:8]); err != nil {
+		return err
+	}
+	if _, err := wr.w.Write(head); err != nil {
+		return err
+	}
+	if _, err := wr.w.Seek(wr.durationAt, io.SeekStart); err != nil {
+		return err
+	}
+	d := appendFloat(nil, IDDuration, float64(wr.end/wr.scale))
+	if _, err := wr.w.Write(d[len(d)-8:]); err != nil {
+		return err
+	}
+	_, err := wr.w.Seek(wr.segment+size, io.SeekStart)
+	return err
+}
+
+func trackEntry(t TrackEntry) []byte {
+	b := appendUint(nil, IDTrackNumber, t.Number)
+	uid := t.UID
+	if uid == 0 {
+		uid = t.Number
+	}
+	b = appendUint(b, IDTrackUID, uid)
+	b = appendUint(b, IDTrackType, t.Type)
+	b = appendUint(b, IDFlagLacing, 0)
+	if t.Name != "" {
+		b = appendString(b, IDName, t.Name)
+	}
+	if t.Language != "" {
+		b = appendString(b, IDLanguage, t.Language)
+	}
+	b = appendString(b, IDCodecID, t.CodecID)
+	if len(t.CodecPrivate) > 0 {
+		b = appendElement(b, IDCodecPrivate, t.CodecPrivate)
+	}
+	if t.DefaultDuration > 0 {
+		b = appendUint(b, IDDefaultDuration, uint64(t.DefaultDuration))
+	}
+	switch {
+	case t.Width > 0 || t.Height > 0:
+		b = appendElement(b, IDVideo, appendUint(appendUint(nil, IDPixelWidth, t.Width), IDPixelHeight, t.Height))
+	case t.SamplingRate > 0 || t.Channels > 0:
+		a := appendFloat(nil, IDSamplingFrequency, t.SamplingRate)
+		a = appendUint(a, IDChannels, max(t.Channels, 1))
+		if t.BitDepth > 0 {
+			a = appendUint(a, IDBitDepth, t.BitDepth)
+		}
+		b = appendElement(b, IDAudio, a)
+	}
+	return b
+}
