@@ -57,9 +57,9 @@ const maxCluster = 5 * time.Second
 // back to fill in the sizes, which is why the Writer needs an
 // io.WriteSeeker.
 type Writer struct {
-	w       io.WriteSeeker
-	opts    WriterOptions
-	scale   time.Duration
+	w          io.WriteSeeker
+	opts       WriterOptions
+	scale      time.Duration
 	segment    int64 // file offset of the Segment's data
 	durationAt int64 // file offset of Info/Duration's 8 bytes
 	seekInfo   int64 // Segment positions of Info and Tracks
