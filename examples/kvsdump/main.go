@@ -46,7 +46,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("kvsdump", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	frames := fs.Bool("frames", false, "also print one JSON line per frame")
@@ -62,6 +62,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&l.endpoint, "endpoint", "", "with -stream: KVS control-plane endpoint URL, such as an emulator's")
 	fs.StringVar(&l.region, "region", "", "with -stream: AWS region (default: from the environment)")
 	emulate := fs.Bool("emulate", false, "start a local KVS emulator and dump a time range of its demo stream")
+	var o outputs
+	fs.StringVar(&o.outDir, "out", "", "write each fragment as a playable MKV file in this folder, named by fragment number")
+	fs.BoolVar(&o.merge, "merge", false, "with -out: write runs of consecutive fragments with the same tracks as one file")
+	fs.StringVar(&o.annexbDir, "annexb", "", "write each H.264/H.265 track as an Annex-B elementary stream in this folder")
+	fs.StringVar(&o.keyDir, "keyframes", "", "write each H.264/H.265 keyframe as its own Annex-B file in this folder")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: kvsdump [flags] [FILE|-]\n\nPrints the fragments of a KVS GetMedia or GetMediaForFragmentList response,\nor of a stream read from KVS with -stream. With no FILE, dumps a built-in sample stream.\n\n")
 		fs.PrintDefaults()
@@ -83,6 +88,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		p = &jsonPrinter{enc: json.NewEncoder(out), frames: *frames}
 	}
 	defer p.flush()
+	if err := o.open(); err != nil {
+		fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+		return 1
+	}
+	readerOpts := []kvs.Option{kvs.WithoutFrameData()}
+	if o.wanted() {
+		readerOpts = nil // the outputs need the frames' bytes
+	}
+	l.readerOpts = readerOpts
 
 	var source iter.Seq2[*kvs.Fragment, error]
 	var offset func() int64
@@ -130,10 +144,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			defer f.Close()
 			in = f
 		}
-		r := kvs.NewReader(bufio.NewReaderSize(in, 1<<16), kvs.WithoutFrameData())
+		r := kvs.NewReader(bufio.NewReaderSize(in, 1<<16), readerOpts...)
 		source, offset = r.All(), r.InputOffset
 	}
 
+	defer func() {
+		if err := o.close(); err != nil {
+			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+			code = 1
+		}
+	}()
 	prog := newProgress(stderr)
 	n := 0
 	for f, err := range source {
@@ -151,6 +171,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		p.fragment(f)
 		prog.fragment(f)
+		if err := o.fragment(f, stderr); err != nil {
+			fmt.Fprintf(stderr, "kvsdump: %v\n", err)
+			return 1
+		}
 		if n++; l.count > 0 && n == l.count {
 			break
 		}
@@ -163,6 +187,7 @@ type live struct {
 	stream, start, end, from, endpoint, region string
 	server, follow                             bool
 	count                                      int
+	readerOpts                                 []kvs.Option
 }
 
 // config loads the AWS configuration from the environment, with the
@@ -185,7 +210,7 @@ func (l *live) config(ctx context.Context) (aws.Config, error) {
 // source returns the fragments the flags ask for: a followed stream, or a
 // time range listed and fetched.
 func (l *live) source(ctx context.Context, cfg aws.Config) (iter.Seq2[*kvs.Fragment, error], error) {
-	client := kvs.New(cfg, func(o *kvs.Options) { o.ReaderOptions = []kvs.Option{kvs.WithoutFrameData()} })
+	client := kvs.New(cfg, func(o *kvs.Options) { o.ReaderOptions = l.readerOpts })
 	if l.follow {
 		sel, err := selector(l.from)
 		if err != nil {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,4 +280,79 @@ func TestLive(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "ResourceNotFoundException") {
 		t.Errorf("unknown stream: exit %d, stderr %q", code, stderr)
 	}
+}
+
+// TestPlayableOutputs runs -out, -merge, -annexb and -keyframes on a
+// stream of real H.264 (made by ffmpeg, two fragments) and checks the
+// results with mkvinfo, ffprobe and ffmpeg.
+func TestPlayableOutputs(t *testing.T) {
+	for _, p := range []string{"ffmpeg", "ffprobe", "mkvinfo"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s not installed (apt-get install ffmpeg mkvtoolnix)", p)
+		}
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.mkv")
+	tool(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "2", "-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p", src)
+	one, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := filepath.Join(dir, "stream.mkv")
+	os.WriteFile(stream, append(append([]byte(nil), one...), one...), 0o644) // two units
+
+	out, merged, es, keys := filepath.Join(dir, "out"), filepath.Join(dir, "merged"), filepath.Join(dir, "es"), filepath.Join(dir, "keys")
+	if _, stderr, code := dump(t, "-out", out, "-annexb", es, "-keyframes", keys, stream); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := dump(t, "-out", merged, "-merge", stream); code != 0 {
+		t.Fatalf("-merge: exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.mkv"))
+	mergedFiles, _ := filepath.Glob(filepath.Join(merged, "*.mkv"))
+	if len(files) != 2 || len(mergedFiles) != 1 {
+		t.Fatalf("%d files with -out, %d with -merge; want 2 and 1", len(files), len(mergedFiles))
+	}
+	for _, f := range append(files, mergedFiles...) {
+		if info := tool(t, "mkvinfo", f); strings.Contains(info, "rror") {
+			t.Errorf("%s: mkvinfo:\n%s", f, info)
+		}
+	}
+	if n := frameCount(t, files[0]); n != 20 {
+		t.Errorf("%s: %d frames, want 20", files[0], n)
+	}
+	if n := frameCount(t, mergedFiles[0]); n != 40 {
+		t.Errorf("merged: %d frames, want 40", n)
+	}
+	if n := frameCount(t, filepath.Join(es, "track1.h264")); n != 40 {
+		t.Errorf("Annex-B stream: %d frames, want 40", n)
+	}
+	keyFiles, _ := filepath.Glob(filepath.Join(keys, "*.h264"))
+	if len(keyFiles) != 4 {
+		t.Fatalf("%d keyframe files, want 4", len(keyFiles))
+	}
+	png := filepath.Join(dir, "key.png")
+	tool(t, "ffmpeg", "-v", "error", "-i", keyFiles[0], "-frames:v", "1", png)
+	if dims := strings.TrimSpace(tool(t, "ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", png)); dims != "320,240" {
+		t.Errorf("keyframe image is %s, want 320,240", dims)
+	}
+}
+
+func tool(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func frameCount(t *testing.T, name string) int {
+	t.Helper()
+	out := strings.TrimSpace(tool(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", name))
+	n, err := strconv.Atoi(out)
+	if err != nil {
+		t.Fatalf("ffprobe %s: %q", name, out)
+	}
+	return n
 }
