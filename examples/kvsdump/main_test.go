@@ -293,7 +293,9 @@ func TestPlayableOutputs(t *testing.T) {
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.mkv")
-	tool(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "2", "-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p", src)
+	tool(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "2", "-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", src)
+	audio := frameCountOf(t, src, "a:0")
 	one, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -321,8 +323,17 @@ func TestPlayableOutputs(t *testing.T) {
 	if n := frameCount(t, files[0]); n != 20 {
 		t.Errorf("%s: %d frames, want 20", files[0], n)
 	}
+	if n := frameCountOf(t, files[0], "a:0"); n != audio {
+		t.Errorf("%s: %d audio frames, the source has %d", files[0], n, audio)
+	}
 	if n := frameCount(t, mergedFiles[0]); n != 40 {
 		t.Errorf("merged: %d frames, want 40", n)
+	}
+	if n := frameCountOf(t, mergedFiles[0], "a:0"); n != 2*audio {
+		t.Errorf("merged: %d audio frames, want %d", n, 2*audio)
+	}
+	if msgs := tool(t, "ffmpeg", "-v", "error", "-i", mergedFiles[0], "-f", "null", "-"); strings.TrimSpace(msgs) != "" {
+		t.Errorf("ffmpeg playing the merged run:\n%s", msgs)
 	}
 	if n := frameCount(t, filepath.Join(es, "track1.h264")); n != 40 {
 		t.Errorf("Annex-B stream: %d frames, want 40", n)
@@ -349,7 +360,13 @@ func tool(t *testing.T, name string, args ...string) string {
 
 func frameCount(t *testing.T, name string) int {
 	t.Helper()
-	out := strings.TrimSpace(tool(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", name))
+	return frameCountOf(t, name, "v:0")
+}
+
+// frameCountOf returns the frames ffprobe decodes of one stream.
+func frameCountOf(t *testing.T, name, stream string) int {
+	t.Helper()
+	out := strings.TrimSpace(tool(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", stream, "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", name))
 	n, err := strconv.Atoi(out)
 	if err != nil {
 		t.Fatalf("ffprobe %s: %q", name, out)
