@@ -79,9 +79,19 @@ func needs(t *testing.T, programs ...string) {
 // on its own must decode to an image of the track's size.
 func TestFFmpegDecodes(t *testing.T) {
 	needs(t, "ffmpeg", "ffprobe")
+	for _, enc := range []struct{ name, codecID, ext string }{{"libx264", annexb.CodecAVC, "h264"}, {"libx265", annexb.CodecHEVC, "hevc"}} {
+		t.Run(enc.name, func(t *testing.T) { decodes(t, enc.name, enc.codecID, enc.ext) })
+	}
+}
+
+func decodes(t *testing.T, encoder, wantCodec, ext string) {
+	if !strings.Contains(run(t, "ffmpeg", "-hide_banner", "-encoders"), encoder) {
+		t.Skipf("ffmpeg has no %s", encoder)
+	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.mkv")
-	run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "3", "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", src)
+	run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "3", "-c:v", encoder, "-g", "10",
+		"-x265-params", "log-level=error", "-pix_fmt", "yuv420p", src)
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +108,9 @@ func TestFFmpegDecodes(t *testing.T) {
 		}
 		switch {
 		case ev.ID == mkv.IDCodecID:
-			codecID = ev.String()
+			if codecID = ev.String(); codecID != wantCodec {
+				t.Fatalf("ffmpeg wrote %s, want %s", codecID, wantCodec)
+			}
 		case ev.ID == mkv.IDCodecPrivate:
 			codecPrivate = bytes.Clone(ev.Bytes)
 		case ev.Kind == mkv.BlockKind:
@@ -121,13 +133,13 @@ func TestFFmpegDecodes(t *testing.T) {
 			}
 		}
 	}
-	h264 := filepath.Join(dir, "out.h264")
+	h264 := filepath.Join(dir, "out."+ext)
 	os.WriteFile(h264, es.Bytes(), 0o644)
 	got := strings.TrimSpace(run(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", h264))
 	if got != "30" || frames != 30 {
 		t.Errorf("ffprobe counted %s frames in the Annex-B stream; the track has %d", got, frames)
 	}
-	keyFile, png := filepath.Join(dir, "key.h264"), filepath.Join(dir, "key.png")
+	keyFile, png := filepath.Join(dir, "key."+ext), filepath.Join(dir, "key.png")
 	os.WriteFile(keyFile, key, 0o644)
 	run(t, "ffmpeg", "-v", "error", "-i", keyFile, "-frames:v", "1", png)
 	if dims := strings.TrimSpace(run(t, "ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", png)); dims != "320,240" {
