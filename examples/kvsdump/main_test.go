@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -372,4 +373,71 @@ func frameCountOf(t *testing.T, name, stream string) int {
 		t.Fatalf("ffprobe %s: %q", name, out)
 	}
 	return n
+}
+
+// TestCorpusPlayable writes every uncut real capture with -out and checks
+// with ffprobe that each file has the frames mkvinfo counted in its unit,
+// per track, and that -merge keeps them all.
+func TestCorpusPlayable(t *testing.T) {
+	for _, p := range []string{"ffmpeg", "ffprobe", "mkvinfo"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s not installed (apt-get install ffmpeg mkvtoolnix)", p)
+		}
+	}
+	dir := corpus.Dir(t)
+	for _, name := range corpus.Files(t, dir) {
+		if corpus.CutOff[name] {
+			continue
+		}
+		want := corpus.Expected(t, dir, name)
+		t.Run(name, func(t *testing.T) {
+			out := t.TempDir()
+			if _, stderr, code := dump(t, "-out", out, filepath.Join(dir, name)); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			stdout, _, _ := dump(t, filepath.Join(dir, name))
+			frags, _ := parse(t, stdout)
+			total := map[uint64]int{}
+			for i, f := range frags {
+				if len(want[i].Tracks) == 0 {
+					continue // no frames, no file
+				}
+				file := filepath.Join(out, f.FragmentNumber+".mkv")
+				if f.FragmentNumber == "" {
+					file = filepath.Join(out, fmt.Sprintf("fragment-%d.mkv", f.Index))
+				}
+				if info := tool(t, "mkvinfo", file); strings.Contains(info, "rror") {
+					t.Errorf("%s: mkvinfo:\n%s", file, info)
+				}
+				for ti, tr := range f.Tracks {
+					if tr.CodecID != "V_MPEG4/ISO/AVC" && tr.CodecID != "A_AAC" {
+						continue // test_mixed_tags' MJPEG frames are placeholders no decoder reads
+					}
+					stream := "v:0"
+					if tr.Type == "audio" {
+						stream = "a:0"
+					}
+					if n := frameCountOf(t, file, stream); n != want[i].Tracks[tr.Number].Frames {
+						t.Errorf("unit %d track %d (%d): %d frames in %s, mkvinfo counts %d", i, tr.Number, ti, n, file, want[i].Tracks[tr.Number].Frames)
+					}
+					total[tr.Number] += want[i].Tracks[tr.Number].Frames
+				}
+			}
+			merged := t.TempDir()
+			if _, stderr, code := dump(t, "-out", merged, "-merge", filepath.Join(dir, name)); code != 0 {
+				t.Fatalf("-merge: exit %d: %s", code, stderr)
+			}
+			if _, ok := total[1]; !ok {
+				return // no decodable video to count
+			}
+			files, _ := filepath.Glob(filepath.Join(merged, "*.mkv"))
+			got := 0
+			for _, f := range files {
+				got += frameCountOf(t, f, "v:0")
+			}
+			if got != total[1] {
+				t.Errorf("merged files hold %d video frames, want %d", got, total[1])
+			}
+		})
+	}
 }
