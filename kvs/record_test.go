@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -46,24 +46,6 @@ func (s *seekBuffer) Seek(off int64, whence int) (int64, error) {
 	return int64(s.pos), nil
 }
 
-func needTools(t *testing.T) {
-	t.Helper()
-	for _, p := range []string{"ffmpeg", "ffprobe", "mkvinfo"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s not installed (apt-get install ffmpeg mkvtoolnix)", p)
-		}
-	}
-}
-
-func tool(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
 type h264Track struct {
 	codecPrivate []byte
 	frames       [][]byte
@@ -75,7 +57,7 @@ type h264Track struct {
 func encode(t *testing.T, size string, seconds int) h264Track {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "src.mkv")
-	tool(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size="+size+":rate=10", "-t", strconv.Itoa(seconds),
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size="+size+":rate=10", "-t", strconv.Itoa(seconds),
 		"-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p", src)
 	data, err := os.ReadFile(src)
 	if err != nil {
@@ -128,7 +110,7 @@ func unit(t *testing.T, tr h264Track, from, to, index int, p time.Duration, widt
 // timestamps never go back (a gap kept, a producer clock going backwards
 // absorbed), a new file when the tracks change, error fragments skipped.
 func TestRecorder(t *testing.T) {
-	needTools(t)
+	mediatest.Need(t)
 	small, big := encode(t, "320x240", 4), encode(t, "352x288", 1)
 	base := 1511852108513 * time.Millisecond
 	var stream []byte
@@ -177,10 +159,8 @@ func TestRecorder(t *testing.T) {
 	}
 
 	for i, name := range record(false) {
-		if out := tool(t, "mkvinfo", name); strings.Contains(out, "rror") {
-			t.Errorf("%s: mkvinfo:\n%s", name, out)
-		}
-		if n := countFrames(t, name); n != 10 {
+		mediatest.StructureOK(t, name)
+		if n := mediatest.Frames(t, name, "v:0"); n != 10 {
 			t.Errorf("file %d: ffprobe counts %d frames, want 10", i, n)
 		}
 	}
@@ -189,7 +169,7 @@ func TestRecorder(t *testing.T) {
 	if len(merged) != 2 {
 		t.Fatalf("%d merged files, want 2 (the tracks change once)", len(merged))
 	}
-	if n := countFrames(t, merged[0]); n != 40 {
+	if n := mediatest.Frames(t, merged[0], "v:0"); n != 40 {
 		t.Errorf("merged run: %d frames, want 40", n)
 	}
 	pts := packetTimes(t, merged[0])
@@ -206,28 +186,16 @@ func TestRecorder(t *testing.T) {
 	if got := pts[30]; got != 4500*time.Millisecond {
 		t.Errorf("fragment 3 starts at %v, want 4.5s", got)
 	}
-	if out := tool(t, "ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", merged[1]); strings.TrimSpace(out) != "352,288" {
-		t.Errorf("second file: %s", out)
+	if dims := mediatest.Size(t, merged[1]); dims != "352,288" {
+		t.Errorf("second file: %s", dims)
 	}
 	// ffmpeg plays the merged run through, first frame to last, silently.
-	if msgs := tool(t, "ffmpeg", "-v", "error", "-i", merged[0], "-f", "null", "-"); strings.TrimSpace(msgs) != "" {
-		t.Errorf("ffmpeg playing the merged run:\n%s", msgs)
-	}
-}
-
-func countFrames(t *testing.T, name string) int {
-	t.Helper()
-	out := tool(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", name)
-	n, err := strconv.Atoi(strings.TrimSpace(out))
-	if err != nil {
-		t.Fatalf("ffprobe: %q", out)
-	}
-	return n
+	mediatest.Plays(t, merged[0])
 }
 
 func packetTimes(t *testing.T, name string) []time.Duration {
 	t.Helper()
-	out := tool(t, "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", name)
+	out := mediatest.Run(t, "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", name)
 	var ts []time.Duration
 	for _, line := range strings.Fields(out) {
 		f, err := strconv.ParseFloat(strings.TrimSuffix(line, ","), 64)

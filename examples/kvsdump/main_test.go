@@ -7,15 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -287,16 +286,12 @@ func TestLive(t *testing.T) {
 // stream of real H.264 (made by ffmpeg, two fragments) and checks the
 // results with mkvinfo, ffprobe and ffmpeg.
 func TestPlayableOutputs(t *testing.T) {
-	for _, p := range []string{"ffmpeg", "ffprobe", "mkvinfo"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s not installed (apt-get install ffmpeg mkvtoolnix)", p)
-		}
-	}
+	mediatest.Need(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.mkv")
-	tool(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-t", "2", "-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", src)
-	audio := frameCountOf(t, src, "a:0")
+	audio := mediatest.Frames(t, src, "a:0")
 	one, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -317,26 +312,22 @@ func TestPlayableOutputs(t *testing.T) {
 		t.Fatalf("%d files with -out, %d with -merge; want 2 and 1", len(files), len(mergedFiles))
 	}
 	for _, f := range append(files, mergedFiles...) {
-		if info := tool(t, "mkvinfo", f); strings.Contains(info, "rror") {
-			t.Errorf("%s: mkvinfo:\n%s", f, info)
-		}
+		mediatest.StructureOK(t, f)
 	}
-	if n := frameCount(t, files[0]); n != 20 {
+	if n := mediatest.Frames(t, files[0], "v:0"); n != 20 {
 		t.Errorf("%s: %d frames, want 20", files[0], n)
 	}
-	if n := frameCountOf(t, files[0], "a:0"); n != audio {
+	if n := mediatest.Frames(t, files[0], "a:0"); n != audio {
 		t.Errorf("%s: %d audio frames, the source has %d", files[0], n, audio)
 	}
-	if n := frameCount(t, mergedFiles[0]); n != 40 {
+	if n := mediatest.Frames(t, mergedFiles[0], "v:0"); n != 40 {
 		t.Errorf("merged: %d frames, want 40", n)
 	}
-	if n := frameCountOf(t, mergedFiles[0], "a:0"); n != 2*audio {
+	if n := mediatest.Frames(t, mergedFiles[0], "a:0"); n != 2*audio {
 		t.Errorf("merged: %d audio frames, want %d", n, 2*audio)
 	}
-	if msgs := tool(t, "ffmpeg", "-v", "error", "-i", mergedFiles[0], "-f", "null", "-"); strings.TrimSpace(msgs) != "" {
-		t.Errorf("ffmpeg playing the merged run:\n%s", msgs)
-	}
-	if n := frameCount(t, filepath.Join(es, "track1.h264")); n != 40 {
+	mediatest.Plays(t, mergedFiles[0])
+	if n := mediatest.Frames(t, filepath.Join(es, "track1.h264"), "v:0"); n != 40 {
 		t.Errorf("Annex-B stream: %d frames, want 40", n)
 	}
 	keyFiles, _ := filepath.Glob(filepath.Join(keys, "*.h264"))
@@ -344,46 +335,17 @@ func TestPlayableOutputs(t *testing.T) {
 		t.Fatalf("%d keyframe files, want 4", len(keyFiles))
 	}
 	png := filepath.Join(dir, "key.png")
-	tool(t, "ffmpeg", "-v", "error", "-i", keyFiles[0], "-frames:v", "1", png)
-	if dims := strings.TrimSpace(tool(t, "ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", png)); dims != "320,240" {
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-i", keyFiles[0], "-frames:v", "1", png)
+	if dims := mediatest.Size(t, png); dims != "320,240" {
 		t.Errorf("keyframe image is %s, want 320,240", dims)
 	}
-}
-
-func tool(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func frameCount(t *testing.T, name string) int {
-	t.Helper()
-	return frameCountOf(t, name, "v:0")
-}
-
-// frameCountOf returns the frames ffprobe decodes of one stream.
-func frameCountOf(t *testing.T, name, stream string) int {
-	t.Helper()
-	out := strings.TrimSpace(tool(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", stream, "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", name))
-	n, err := strconv.Atoi(out)
-	if err != nil {
-		t.Fatalf("ffprobe %s: %q", name, out)
-	}
-	return n
 }
 
 // TestCorpusPlayable writes every uncut real capture with -out and checks
 // with ffprobe that each file has the frames mkvinfo counted in its unit,
 // per track, and that -merge keeps them all.
 func TestCorpusPlayable(t *testing.T) {
-	for _, p := range []string{"ffmpeg", "ffprobe", "mkvinfo"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s not installed (apt-get install ffmpeg mkvtoolnix)", p)
-		}
-	}
+	mediatest.Need(t)
 	dir := corpus.Dir(t)
 	for _, name := range corpus.Files(t, dir) {
 		if corpus.CutOff[name] {
@@ -406,9 +368,7 @@ func TestCorpusPlayable(t *testing.T) {
 				if f.FragmentNumber == "" {
 					file = filepath.Join(out, fmt.Sprintf("fragment-%d.mkv", f.Index))
 				}
-				if info := tool(t, "mkvinfo", file); strings.Contains(info, "rror") {
-					t.Errorf("%s: mkvinfo:\n%s", file, info)
-				}
+				mediatest.StructureOK(t, file)
 				for ti, tr := range f.Tracks {
 					if tr.CodecID != "V_MPEG4/ISO/AVC" && tr.CodecID != "A_AAC" {
 						continue // test_mixed_tags' MJPEG frames are placeholders no decoder reads
@@ -417,7 +377,7 @@ func TestCorpusPlayable(t *testing.T) {
 					if tr.Type == "audio" {
 						stream = "a:0"
 					}
-					if n := frameCountOf(t, file, stream); n != want[i].Tracks[tr.Number].Frames {
+					if n := mediatest.Frames(t, file, stream); n != want[i].Tracks[tr.Number].Frames {
 						t.Errorf("unit %d track %d (%d): %d frames in %s, mkvinfo counts %d", i, tr.Number, ti, n, file, want[i].Tracks[tr.Number].Frames)
 					}
 					total[tr.Number] += want[i].Tracks[tr.Number].Frames
@@ -433,7 +393,7 @@ func TestCorpusPlayable(t *testing.T) {
 			files, _ := filepath.Glob(filepath.Join(merged, "*.mkv"))
 			got := 0
 			for _, f := range files {
-				got += frameCountOf(t, f, "v:0")
+				got += mediatest.Frames(t, f, "v:0")
 			}
 			if got != total[1] {
 				t.Errorf("merged files hold %d video frames, want %d", got, total[1])

@@ -55,29 +55,31 @@ func parseAVCC(b []byte) (*Config, error) {
 		return nil, ErrCodecPrivate
 	}
 	c := &Config{LengthSize: int(b[4]&3) + 1}
-	p := b[5:]
-	n := int(p[0] & 0x1F)
-	p = p[1:]
-	for pass := 0; pass < 2; pass++ {
-		for range n {
-			if len(p) < 2 {
-				return nil, ErrCodecPrivate
-			}
-			l := int(binary.BigEndian.Uint16(p))
-			if len(p) < 2+l {
-				return nil, ErrCodecPrivate
-			}
-			c.ParamSets = append(c.ParamSets, p[2:2+l])
-			p = p[2+l:]
-		}
-		if pass == 0 {
-			if len(p) < 1 {
-				return nil, ErrCodecPrivate
-			}
-			n, p = int(p[0]), p[1:]
-		}
+	p, err := c.paramSets(b[6:], int(b[5]&0x1F)) // the SPS
+	if err != nil || len(p) < 1 {
+		return nil, ErrCodecPrivate
+	}
+	if _, err := c.paramSets(p[1:], int(p[0])); err != nil { // the PPS
+		return nil, err
 	}
 	return c, nil
+}
+
+// paramSets reads n parameter sets, each after its 16-bit length, and
+// returns what follows them.
+func (c *Config) paramSets(p []byte, n int) ([]byte, error) {
+	for range n {
+		if len(p) < 2 {
+			return nil, ErrCodecPrivate
+		}
+		l := int(binary.BigEndian.Uint16(p))
+		if len(p) < 2+l {
+			return nil, ErrCodecPrivate
+		}
+		c.ParamSets = append(c.ParamSets, p[2:2+l])
+		p = p[2+l:]
+	}
+	return p, nil
 }
 
 // parseHVCC reads an HEVCDecoderConfigurationRecord (ISO/IEC 14496-15
@@ -93,18 +95,9 @@ func parseHVCC(b []byte) (*Config, error) {
 		if len(p) < 3 {
 			return nil, ErrCodecPrivate
 		}
-		n := int(binary.BigEndian.Uint16(p[1:]))
-		p = p[3:]
-		for range n {
-			if len(p) < 2 {
-				return nil, ErrCodecPrivate
-			}
-			l := int(binary.BigEndian.Uint16(p))
-			if len(p) < 2+l {
-				return nil, ErrCodecPrivate
-			}
-			c.ParamSets = append(c.ParamSets, p[2:2+l])
-			p = p[2+l:]
+		var err error
+		if p, err = c.paramSets(p[3:], int(binary.BigEndian.Uint16(p[1:]))); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil

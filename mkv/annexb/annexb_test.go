@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/mkv/annexb"
 )
@@ -64,33 +64,23 @@ func TestCodecPrivate(t *testing.T) {
 	}
 }
 
-// needs skips the test unless the named programs are installed.
-func needs(t *testing.T, programs ...string) {
-	t.Helper()
-	for _, p := range programs {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s not installed (apt-get install ffmpeg)", p)
-		}
-	}
-}
-
 // TestFFmpegDecodes converts an H.264 track that ffmpeg encoded into
 // Matroska back to Annex-B: ffmpeg must decode every frame, and a keyframe
 // on its own must decode to an image of the track's size.
 func TestFFmpegDecodes(t *testing.T) {
-	needs(t, "ffmpeg", "ffprobe")
+	mediatest.Need(t)
 	for _, enc := range []struct{ name, codecID, ext string }{{"libx264", annexb.CodecAVC, "h264"}, {"libx265", annexb.CodecHEVC, "hevc"}} {
 		t.Run(enc.name, func(t *testing.T) { decodes(t, enc.name, enc.codecID, enc.ext) })
 	}
 }
 
 func decodes(t *testing.T, encoder, wantCodec, ext string) {
-	if !strings.Contains(run(t, "ffmpeg", "-hide_banner", "-encoders"), encoder) {
+	if !strings.Contains(mediatest.Run(t, "ffmpeg", "-hide_banner", "-encoders"), encoder) {
 		t.Skipf("ffmpeg has no %s", encoder)
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.mkv")
-	run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "3", "-c:v", encoder, "-g", "10",
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "3", "-c:v", encoder, "-g", "10",
 		"-x265-params", "log-level=error", "-pix_fmt", "yuv420p", src)
 	data, err := os.ReadFile(src)
 	if err != nil {
@@ -135,23 +125,13 @@ func decodes(t *testing.T, encoder, wantCodec, ext string) {
 	}
 	h264 := filepath.Join(dir, "out."+ext)
 	os.WriteFile(h264, es.Bytes(), 0o644)
-	got := strings.TrimSpace(run(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", h264))
-	if got != "30" || frames != 30 {
-		t.Errorf("ffprobe counted %s frames in the Annex-B stream; the track has %d", got, frames)
+	if got := mediatest.Frames(t, h264, "v:0"); got != 30 || frames != 30 {
+		t.Errorf("ffprobe counted %d frames in the Annex-B stream; the track has %d", got, frames)
 	}
 	keyFile, png := filepath.Join(dir, "key."+ext), filepath.Join(dir, "key.png")
 	os.WriteFile(keyFile, key, 0o644)
-	run(t, "ffmpeg", "-v", "error", "-i", keyFile, "-frames:v", "1", png)
-	if dims := strings.TrimSpace(run(t, "ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", png)); dims != "320,240" {
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-i", keyFile, "-frames:v", "1", png)
+	if dims := mediatest.Size(t, png); dims != "320,240" {
 		t.Errorf("the keyframe decoded to %s, want 320,240", dims)
 	}
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
