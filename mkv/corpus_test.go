@@ -17,7 +17,6 @@ import (
 type summarizer struct {
 	units []corpus.Unit
 	open  []int // indexes in the unit's Tags of the open SimpleTags
-	name  string
 }
 
 func (s *summarizer) event(ev *mkv.Event) error {

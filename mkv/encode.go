@@ -52,16 +52,6 @@ func appendUint(b []byte, id ID, v uint64) []byte {
 	return appendElement(b, id, d[i:])
 }
 
-func appendInt(b []byte, id ID, v int64) []byte {
-	var d [8]byte
-	binary.BigEndian.PutUint64(d[:], uint64(v))
-	i := 0
-	for i < 7 && (d[i] == 0 && d[i+1]&0x80 == 0 || d[i] == 0xFF && d[i+1]&0x80 != 0) {
-		i++
-	}
-	return appendElement(b, id, d[i:])
-}
-
 func appendFloat(b []byte, id ID, v float64) []byte {
 	var d [8]byte
 	binary.BigEndian.PutUint64(d[:], math.Float64bits(v))

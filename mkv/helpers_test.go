@@ -12,7 +12,6 @@ var (
 	el          = mkvtest.El
 	unknown     = mkvtest.Unknown
 	idBytes     = mkvtest.IDBytes
-	sizeBytes   = mkvtest.SizeBytes
 	u           = mkvtest.Uint
 	str         = mkvtest.Str
 	ebmlHeader  = mkvtest.EBMLHeader

@@ -162,7 +162,8 @@ func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data 
 	if wr.err != nil {
 		return wr.err
 	}
-	if !wr.known(track) {
+	entry := wr.track(track)
+	if entry == nil {
 		return fmt.Errorf("%w: frame for track %d, which is not in Tracks", ErrWriter, track)
 	}
 	if t < 0 {
@@ -190,28 +191,18 @@ func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data 
 	wr.cluster = appendSize(wr.cluster, uint64(len(tn)+3+len(data)))
 	wr.cluster = append(append(wr.cluster, tn...), byte(uint16(rel)>>8), byte(rel), flags)
 	wr.cluster = append(wr.cluster, data...)
-	if d := wr.trackDuration(track); t+d > wr.end {
-		wr.end = t + d
-	}
+	wr.end = max(wr.end, t+entry.DefaultDuration)
 	return nil
 }
 
-func (wr *Writer) known(track uint64) bool {
-	for _, t := range wr.opts.Tracks {
-		if t.Number == track {
-			return true
+// track returns the entry of a track number, or nil.
+func (wr *Writer) track(n uint64) *TrackEntry {
+	for i := range wr.opts.Tracks {
+		if wr.opts.Tracks[i].Number == n {
+			return &wr.opts.Tracks[i]
 		}
 	}
-	return false
-}
-
-func (wr *Writer) trackDuration(track uint64) time.Duration {
-	for _, t := range wr.opts.Tracks {
-		if t.Number == track {
-			return t.DefaultDuration
-		}
-	}
-	return 0
+	return nil
 }
 
 // flush writes the open Cluster with its size.

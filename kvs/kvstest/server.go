@@ -386,7 +386,10 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 	start := 0
 	if in.NextToken != "" {
 		b, err := base64.StdEncoding.DecodeString(in.NextToken)
-		if start, err = strconv.Atoi(string(b)); err != nil || start < 0 || start > len(match) {
+		if err == nil {
+			start, err = strconv.Atoi(string(b))
+		}
+		if err != nil || start < 0 || start > len(match) {
 			writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid NextToken")
 			return
 		}
