@@ -1,6 +1,6 @@
 module github.com/kvsmkv/kvsmkv
 
-go 1.26.8
+go 1.24
 
 require (
 	github.com/at-wat/ebml-go v0.19.4
@@ -10,7 +10,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/kinesisvideo v1.34.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/google/go-cmp v0.7.0
-	github.com/remko/go-mkvparse v0.14.0
 	go.uber.org/goleak v1.3.0
 )
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/kvsmkv/kvsmkv/internal/gen"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
@@ -19,7 +18,7 @@ func TestNoAllocationsPerFrame(t *testing.T) {
 	low.Fragments, low.VideoBitrate = 6, 1_000_000
 	high := low
 	high.FPS = 90
-	lowData, highData := gen.Bytes(low), gen.Bytes(high)
+	lowData, highData := low.Bytes(), high.Bytes()
 	extra := 0
 	for i := range low.Fragments {
 		extra += len(high.Frames(i)) - len(low.Frames(i))

@@ -5,13 +5,13 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/kvsmkv/kvsmkv/internal/gen"
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
 // heapConfig is a 1 GB version of the benchmarks' stream (1,300 fragments),
 // generated on the fly as it is read, never stored.
-var heapConfig = func() gen.Config {
+var heapConfig = func() kvstest.Generator {
 	c := streamConfig
 	c.Fragments = 1300
 	return c
@@ -56,7 +56,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var base peakLive
-		cr := &countingReader{r: gen.Reader(heapConfig), p: &base}
+		cr := &countingReader{r: heapConfig.Reader(), p: &base}
 		buf := make([]byte, 256<<10)
 		if _, err := io.CopyBuffer(io.Discard, cr, buf); err != nil {
 			b.Fatal(err)
@@ -65,7 +65,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 
 		var ours peakLive
 		largest := 0
-		r := kvs.NewReader(&countingReader{r: gen.Reader(heapConfig), p: &ours})
+		r := kvs.NewReader(&countingReader{r: heapConfig.Reader(), p: &ours})
 		frags := 0
 		for ev, err := range r.Events() {
 			if err != nil {

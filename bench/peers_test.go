@@ -9,6 +9,7 @@ import (
 
 	"github.com/at-wat/ebml-go"
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/remko/go-mkvparse"
 )
 
@@ -48,14 +49,16 @@ func ours(b *testing.B) extract {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var walk func([]kvs.Tag)
-		walk = func(ts []kvs.Tag) {
+		var walk func([]mkv.SimpleTag)
+		walk = func(ts []mkv.SimpleTag) {
 			for _, t := range ts {
 				th.add(t.Name, t.Value)
 				walk(t.Tags)
 			}
 		}
-		walk(f.Tags)
+		for _, t := range f.Tags {
+			walk([]mkv.SimpleTag{t.SimpleTag})
+		}
 		frames += len(f.Frames)
 	}
 	return extract{th.h.Sum64(), th.n, frames}

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
 // streamConfig is the benchmarks' KVS-like stream: 2-second fragments of
 // 30 fps, ~3 Mbit/s video in one frame per SimpleBlock plus a 48 kHz audio
 // track, tags before and after each Cluster, unknown-size Segment and
 // Cluster, GetMedia's trailing tags. 135 fragments make about 104 MB.
-var streamConfig = gen.Config{
+var streamConfig = kvstest.Generator{
 	Fragments:        135,
 	FragmentDuration: 2 * time.Second,
 	FPS:              30,
@@ -33,7 +33,7 @@ var (
 
 // input returns the stream, generated once per process.
 func input(b *testing.B) []byte {
-	streamOnce.Do(func() { stream = gen.Bytes(streamConfig) })
+	streamOnce.Do(func() { stream = streamConfig.Bytes() })
 	return stream
 }
 

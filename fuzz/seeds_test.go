@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
-	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
 // seeds returns the inputs every target starts from: the project's
@@ -23,21 +24,21 @@ func seeds(f *testing.F) [][]byte {
 		}
 		out = append(out, data)
 	}
-	small := gen.Config{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800, Audio: true, AudioFrameSize: 8}
-	for _, mod := range []func(*gen.Config){
-		func(c *gen.Config) { c.GetMedia, c.ProducerTags = true, true },
-		func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 3, gen.XiphLacing },
-		func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 3, gen.EBMLLacing },
-		func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 2, gen.FixedLacing },
-		func(c *gen.Config) { c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true },
-		func(c *gen.Config) {
+	small := kvstest.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800, Audio: true, AudioFrameSize: 8}
+	for _, mod := range []func(*kvstest.Generator){
+		func(c *kvstest.Generator) { c.GetMedia, c.ProducerTags = true, true },
+		func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing },
+		func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.EBMLLacing },
+		func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 2, mkv.FixedLacing },
+		func(c *kvstest.Generator) { c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true },
+		func(c *kvstest.Generator) {
 			c.SideSpelling, c.NULPadding, c.RelativeProducerTime = true, true, true
-			c.Errors = map[int]gen.Error{0: {Exception: true, Code: "X", Message: "m"}, 1: {Code: "Y", ID: 4000}}
+			c.Errors = map[int]kvstest.ErrorUnit{0: {Exception: true, Code: "X", Message: "m"}, 1: {Code: "Y", ID: 4000}}
 		},
 	} {
 		c := small
 		mod(&c)
-		out = append(out, gen.Bytes(c))
+		out = append(out, c.Bytes())
 	}
 	for _, h := range hostile() {
 		out = append(out, h.in)

@@ -10,11 +10,12 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
 // flatTags lists "name=value" for every tag, parents before their nested
 // tags, as mkvinfo lists them.
-func flatTags(ts []kvs.Tag, out []string) []string {
+func flatTags(ts []mkv.SimpleTag, out []string) []string {
 	for _, t := range ts {
 		out = append(out, t.Name+"="+t.Value)
 		out = flatTags(t.Tags, out)
@@ -22,8 +23,17 @@ func flatTags(ts []kvs.Tag, out []string) []string {
 	return out
 }
 
+// simpleTags returns the SimpleTags of a fragment's tags.
+func simpleTags(ts []kvs.Tag) []mkv.SimpleTag {
+	out := make([]mkv.SimpleTag, len(ts))
+	for i := range ts {
+		out[i] = ts[i].SimpleTag
+	}
+	return out
+}
+
 func unitOf(f *kvs.Fragment) corpus.Unit {
-	u := corpus.Unit{Tags: flatTags(f.Tags, nil), Tracks: map[uint64]corpus.Count{}}
+	u := corpus.Unit{Tags: flatTags(simpleTags(f.Tags), nil), Tracks: map[uint64]corpus.Count{}}
 	for _, t := range f.Tracks {
 		if t.Blocks > 0 {
 			u.Tracks[t.Number] = corpus.Count{Blocks: t.Blocks, Frames: t.Frames}

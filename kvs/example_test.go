@@ -30,10 +30,10 @@ func ExampleReader_All() {
 			frag.ProducerTimestamp, first.Keyframe, frag.WallClock(&first).Format("15:04:05.000"), frag.MillisBehindNow)
 	}
 	// Output:
-	// 0: 80 frames from 1511852108.513, first keyframe true at 06:55:08.513, behind 1000 ms
-	// 1: 80 frames from 1511852109.513, first keyframe true at 06:55:09.513, behind 1037 ms
+	// 0: 80 frames from 2017-11-28T06:55:08.513Z, first keyframe true at 06:55:08.513, behind 1000 ms
+	// 1: 80 frames from 2017-11-28T06:55:09.513Z, first keyframe true at 06:55:09.513, behind 1037 ms
 	// 2: error FRAGMENT_NOT_FOUND 4000
-	// 3: 80 frames from 1511852111.513, first keyframe true at 06:55:11.513, behind 1111 ms
+	// 3: 80 frames from 2017-11-28T06:55:11.513Z, first keyframe true at 06:55:11.513, behind 1111 ms
 }
 
 // Stream frames as they arrive; each fragment's end comes with all its tags.

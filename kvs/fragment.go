@@ -3,6 +3,7 @@ package kvs
 import (
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -30,9 +31,9 @@ type Fragment struct {
 	// error is data: reading goes on with the next unit.
 	Err *tags.FragmentError
 
-	// Tags are all the SimpleTags of the unit's Tags elements, in document
-	// order, the KVS tags included; nested SimpleTags are in their
-	// parent's Tags.
+	// Tags are all the top-level SimpleTags of the unit's Tags elements,
+	// in document order, the KVS tags included; nested SimpleTags are in
+	// their parent's Tags.
 	Tags []Tag
 	// Tracks describe the unit's tracks, with the blocks and frames read of
 	// each.
@@ -86,78 +87,16 @@ func (f *Fragment) Track(number uint64) *Track {
 	return nil
 }
 
-// Tag is a Matroska SimpleTag.
+// Tag is a Matroska SimpleTag of a fragment, and where it was.
 type Tag struct {
-	Name string
-	// Value is the TagString (NUL padding removed); Binary the TagBinary.
-	Value  string
-	Binary []byte
-	// Language is the TagLanguage ("und" when absent); Default the
-	// TagDefault flag (true when absent).
-	Language string
-	Default  bool
+	mkv.SimpleTag
 	// AfterCluster marks a tag that came after the unit's Cluster.
 	AfterCluster bool
-	// Tags are the nested SimpleTags.
-	Tags []Tag
 }
 
-// TrackType is the Matroska TrackType.
-type TrackType uint8
-
-// Track types (Matroska section 5.1.4.1.3).
-const (
-	Video    TrackType = 1
-	Audio    TrackType = 2
-	Complex  TrackType = 3
-	Logo     TrackType = 0x10
-	Subtitle TrackType = 0x11
-	Buttons  TrackType = 0x12
-	Control  TrackType = 0x20
-	Metadata TrackType = 0x21
-)
-
-func (t TrackType) String() string {
-	switch t {
-	case Video:
-		return "video"
-	case Audio:
-		return "audio"
-	case Complex:
-		return "complex"
-	case Logo:
-		return "logo"
-	case Subtitle:
-		return "subtitle"
-	case Buttons:
-		return "buttons"
-	case Control:
-		return "control"
-	case Metadata:
-		return "metadata"
-	}
-	return "unknown"
-}
-
-// Track is a TrackEntry, and what the reader counted of it in the fragment.
+// Track is a TrackEntry of a fragment, with what the reader counted of it.
 type Track struct {
-	Number   uint64
-	UID      uint64
-	Type     TrackType
-	CodecID  string
-	Name     string
-	Language string
-	// CodecPrivate is the codec's configuration (avcC, hvcC, ...).
-	CodecPrivate []byte
-	// DefaultDuration is the duration of a frame, when the track has one.
-	DefaultDuration time.Duration
-	// Width and Height are the video PixelWidth and PixelHeight.
-	Width, Height uint64
-	// SamplingRate, Channels and BitDepth describe an audio track.
-	SamplingRate float64
-	Channels     uint64
-	BitDepth     uint64
-
+	mkv.Track
 	// Blocks counts the SimpleBlocks and Blocks read of the track, Frames
 	// their frames after lacing, Keyframes the frames that are keyframes.
 	Blocks, Frames, Keyframes int
@@ -171,9 +110,9 @@ type Frame struct {
 	Keyframe    bool
 	Invisible   bool
 	Discardable bool
-	// Timestamp is the frame's Matroska time: (Cluster Timecode + the
-	// block's relative timecode) x TimecodeScale, plus, for the n-th frame
-	// of a laced block, n times the track's DefaultDuration. See
+	// Timestamp is the frame's Matroska time (see mkv.Timing): (Cluster
+	// Timecode + the block's relative timecode) x TimecodeScale, and, for
+	// the n-th frame of a laced block, n frame durations more. See
 	// Fragment.WallClock for the wall-clock time.
 	Timestamp time.Duration
 	// Duration is the BlockDuration, or the track's DefaultDuration; zero
@@ -184,6 +123,6 @@ type Frame struct {
 	// Size is the frame's length in bytes, kept with WithoutFrameData too.
 	Size int
 	// Data is the frame's bytes. In a whole Fragment it belongs to the
-	// caller; in a streaming Event it is valid until the next call.
+	// caller; in an Event it is valid until the next call.
 	Data []byte
 }

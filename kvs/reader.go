@@ -11,7 +11,7 @@ import (
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
-// Option configures a Reader.
+// Option configures a Reader or a PushReader.
 type Option func(*options)
 
 type options struct {
@@ -29,69 +29,31 @@ func WithDecoderOptions(opts ...mkv.Option) Option {
 	return func(o *options) { o.mkv = append(o.mkv, opts...) }
 }
 
-// errMixed is returned when Next and NextEvent are used on one Reader.
-var errMixed = errors.New("kvs: Next and NextEvent cannot be used on the same Reader")
-
 // Reader reads the fragments of a GetMedia or GetMediaForFragmentList
-// response as its bytes arrive, in one of two ways: whole fragments with
-// Next (or All), or streaming events with NextEvent (or Events), where
-// frames are handed out as they arrive and never held. A Reader uses one
-// way only.
+// response from an io.Reader as its bytes arrive, two ways through one
+// state machine: whole fragments with Next (or All), or events with
+// NextEvent (or Events), where each frame is handed out as soon as its
+// block is read and never held. The two may be mixed: Next gathers the
+// frames of the fragment that NextEvent has not handed out yet.
 type Reader struct {
-	d    *mkv.Decoder
-	opts options
-	mode int // 0 until the first call, then modeWhole or modeStream
-	err  error
+	d *mkv.Decoder
+	a assembler
 
-	// The unit being read.
-	unit       bool
-	unitStart  int64
-	index      int
-	frag       *Fragment
-	last       *Fragment // the fragment completed last in this unit
-	hasSegment bool
-	scale      uint64
-	clusterTC  int64
-	sawCluster bool
-	clusters   int // Clusters started in the unit
-	trackIdx   int
-	tagStack   []Tag
-	tokenSeen  bool // a CONTINUATION_TOKEN in the Tags element being read
-	getMedia   bool // a fragment ended with CONTINUATION_TOKEN tags
-	group      struct {
-		open, hasBlock, ref bool
-		block               mkv.Block
-		frames              [][]byte
-		offset              int64
-		duration            int64
-		hasDuration         bool
-	}
+	next int   // the next pending frame NextEvent hands out
+	ev   Event // reused by NextEvent
 
-	// Output.
-	pending []Frame // frames of the last block, for NextEvent
-	next    int
-	done    *Fragment
-	ev      Event
-
-	// Frame bytes of the fragment being read whole, and where each ends.
+	// Frame bytes of the fragment Next is gathering, and where each ends.
 	arena      []byte
 	ends       []int
 	hintBytes  int // frame bytes of the last fragment, to size the next one's
 	hintFrames int
 }
 
-const (
-	modeWhole = iota + 1
-	modeStream
-)
-
 // NewReader returns a Reader of the response body r.
 func NewReader(r io.Reader, opts ...Option) *Reader {
-	rd := &Reader{index: -1, trackIdx: -1}
-	for _, o := range opts {
-		o(&rd.opts)
-	}
-	rd.d = mkv.NewDecoder(r, rd.opts.mkv...)
+	rd := &Reader{}
+	rd.a.init(opts)
+	rd.d = mkv.NewDecoder(r, rd.a.opts.mkv...)
 	return rd
 }
 
@@ -100,17 +62,19 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 // tags have been read; other fragments when their unit ends. At the end of
 // the input Next returns io.EOF. When the input is cut off or malformed
 // inside a unit, Next first returns what was complete of that fragment,
-// marked Partial, then the error (a *mkv.SyntaxError; errors.Is(err,
-// io.ErrUnexpectedEOF) when cut off). A fragment carrying an in-band error
+// marked Partial, then the error: a *mkv.SyntaxError, with errors.Is(err,
+// io.ErrUnexpectedEOF) when cut off. A fragment carrying an in-band error
 // (Fragment.Err) is not an error of Next.
 func (r *Reader) Next() (*Fragment, error) {
-	if err := r.setMode(modeWhole); err != nil {
-		return nil, err
-	}
 	for {
+		r.gather()
 		f, err := r.pull()
-		if err != nil || f != nil {
-			return f, err
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			r.attach(f)
+			return f, nil
 		}
 	}
 }
@@ -128,43 +92,16 @@ func (r *Reader) All() iter.Seq2[*Fragment, error] {
 	}
 }
 
-// EventKind says what a streaming Event reports.
-type EventKind uint8
-
-// The kinds of Event.
-const (
-	// FrameEvent delivers one frame, with the fragment read so far: the
-	// tags before the Cluster, the tracks, the counts.
-	FrameEvent EventKind = iota + 1
-	// FragmentEvent reports a fragment complete, with all its tags,
-	// those after the Cluster included, and no frames.
-	FragmentEvent
-)
-
-// Event is one step of streaming: a frame, or the end of a fragment.
-type Event struct {
-	Kind EventKind
-	// Fragment is the fragment the event belongs to. In a FrameEvent it is
-	// still being read; the FragmentEvent that completes it carries the
-	// same pointer.
-	Fragment *Fragment
-	// Frame is the frame of a FrameEvent. It, and its Data, are valid
-	// only until the next call.
-	Frame *Frame
-}
-
-// NextEvent returns the next streaming event: each frame as soon as its
-// block has arrived, and each fragment's end. Frames are never held, so a
-// pipeline reading this way holds no fragment in memory. Fragments complete
-// as with Next (including partial ones before an error), and the end of
-// input is io.EOF.
+// NextEvent returns the next event: each frame as soon as its block has
+// arrived, and each fragment's end. Frames are never held, so a pipeline
+// reading this way holds no fragment's frames in memory. Fragments
+// complete as with Next (including partial ones before an error), and the
+// end of input is io.EOF. The Event and the Frame it holds are valid until
+// the next call.
 func (r *Reader) NextEvent() (*Event, error) {
-	if err := r.setMode(modeStream); err != nil {
-		return nil, err
-	}
 	for {
-		if r.next < len(r.pending) {
-			r.ev = Event{Kind: FrameEvent, Fragment: r.frag, Frame: &r.pending[r.next]}
+		if r.next < len(r.a.pending) {
+			r.ev = Event{Kind: FrameEvent, Fragment: r.a.frag, Frame: &r.a.pending[r.next]}
 			r.next++
 			return &r.ev, nil
 		}
@@ -194,189 +131,362 @@ func (r *Reader) Events() iter.Seq2[*Event, error] {
 // InputOffset returns the number of bytes of the response decoded so far.
 func (r *Reader) InputOffset() int64 { return r.d.InputOffset() }
 
-func (r *Reader) setMode(m int) error {
-	if r.mode == 0 {
-		r.mode = m
-	}
-	if r.mode != m {
-		return errMixed
-	}
-	return nil
-}
-
 // pull decodes until a fragment is complete (returned), frames are pending
 // (nil, nil), or the input ends or fails.
 func (r *Reader) pull() (*Fragment, error) {
-	r.pending, r.next = r.pending[:0], 0
+	r.a.pending, r.next = r.a.pending[:0], 0
 	for {
-		if f := r.done; f != nil {
-			r.done = nil
+		if f := r.a.done; f != nil {
+			r.a.done = nil
 			return f, nil
 		}
-		if r.err != nil {
-			return nil, r.err
+		if r.a.err != nil {
+			return nil, r.a.err
 		}
-		if len(r.pending) > 0 {
+		if len(r.a.pending) > 0 {
 			return nil, nil
 		}
 		ev, err := r.d.Next()
 		if err != nil {
-			if err == io.EOF && r.unit && !r.hasSegment {
-				// An EBML header whose Segment never came: the input
-				// was cut between the two.
-				err = fmt.Errorf("kvs: unit at offset %d ends before its Segment: %w", r.unitStart, io.ErrUnexpectedEOF)
-			} else if err == io.EOF && r.getMedia && r.frag != nil && !r.frag.Continued && r.frag.Err == nil {
-				// Unknown sizes let a cut between two elements pass for
-				// an end; in a GetMedia response, whose fragments all
-				// end with CONTINUATION_TOKEN tags, it is not one.
-				err = fmt.Errorf("kvs: GetMedia fragment at offset %d ends before its CONTINUATION_TOKEN: %w", r.frag.Offset, io.ErrUnexpectedEOF)
-			}
-			if err == io.EOF {
-				r.endUnit(r.d.InputOffset())
-			} else if r.frag != nil {
-				r.complete(r.d.InputOffset(), true)
-			}
-			r.err = err
+			r.a.finish(err, r.d.InputOffset())
 			continue
 		}
-		r.handle(ev)
+		r.a.handle(ev)
 	}
+}
+
+// gather adds the frames NextEvent has not handed out to the fragment
+// being read, copying their bytes unless WithoutFrameData.
+func (r *Reader) gather() {
+	f := r.a.frag
+	if f == nil {
+		return
+	}
+	if f.Frames == nil && r.hintFrames > 0 {
+		f.Frames = make([]Frame, 0, r.hintFrames+r.hintFrames/8)
+	}
+	for _, fr := range r.a.pending[r.next:] {
+		if !r.a.opts.noData {
+			if r.arena == nil {
+				r.arena = make([]byte, 0, r.hintBytes+r.hintBytes/8)
+			}
+			r.arena = append(r.arena, fr.Data...)
+			r.ends = append(r.ends, len(r.arena))
+		}
+		fr.Data = nil
+		f.Frames = append(f.Frames, fr)
+	}
+	r.next = len(r.a.pending)
+}
+
+// attach gives a completed fragment its frames' bytes: they were appended
+// to one buffer, sliced now that it will not move any more.
+func (r *Reader) attach(f *Fragment) {
+	if !r.a.opts.noData && len(r.ends) == len(f.Frames) {
+		start := 0
+		for i := range f.Frames {
+			f.Frames[i].Data = r.arena[start:r.ends[i]:r.ends[i]]
+			start = r.ends[i]
+		}
+		r.hintBytes = len(r.arena)
+	}
+	r.arena, r.ends = nil, r.ends[:0]
+	if len(f.Frames) > 0 {
+		r.hintFrames = len(f.Frames)
+	}
+}
+
+// PushReader is the push door of the fragment reader, for bytes that
+// arrive by callback (a GStreamer appsink, a WebSocket, a PutMedia body):
+// Write them in chunks of any size, cut anywhere, and the handler gets
+// the same events NextEvent gives, as soon as they are complete. It shares
+// Reader's state machine and starts no goroutine.
+type PushReader struct {
+	a      assembler
+	p      *mkv.PushDecoder
+	handle func(*Event) error
+	ev     Event
+}
+
+// NewPushReader returns a PushReader that calls handle for every event.
+// The Event, its Frame and the frame's Data are valid only until handle
+// returns. An error from handle stops reading and is returned by Write or
+// Close.
+func NewPushReader(handle func(*Event) error, opts ...Option) *PushReader {
+	p := &PushReader{handle: handle}
+	p.a.init(opts)
+	p.p = mkv.NewPushDecoder(func(ev *mkv.Event) error {
+		p.a.handle(ev)
+		return p.emit()
+	}, p.a.opts.mkv...)
+	return p
+}
+
+// Write reads b, calling the handler for every event it completes. It
+// returns len(b) and nil, or the first error: the handler's, or a
+// *mkv.SyntaxError for malformed input, after the handler got the
+// fragment the fault cut short, marked Partial. Errors are final.
+func (p *PushReader) Write(b []byte) (int, error) {
+	n, err := p.p.Write(b)
+	if err != nil && p.a.err == nil && isSyntax(err) {
+		return n, p.fail(err)
+	}
+	return n, err
+}
+
+// Close tells the reader that the input has ended: the last fragment is
+// delivered, and an input cut off inside a unit ends with its partial
+// fragment and a *mkv.SyntaxError wrapping io.ErrUnexpectedEOF.
+func (p *PushReader) Close() error {
+	err := p.p.Close()
+	if err == nil {
+		err = io.EOF
+	} else if !isSyntax(err) || p.a.err != nil {
+		return err
+	}
+	if err := p.fail(err); err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// InputOffset returns the number of bytes of the input decoded so far.
+func (p *PushReader) InputOffset() int64 { return p.p.InputOffset() }
+
+// fail ends the input with err (io.EOF at a clean end) and delivers what
+// completes.
+func (p *PushReader) fail(err error) error {
+	p.a.finish(err, p.p.InputOffset())
+	if herr := p.emit(); herr != nil {
+		return herr
+	}
+	return p.a.err
+}
+
+// emit hands the frames and the fragment the last event completed to the
+// handler.
+func (p *PushReader) emit() error {
+	for i := range p.a.pending {
+		p.ev = Event{Kind: FrameEvent, Fragment: p.a.frag, Frame: &p.a.pending[i]}
+		if err := p.handle(&p.ev); err != nil {
+			return err
+		}
+	}
+	p.a.pending = p.a.pending[:0]
+	if f := p.a.done; f != nil {
+		p.a.done = nil
+		p.ev = Event{Kind: FragmentEvent, Fragment: f}
+		return p.handle(&p.ev)
+	}
+	return nil
+}
+
+func isSyntax(err error) bool {
+	var se *mkv.SyntaxError
+	return errors.As(err, &se)
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+// The kinds of Event.
+const (
+	// FrameEvent delivers one frame, with the fragment read so far: the
+	// tags before the Cluster, the tracks, the counts.
+	FrameEvent EventKind = iota + 1
+	// FragmentEvent reports a fragment complete, with all its tags,
+	// those after the Cluster included.
+	FragmentEvent
+)
+
+// Event is one step of reading: a frame, or the end of a fragment.
+type Event struct {
+	Kind EventKind
+	// Fragment is the fragment the event belongs to. In a FrameEvent it is
+	// still being read; the FragmentEvent that completes it carries the
+	// same pointer. Its Frames are those gathered by Next, if any.
+	Fragment *Fragment
+	// Frame is the frame of a FrameEvent. It, and its Data, are valid
+	// only until the next call.
+	Frame *Frame
+}
+
+// assembler turns mkv events into fragments and frames: the state machine
+// both doors of the reader share. After each event, pending holds the
+// frames of a block just read and done a fragment just completed.
+type assembler struct {
+	opts options
+	err  error // the end of input (io.EOF) or the fault, once reached
+
+	// The unit being read.
+	unit       bool
+	unitStart  int64
+	index      int
+	frag       *Fragment
+	last       *Fragment // the fragment completed last in this unit
+	hasSegment bool
+	scale      uint64
+	clusterTC  int64
+	sawCluster bool
+	clusters   int // Clusters started in the unit
+	track      *mkv.Track
+	tagStack   []Tag
+	tokenSeen  bool // a CONTINUATION_TOKEN in the Tags element being read
+	getMedia   bool // a fragment ended with CONTINUATION_TOKEN tags
+	group      mkv.BlockGroup
+
+	pending []Frame
+	done    *Fragment
+}
+
+func (a *assembler) init(opts []Option) {
+	a.index = -1
+	for _, o := range opts {
+		o(&a.opts)
+	}
+}
+
+// Causes of a cut-off response that the mkv decoder cannot see: unknown
+// sizes let a cut between two elements pass for an end.
+var (
+	errNoSegment = fmt.Errorf("kvs: unit ends before its Segment: %w", io.ErrUnexpectedEOF)
+	errNoToken   = fmt.Errorf("kvs: GetMedia fragment ends before its CONTINUATION_TOKEN: %w", io.ErrUnexpectedEOF)
+)
+
+// finish ends the input with err from the decoder (io.EOF at a clean end)
+// at offset end, completing the unit being read.
+func (a *assembler) finish(err error, end int64) {
+	if err == io.EOF && a.unit && !a.hasSegment {
+		// An EBML header whose Segment never came: the input was cut
+		// between the two.
+		err = &mkv.SyntaxError{Offset: a.unitStart, ID: mkv.IDEBML, Err: errNoSegment}
+	} else if err == io.EOF && a.getMedia && a.frag != nil && !a.frag.Continued && a.frag.Err == nil {
+		// In a GetMedia response, whose fragments all end with
+		// CONTINUATION_TOKEN tags, an end without one is a cut.
+		err = &mkv.SyntaxError{Offset: a.frag.Offset, ID: mkv.IDSegment, Err: errNoToken}
+	}
+	if err == io.EOF {
+		a.endUnit(end)
+	} else if a.frag != nil {
+		a.complete(end, true)
+	}
+	a.err = err
 }
 
 // handle applies one mkv event to the unit being read.
-func (r *Reader) handle(ev *mkv.Event) {
-	switch ev.Kind {
-	case mkv.Start:
-		r.start(ev)
-	case mkv.End:
-		r.end(ev)
-	case mkv.Value:
-		r.value(ev)
-	case mkv.BlockKind:
-		if ev.ID == mkv.IDBlock && r.group.open {
-			r.group.hasBlock = true
-			r.group.block = ev.Block
-			r.group.frames = append(r.group.frames[:0], ev.Block.Frames...)
-			r.group.block.Frames = r.group.frames
-			r.group.offset = ev.Offset
+func (a *assembler) handle(ev *mkv.Event) {
+	if a.group.Open() || ev.ID == mkv.IDBlockGroup {
+		if a.group.Add(ev) {
+			if g := &a.group; g.HasBlock {
+				a.frames(&g.Block, g.Offset, !g.Referenced, g.Duration)
+			}
+		}
+		if ev.ID == mkv.IDBlockGroup || ev.ID == mkv.IDBlock {
 			return
 		}
-		r.frames(&ev.Block, ev.Offset, ev.Block.Keyframe, -1)
+	}
+	switch ev.Kind {
+	case mkv.Start:
+		a.start(ev)
+	case mkv.End:
+		a.end(ev)
+	case mkv.Value:
+		a.value(ev)
+	case mkv.BlockKind:
+		a.frames(&ev.Block, ev.Offset, ev.Block.Keyframe, -1)
 	}
 }
 
-func (r *Reader) start(ev *mkv.Event) {
+func (a *assembler) start(ev *mkv.Event) {
 	switch ev.ID {
 	case mkv.IDEBML:
 		if ev.Depth == 0 {
-			r.endUnit(ev.Offset)
-			r.beginUnit(ev.Offset)
+			a.endUnit(ev.Offset)
+			a.beginUnit(ev.Offset)
 		}
 	case mkv.IDSegment:
 		if ev.Depth == 0 {
-			if !r.unit || r.hasSegment {
-				r.endUnit(ev.Offset)
-				r.beginUnit(ev.Offset)
+			if !a.unit || a.hasSegment {
+				a.endUnit(ev.Offset)
+				a.beginUnit(ev.Offset)
 			}
-			r.hasSegment = true
+			a.hasSegment = true
 		}
 	case mkv.IDTrackEntry:
-		f := r.f(ev.Offset)
-		f.Tracks = append(f.Tracks, Track{Language: "eng"})
-		r.trackIdx = len(f.Tracks) - 1
+		f := a.f(ev.Offset)
+		f.Tracks = append(f.Tracks, Track{Track: mkv.NewTrack()})
+		a.track = &f.Tracks[len(f.Tracks)-1].Track
 	case mkv.IDCluster:
-		r.f(ev.Offset).HasCluster = true
-		r.clusterTC = 0
-		r.clusters++
-		r.sawCluster = true
+		a.f(ev.Offset).HasCluster = true
+		a.clusterTC = 0
+		a.clusters++
+		a.sawCluster = true
 	case mkv.IDTags:
-		r.tokenSeen = false
+		a.tokenSeen = false
 	case mkv.IDSimpleTag:
-		r.f(ev.Offset)
-		r.tagStack = append(r.tagStack, Tag{Language: "und", Default: true, AfterCluster: r.sawCluster})
-	case mkv.IDBlockGroup:
-		r.group.open, r.group.hasBlock, r.group.ref, r.group.hasDuration = true, false, false, false
+		a.f(ev.Offset)
+		a.tagStack = append(a.tagStack, Tag{SimpleTag: mkv.SimpleTag{Language: "und", Default: true}, AfterCluster: a.sawCluster})
 	}
 }
 
-func (r *Reader) end(ev *mkv.Event) {
+func (a *assembler) end(ev *mkv.Event) {
 	switch ev.ID {
 	case mkv.IDSegment:
 		if ev.Depth != 0 {
 			return
 		}
-		if f := r.frag; r.getMedia && f != nil && !f.Continued && f.Err == nil {
+		if f := a.frag; a.getMedia && f != nil && !f.Continued && f.Err == nil {
 			// An unknown-size Segment also ends at the end of input:
 			// a GetMedia fragment without its CONTINUATION_TOKEN is
-			// complete only if another unit follows (see pull).
+			// complete only if another unit follows (see finish).
 			return
 		}
-		r.endUnit(ev.DataOffset() + ev.Size)
+		a.endUnit(ev.DataOffset() + ev.Size)
 	case mkv.IDTrackEntry:
-		r.trackIdx = -1
+		a.track = nil
 	case mkv.IDSimpleTag:
-		n := len(r.tagStack) - 1
+		n := len(a.tagStack) - 1
 		if n < 0 {
 			return
 		}
-		t := r.tagStack[n]
-		r.tagStack = r.tagStack[:n]
+		t := a.tagStack[n]
+		a.tagStack = a.tagStack[:n]
 		if n > 0 {
-			p := &r.tagStack[n-1]
-			p.Tags = append(p.Tags, t)
+			p := &a.tagStack[n-1]
+			p.Tags = append(p.Tags, t.SimpleTag)
 			return
 		}
-		f := r.f(ev.Offset)
+		f := a.f(ev.Offset)
 		f.Tags = append(f.Tags, t)
-		r.applyKVS(f, &t)
+		a.applyKVS(f, &t)
 	case mkv.IDTags:
-		if r.tokenSeen && r.frag != nil {
+		if a.tokenSeen && a.frag != nil {
 			// GetMedia writes CONTINUATION_TOKEN last in a unit: the
 			// fragment is complete now, not when the next one starts.
-			r.getMedia = true
-			r.complete(ev.DataOffset()+ev.Size, false)
-		}
-	case mkv.IDBlockGroup:
-		g := &r.group
-		g.open = false
-		if g.hasBlock {
-			dur := int64(-1)
-			if g.hasDuration {
-				dur = g.duration
-			}
-			r.frames(&g.block, g.offset, !g.ref, dur)
+			a.getMedia = true
+			a.complete(ev.DataOffset()+ev.Size, false)
 		}
 	}
 }
 
-func (r *Reader) value(ev *mkv.Event) {
+func (a *assembler) value(ev *mkv.Event) {
 	switch ev.ID {
 	case mkv.IDTimecodeScale:
 		if ev.Uint > 0 {
-			r.scale = ev.Uint
-			r.f(ev.Offset).TimecodeScale = ev.Uint
+			a.scale = ev.Uint
+			a.f(ev.Offset).TimecodeScale = ev.Uint
 		}
 		return
 	case mkv.IDTimecode:
-		f := r.f(ev.Offset)
-		r.clusterTC = int64(min(ev.Uint, 1<<62))
-		if r.clusters == 1 {
-			f.ClusterTimestamp = time.Duration(r.clusterTC * int64(r.scale))
-		}
-		return
-	case mkv.IDBlockDuration:
-		if r.group.open {
-			r.group.duration, r.group.hasDuration = int64(min(ev.Uint, 1<<62)), true
-		}
-		return
-	case mkv.IDReferenceBlock:
-		if r.group.open {
-			r.group.ref = true
+		f := a.f(ev.Offset)
+		a.clusterTC = int64(min(ev.Uint, 1<<62))
+		if a.clusters == 1 {
+			f.ClusterTimestamp = time.Duration(a.clusterTC * int64(a.scale))
 		}
 		return
 	}
-	if n := len(r.tagStack); n > 0 {
-		t := &r.tagStack[n-1]
+	if n := len(a.tagStack); n > 0 {
+		t := &a.tagStack[n-1]
 		switch ev.ID {
 		case mkv.IDTagName:
 			t.Name = ev.String()
@@ -391,45 +501,14 @@ func (r *Reader) value(ev *mkv.Event) {
 		}
 		return
 	}
-	if r.trackIdx >= 0 && r.frag != nil && r.trackIdx < len(r.frag.Tracks) {
-		setTrack(&r.frag.Tracks[r.trackIdx], ev)
-	}
-}
-
-func setTrack(t *Track, ev *mkv.Event) {
-	switch ev.ID {
-	case mkv.IDTrackNumber:
-		t.Number = ev.Uint
-	case mkv.IDTrackUID:
-		t.UID = ev.Uint
-	case mkv.IDTrackType:
-		t.Type = TrackType(ev.Uint)
-	case mkv.IDCodecID:
-		t.CodecID = ev.String()
-	case mkv.IDName:
-		t.Name = ev.String()
-	case mkv.IDLanguage:
-		t.Language = ev.String()
-	case mkv.IDCodecPrivate:
-		t.CodecPrivate = append([]byte(nil), ev.Bytes...)
-	case mkv.IDDefaultDuration:
-		t.DefaultDuration = time.Duration(min(ev.Uint, 1<<62))
-	case mkv.IDPixelWidth:
-		t.Width = ev.Uint
-	case mkv.IDPixelHeight:
-		t.Height = ev.Uint
-	case mkv.IDSamplingFrequency:
-		t.SamplingRate = ev.Float
-	case mkv.IDChannels:
-		t.Channels = ev.Uint
-	case mkv.IDBitDepth:
-		t.BitDepth = ev.Uint
+	if a.track != nil {
+		a.track.Set(ev)
 	}
 }
 
 // applyKVS records the typed value of a top-level KVS tag. A value that
 // does not parse leaves the typed field unset; the tag is in Tags anyway.
-func (r *Reader) applyKVS(f *Fragment, t *Tag) {
+func (a *assembler) applyKVS(f *Fragment, t *Tag) {
 	k := tags.Lookup(t.Name)
 	switch k {
 	case tags.KeyOther:
@@ -451,7 +530,7 @@ func (r *Reader) applyKVS(f *Fragment, t *Tag) {
 		}
 	case tags.KeyContinuationToken:
 		f.ContinuationToken = t.Value
-		r.tokenSeen = true
+		a.tokenSeen = true
 	default:
 		if f.Err == nil {
 			f.Err = &tags.FragmentError{}
@@ -460,58 +539,40 @@ func (r *Reader) applyKVS(f *Fragment, t *Tag) {
 	}
 }
 
-// frames records the frames of a block: counted in its track, and kept in
-// the fragment (Next) or queued for NextEvent. dur is the BlockDuration in
-// ticks, or -1.
-func (r *Reader) frames(b *mkv.Block, offset int64, key bool, dur int64) {
-	f := r.f(offset)
+// frames counts the frames of a block in its track and queues them in
+// pending. dur is the BlockDuration in ticks, or -1.
+func (a *assembler) frames(b *mkv.Block, offset int64, key bool, dur int64) {
+	f := a.f(offset)
 	t := f.Track(b.Track)
 	if t == nil {
-		f.Tracks = append(f.Tracks, Track{Number: b.Track})
+		f.Tracks = append(f.Tracks, Track{Track: mkv.Track{Number: b.Track}})
 		t = &f.Tracks[len(f.Tracks)-1]
+		a.track = nil // the append may have moved the TrackEntry being read
 	}
 	t.Blocks++
-	scale := int64(r.scale)
-	ts := time.Duration((r.clusterTC + int64(b.Timecode)) * scale)
-	d := t.DefaultDuration
-	if dur >= 0 {
-		d = time.Duration(dur * scale)
-		if len(b.Frames) > 1 && t.DefaultDuration == 0 {
-			d /= time.Duration(len(b.Frames))
-		}
-	}
+	timing := mkv.Timing(b, a.clusterTC, a.scale, t.DefaultDuration, dur)
 	for i, data := range b.Frames {
 		t.Frames++
 		if key {
 			t.Keyframes++
 		}
-		fr := Frame{
+		a.pending = append(a.pending, Frame{
 			Track: b.Track, Keyframe: key, Invisible: b.Invisible, Discardable: b.Discardable,
-			Timestamp: ts + time.Duration(i)*t.DefaultDuration, Duration: d, Offset: offset, Size: len(data),
-		}
-		if r.mode == modeStream {
-			fr.Data = data
-			r.pending = append(r.pending, fr)
-			continue
-		}
-		if !r.opts.noData {
-			r.arena = append(r.arena, data...)
-			r.ends = append(r.ends, len(r.arena))
-		}
-		f.Frames = append(f.Frames, fr)
+			Timestamp: timing.Time(i), Duration: timing.Duration, Offset: offset, Size: len(data), Data: data,
+		})
 	}
 }
 
 // f returns the fragment being read, starting a unit if the input has
 // elements before any EBML header, or a continued fragment if the unit's
 // fragment was completed early.
-func (r *Reader) f(offset int64) *Fragment {
-	if !r.unit {
-		r.beginUnit(offset)
+func (a *assembler) f(offset int64) *Fragment {
+	if !a.unit {
+		a.beginUnit(offset)
 	}
-	if r.frag == nil {
-		f := &Fragment{Index: r.index, Offset: offset, Continued: true, TimecodeScale: r.scale}
-		if l := r.last; l != nil {
+	if a.frag == nil {
+		f := &Fragment{Index: a.index, Offset: offset, Continued: true, TimecodeScale: a.scale}
+		if l := a.last; l != nil {
 			f.Number = l.Number
 			f.HasCluster, f.ClusterTimestamp = l.HasCluster, l.ClusterTimestamp
 			for _, t := range l.Tracks {
@@ -519,58 +580,39 @@ func (r *Reader) f(offset int64) *Fragment {
 				f.Tracks = append(f.Tracks, t)
 			}
 		}
-		r.frag = f
+		a.frag = f
 	}
-	return r.frag
+	return a.frag
 }
 
-func (r *Reader) beginUnit(offset int64) {
-	r.unit, r.unitStart = true, offset
-	r.index++
-	r.hasSegment, r.sawCluster, r.tokenSeen = false, false, false
-	r.scale = mkv.DefaultTimecodeScale
-	r.clusterTC, r.clusters = 0, 0
-	r.trackIdx = -1
-	r.tagStack = r.tagStack[:0]
-	r.group.open = false
-	r.last = nil
-	r.frag = &Fragment{Index: r.index, Offset: offset, TimecodeScale: r.scale}
-	if r.mode == modeWhole && r.hintFrames > 0 {
-		r.frag.Frames = make([]Frame, 0, r.hintFrames+r.hintFrames/8)
-	}
-	if r.mode == modeWhole && !r.opts.noData {
-		r.arena = make([]byte, 0, r.hintBytes+r.hintBytes/8)
-	}
+func (a *assembler) beginUnit(offset int64) {
+	a.unit, a.unitStart = true, offset
+	a.index++
+	a.hasSegment, a.sawCluster, a.tokenSeen = false, false, false
+	a.scale = mkv.DefaultTimecodeScale
+	a.clusterTC, a.clusters = 0, 0
+	a.track = nil
+	a.tagStack = a.tagStack[:0]
+	a.group.Reset()
+	a.last = nil
+	a.frag = &Fragment{Index: a.index, Offset: offset, TimecodeScale: a.scale}
 }
 
-func (r *Reader) endUnit(offset int64) {
-	if r.frag != nil {
-		r.complete(offset, false)
+func (a *assembler) endUnit(offset int64) {
+	if a.frag != nil {
+		a.complete(offset, false)
 	}
-	r.unit = false
+	a.unit = false
 }
 
 // complete hands the fragment being read to the caller.
-func (r *Reader) complete(end int64, partial bool) {
-	f := r.frag
+func (a *assembler) complete(end int64, partial bool) {
+	f := a.frag
 	f.Size = end - f.Offset
 	f.Partial = partial
 	if f.Err != nil {
 		f.Err.FragmentNumber = f.Number
 	}
-	if r.mode == modeWhole && !r.opts.noData {
-		// Frame bytes were appended to one buffer; slice it now that it
-		// will not move any more.
-		start := 0
-		for i := range f.Frames {
-			f.Frames[i].Data = r.arena[start:r.ends[i]:r.ends[i]]
-			start = r.ends[i]
-		}
-		r.hintBytes = len(r.arena)
-		r.arena, r.ends = nil, r.ends[:0]
-	}
-	if len(f.Frames) > 0 {
-		r.hintFrames = len(f.Frames)
-	}
-	r.last, r.frag, r.done = f, nil, f
+	a.last, a.frag, a.done = f, nil, f
+	a.track = nil
 }

@@ -2,6 +2,7 @@ package kvs_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -12,19 +13,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/kvsmkv/kvsmkv/internal/gen"
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // small is a short generated stream; tests vary it.
-var small = gen.Config{Fragments: 4, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
+var small = kvstest.Generator{Fragments: 4, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
 
 // cmpTS compares tags.Timestamp values, which have unexported fields, with ==.
 var cmpTS = cmpopts.EquateComparable(tags.Timestamp{})
 
-func with(mod func(*gen.Config)) gen.Config {
+func with(mod func(*kvstest.Generator)) kvstest.Generator {
 	c := small
 	mod(&c)
 	return c
@@ -34,19 +35,19 @@ func with(mod func(*gen.Config)) gen.Config {
 // fragment against what the generator wrote: number, timestamps, error,
 // tags, tracks, and every frame's track, keyframe flag, time and bytes.
 func TestGenerated(t *testing.T) {
-	configs := map[string]gen.Config{
-		"getmedia":   with(func(c *gen.Config) { c.GetMedia, c.ProducerTags = true, true }),
-		"side-names": with(func(c *gen.Config) { c.SideSpelling, c.NULPadding = true, true }),
-		"relative":   with(func(c *gen.Config) { c.RelativeProducerTime = true }),
-		"xiph":       with(func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 3, gen.XiphLacing }),
-		"ebml":       with(func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 4, gen.EBMLLacing }),
-		"fixed":      with(func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 2, gen.FixedLacing }),
-		"blockgroups": with(func(c *gen.Config) {
+	configs := map[string]kvstest.Generator{
+		"getmedia":   with(func(c *kvstest.Generator) { c.GetMedia, c.ProducerTags = true, true }),
+		"side-names": with(func(c *kvstest.Generator) { c.SideSpelling, c.NULPadding = true, true }),
+		"relative":   with(func(c *kvstest.Generator) { c.RelativeProducerTime = true }),
+		"xiph":       with(func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing }),
+		"ebml":       with(func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 4, mkv.EBMLLacing }),
+		"fixed":      with(func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 2, mkv.FixedLacing }),
+		"blockgroups": with(func(c *kvstest.Generator) {
 			c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true
 		}),
-		"errors": with(func(c *gen.Config) {
+		"errors": with(func(c *kvstest.Generator) {
 			c.GetMedia = true
-			c.Errors = map[int]gen.Error{
+			c.Errors = map[int]kvstest.ErrorUnit{
 				0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000},
 				2: {Exception: true, Code: "ResourceNotFoundException", Message: "no such fragment"},
 				3: {Code: "KMS_KEY_DISABLED"}, // a partial error: no ID
@@ -55,7 +56,7 @@ func TestGenerated(t *testing.T) {
 	}
 	for name, c := range configs {
 		t.Run(name, func(t *testing.T) {
-			data := gen.Bytes(c)
+			data := c.Bytes()
 			frags, err := readWhole(bytes.NewReader(data), kvs.WithDecoderOptions(mkv.WithCRC(true)))
 			if err != nil {
 				t.Fatal(err)
@@ -78,12 +79,12 @@ func TestGenerated(t *testing.T) {
 	}
 }
 
-func checkFragment(t *testing.T, c *gen.Config, i int, f *kvs.Fragment) {
+func checkFragment(t *testing.T, c *kvstest.Generator, i int, f *kvs.Fragment) {
 	t.Helper()
 	if f.Index != i || f.Partial || f.Continued {
 		t.Errorf("fragment %d: Index %d Partial %v Continued %v", i, f.Index, f.Partial, f.Continued)
 	}
-	if want := tags.FragmentNumber(gen.FragmentNumber(i)); f.Number != want {
+	if want := tags.FragmentNumber(kvstest.FragmentNumber(i)); f.Number != want {
 		t.Errorf("fragment %d: number %q, want %q", i, f.Number, want)
 	}
 	if e, ok := c.Errors[i]; ok {
@@ -103,23 +104,23 @@ func checkFragment(t *testing.T, c *gen.Config, i int, f *kvs.Fragment) {
 		t.Errorf("fragment %d: unexpected error %v", i, f.Err)
 	}
 	producer, server := c.Times(i)
-	if got := f.ProducerTimestamp.Duration(); got != producer || f.ProducerTimestamp.String() != gen.Timestamp(producer) {
+	if got := f.ProducerTimestamp.Duration(); got != producer || f.ProducerTimestamp.Text() != kvstest.FormatTimestamp(producer) {
 		t.Errorf("fragment %d: producer timestamp %v (%q), want %v", i, got, f.ProducerTimestamp, producer)
 	}
 	if got := f.ServerTimestamp.Duration(); got != server {
 		t.Errorf("fragment %d: server timestamp %v, want %v", i, got, server)
 	}
 	if c.GetMedia {
-		if !f.HasMillisBehindNow || f.MillisBehindNow != int64(1000+37*i) || f.ContinuationToken != gen.FragmentNumber(i) {
+		if !f.HasMillisBehindNow || f.MillisBehindNow != int64(1000+37*i) || f.ContinuationToken != kvstest.FragmentNumber(i) {
 			t.Errorf("fragment %d: millis %v %d, token %q", i, f.HasMillisBehindNow, f.MillisBehindNow, f.ContinuationToken)
 		}
 	}
-	video := f.Track(gen.VideoTrack)
-	if video == nil || video.Type != kvs.Video || video.CodecID != "V_MPEG4/ISO/AVC" || video.Width != 640 || video.Height != 360 ||
+	video := f.Track(kvstest.VideoTrack)
+	if video == nil || video.Type != mkv.VideoTrack || video.CodecID != "V_MPEG4/ISO/AVC" || video.Width != 640 || video.Height != 360 ||
 		video.DefaultDuration != time.Second/time.Duration(c.FPS) || video.Name != "video" || video.Language != "und" {
 		t.Errorf("fragment %d: video track %+v", i, video)
 	}
-	if audio := f.Track(gen.AudioTrack); audio == nil || audio.Type != kvs.Audio || audio.SamplingRate != 48000 || audio.Channels != 2 || audio.BitDepth != 16 || audio.Language != "eng" {
+	if audio := f.Track(kvstest.AudioTrack); audio == nil || audio.Type != mkv.AudioTrack || audio.SamplingRate != 48000 || audio.Channels != 2 || audio.BitDepth != 16 || audio.Language != "eng" {
 		t.Errorf("fragment %d: audio track %+v", i, audio)
 	}
 	want := c.Frames(i)
@@ -130,7 +131,7 @@ func checkFragment(t *testing.T, c *gen.Config, i int, f *kvs.Fragment) {
 	for j, w := range want {
 		got := f.Frames[j]
 		ts := f.ClusterTimestamp + time.Duration(w.Timecode)*time.Millisecond
-		if w.Track == gen.AudioTrack {
+		if w.Track == kvstest.AudioTrack {
 			lace[w.Timecode]++
 		}
 		if got.Track != w.Track || got.Keyframe != w.Keyframe || got.Timestamp != ts || !bytes.Equal(got.Data, w.Data) {
@@ -147,26 +148,28 @@ func checkFragment(t *testing.T, c *gen.Config, i int, f *kvs.Fragment) {
 // nested ones as children, binary values as bytes, NUL padding removed,
 // each marked before or after the Cluster.
 func TestTagsInOrder(t *testing.T) {
-	c := with(func(c *gen.Config) { c.ProducerTags, c.GetMedia, c.NULPadding, c.Fragments = true, true, true, 1 })
-	frags, err := readWhole(bytes.NewReader(gen.Bytes(c)))
+	c := with(func(c *kvstest.Generator) {
+		c.ProducerTags, c.GetMedia, c.NULPadding, c.Fragments = true, true, true, 1
+	})
+	frags, err := readWhole(bytes.NewReader(c.Bytes()))
 	if err != nil || len(frags) != 1 {
 		t.Fatalf("%d fragments, %v", len(frags), err)
 	}
 	tag := func(name, value string, after bool) kvs.Tag {
-		return kvs.Tag{Name: name, Value: value, Language: "und", Default: true, AfterCluster: after}
+		return kvs.Tag{SimpleTag: mkv.SimpleTag{Name: name, Value: value, Language: "und", Default: true}, AfterCluster: after}
 	}
 	camera := tag("CAMERA", "front-door", false)
-	camera.Tags = []kvs.Tag{tag("MODEL", "x1", false)}
+	camera.Tags = []mkv.SimpleTag{tag("MODEL", "x1", false).SimpleTag}
 	calibration := tag("CALIBRATION", "", false)
 	calibration.Binary = []byte{0, 1, 2, 0xFF}
 	want := []kvs.Tag{
 		camera, calibration,
-		tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", gen.FragmentNumber(0), false),
+		tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", kvstest.FragmentNumber(0), false),
 		tag("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "1511852109.126", false),
 		tag("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", "1511852108.513", false),
 		tag("DETECTIONS", "0", true),
 		tag("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", "1000", true),
-		tag("AWS_KINESISVIDEO_CONTINUATION_TOKEN", gen.FragmentNumber(0), true),
+		tag("AWS_KINESISVIDEO_CONTINUATION_TOKEN", kvstest.FragmentNumber(0), true),
 	}
 	if diff := cmp.Diff(want, frags[0].Tags); diff != "" {
 		t.Errorf("Tags mismatch (-want +got):\n%s", diff)
@@ -177,11 +180,11 @@ func TestTagsInOrder(t *testing.T) {
 // and expects the same fragments: streaming must report the same tags and
 // counts, and the frames it streamed must be those of the whole reading.
 func TestSplitsAndModes(t *testing.T) {
-	c := with(func(c *gen.Config) {
-		c.GetMedia, c.ProducerTags, c.AudioPerBlock, c.AudioLacing = true, true, 3, gen.EBMLLacing
-		c.Errors = map[int]gen.Error{1: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}}
+	c := with(func(c *kvstest.Generator) {
+		c.GetMedia, c.ProducerTags, c.AudioPerBlock, c.AudioLacing = true, true, 3, mkv.EBMLLacing
+		c.Errors = map[int]kvstest.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}}
 	})
-	data := gen.Bytes(c)
+	data := c.Bytes()
 	want, err := readWhole(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -264,8 +267,8 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // two elements of the first fragment look like an end (nothing says more
 // was due); from the second on, the missing CONTINUATION_TOKEN does.
 func TestTruncation(t *testing.T) {
-	c := gen.Config{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true, ProducerTags: true}
-	data := gen.Bytes(c)
+	c := kvstest.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true, ProducerTags: true}
+	data := c.Bytes()
 	full, err := readWhole(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -368,8 +371,8 @@ func (r *blockingReader) Read(p []byte) (int, error) {
 // as soon as its CONTINUATION_TOKEN tags are read, before any byte of the
 // next fragment, in both modes.
 func TestGetMediaCompletesAtToken(t *testing.T) {
-	c := gen.Config{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
-	data := gen.Bytes(c)
+	c := kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
+	data := c.Bytes()
 	f, err := kvs.NewReader(&blockingReader{data}).Next()
 	if err != nil || f.Partial || f.ContinuationToken == "" || f.Size != int64(len(data)) {
 		t.Fatalf("Next: %+v, %v; want the whole fragment before waiting", f, err)
@@ -395,9 +398,9 @@ func TestGetMediaCompletesAtToken(t *testing.T) {
 // TestNoClusterNoTags checks that units without a Cluster, or without KVS
 // tags, are fragments too.
 func TestNoClusterNoTags(t *testing.T) {
-	c := gen.Config{Fragments: 3, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600,
-		Errors: map[int]gen.Error{1: {Exception: true, Code: "X"}}}
-	data := gen.Bytes(c)
+	c := kvstest.Generator{Fragments: 3, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600,
+		Errors: map[int]kvstest.ErrorUnit{1: {Exception: true, Code: "X"}}}
+	data := c.Bytes()
 	// A unit of only an EBML header and an empty Segment.
 	bare := []byte{0x1A, 0x45, 0xDF, 0xA3, 0x80, 0x18, 0x53, 0x80, 0x67, 0x80}
 	data = append(data, bare...)
@@ -419,8 +422,8 @@ func TestNoClusterNoTags(t *testing.T) {
 // TestContinued checks that content after the CONTINUATION_TOKEN tags of a
 // unit is not lost: it arrives as a Continued fragment of the same Index.
 func TestContinued(t *testing.T) {
-	c := gen.Config{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
-	data := gen.Bytes(c)
+	c := kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
+	data := c.Bytes()
 	// Tags holding one SimpleTag, after the token's Tags.
 	extra := []byte{0x12, 0x54, 0xC3, 0x67, 0x8C, 0x73, 0x73, 0x89, 0x67, 0xC8, 0x86, 0x45, 0xA3, 0x83, 'E', 'N', 'D'}
 	frags, err := readWhole(bytes.NewReader(append(data, extra...)))
@@ -432,13 +435,116 @@ func TestContinued(t *testing.T) {
 	}
 }
 
-// TestMixingModes checks that a Reader refuses to be read both ways.
-func TestMixingModes(t *testing.T) {
-	rd := kvs.NewReader(bytes.NewReader(gen.Bytes(small)))
-	if _, err := rd.Next(); err != nil {
+// TestMixingWays reads one stream by events and whole fragments in turn:
+// Next gathers the frames NextEvent did not hand out, and every frame
+// arrives exactly once one way or the other.
+func TestMixingWays(t *testing.T) {
+	c := with(func(c *kvstest.Generator) { c.GetMedia = true })
+	whole, err := readWhole(bytes.NewReader(c.Bytes()))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rd.NextEvent(); err == nil {
-		t.Error("NextEvent after Next succeeded")
+	rd := kvs.NewReader(bytes.NewReader(c.Bytes()))
+	var got [][]byte
+	for i := range whole {
+		// Fragment i: i frames as events, then the rest with Next.
+		for range i {
+			ev, err := rd.NextEvent()
+			if err != nil || ev.Kind != kvs.FrameEvent {
+				t.Fatalf("fragment %d: event %+v, %v", i, ev, err)
+			}
+			got = append(got, bytes.Clone(ev.Frame.Data))
+		}
+		f, err := rd.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Index != i || len(f.Frames) != len(whole[i].Frames)-i {
+			t.Fatalf("fragment %d: Next gave index %d with %d frames, want %d", i, f.Index, len(f.Frames), len(whole[i].Frames)-i)
+		}
+		for _, fr := range f.Frames {
+			got = append(got, fr.Data)
+		}
+	}
+	var want [][]byte
+	for _, f := range whole {
+		for _, fr := range f.Frames {
+			want = append(want, fr.Data)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("frames mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := rd.Next(); err != io.EOF {
+		t.Errorf("after the last fragment: %v, want io.EOF", err)
+	}
+}
+
+// TestPushReader pushes a stream in chunks of every size from 1 byte and
+// gets the events NextEvent gives; a cut-off push ends with the partial
+// fragment, then the typed error.
+func TestPushReader(t *testing.T) {
+	c := with(func(c *kvstest.Generator) { c.GetMedia, c.ProducerTags, c.Audio = true, true, true })
+	data := c.Bytes()
+	trace := func(ev *kvs.Event) string {
+		if ev.Kind == kvs.FrameEvent {
+			return fmt.Sprintf("frame %d %d %v %x", ev.Fragment.Index, ev.Frame.Track, ev.Frame.Timestamp, sha256.Sum256(ev.Frame.Data))
+		}
+		f := ev.Fragment
+		return fmt.Sprintf("fragment %d %s %d tags partial=%v", f.Index, f.Number, len(f.Tags), f.Partial)
+	}
+	var want []string
+	for ev, err := range kvs.NewReader(bytes.NewReader(data)).Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, trace(ev))
+	}
+	for _, chunk := range []int{1, 7, 100, 4096, len(data)} {
+		var got []string
+		p := kvs.NewPushReader(func(ev *kvs.Event) error {
+			got = append(got, trace(ev))
+			return nil
+		})
+		for b := data; len(b) > 0; {
+			n := min(chunk, len(b))
+			if _, err := p.Write(b[:n]); err != nil {
+				t.Fatalf("chunk %d: %v", chunk, err)
+			}
+			b = b[n:]
+		}
+		if err := p.Close(); err != nil {
+			t.Fatalf("chunk %d: Close: %v", chunk, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("chunk %d: events mismatch (-want +got):\n%s", chunk, diff)
+		}
+	}
+
+	// Cut in the middle of the second fragment's Cluster.
+	cut := data[:len(c.Unit(0))+len(c.Unit(1))/2]
+	var last *kvs.Fragment
+	p := kvs.NewPushReader(func(ev *kvs.Event) error {
+		if ev.Kind == kvs.FragmentEvent {
+			last = ev.Fragment
+		}
+		return nil
+	})
+	if _, err := p.Write(cut); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Close()
+	var se *mkv.SyntaxError
+	if !errors.As(err, &se) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("Close after a cut: %v, want a *mkv.SyntaxError wrapping io.ErrUnexpectedEOF", err)
+	}
+	if last == nil || last.Index != 1 || !last.Partial {
+		t.Errorf("last fragment before the error: %+v, want fragment 1, partial", last)
+	}
+	// A handler's error stops reading and comes back as it is.
+	stop := errors.New("stop")
+	p = kvs.NewPushReader(func(*kvs.Event) error { return stop })
+	if _, err := p.Write(data); err != stop {
+		t.Errorf("Write with a failing handler: %v, want its error", err)
 	}
 }

@@ -1,7 +1,6 @@
 package kvs
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +23,7 @@ var ErrNoFrameData = errors.New("kvs: fragment read without frame data")
 // in-band error, or no frames, are skipped.
 type Recorder struct {
 	create func(first *Fragment) (io.WriteSeeker, error)
-	merge  bool
+	opts   RecorderOptions
 
 	w      *mkv.Writer
 	out    io.WriteSeeker
@@ -33,12 +32,25 @@ type Recorder struct {
 	end    time.Duration // where the last fragment written ends, in file time
 }
 
+// RecorderOptions configure a Recorder.
+type RecorderOptions struct {
+	// Merge writes consecutive fragments with the same tracks into one
+	// file; by default each fragment is a file of its own.
+	Merge bool
+	// WritingApp is written in each file's Info (default "kvsmkv").
+	WritingApp string
+}
+
 // NewRecorder returns a Recorder that calls create for each new file, with
 // the file's first fragment (to name it, for instance). When what create
 // returns is also an io.Closer, the Recorder closes it once the file is
 // complete.
-func NewRecorder(create func(first *Fragment) (io.WriteSeeker, error), merge bool) *Recorder {
-	return &Recorder{create: create, merge: merge}
+func NewRecorder(create func(first *Fragment) (io.WriteSeeker, error), optFns ...func(*RecorderOptions)) *Recorder {
+	r := &Recorder{create: create}
+	for _, fn := range optFns {
+		fn(&r.opts)
+	}
+	return r
 }
 
 // Add writes a fragment. It reports whether the fragment was skipped (an
@@ -52,7 +64,7 @@ func (r *Recorder) Add(f *Fragment) (skipped bool, err error) {
 			return false, ErrNoFrameData
 		}
 	}
-	if r.w != nil && (!r.merge || !sameTracks(r.tracks, f.Tracks)) {
+	if r.w != nil && (!r.opts.Merge || !sameTracks(r.tracks, f.Tracks)) {
 		if err := r.Close(); err != nil {
 			return false, err
 		}
@@ -89,13 +101,9 @@ func (r *Recorder) start(f *Fragment) error {
 	if err != nil {
 		return err
 	}
-	opts := mkv.WriterOptions{TimecodeScale: f.TimecodeScale}
+	opts := mkv.WriterOptions{TimecodeScale: f.TimecodeScale, WritingApp: r.opts.WritingApp}
 	for _, t := range f.Tracks {
-		opts.Tracks = append(opts.Tracks, mkv.TrackEntry{
-			Number: t.Number, UID: t.UID, Type: uint64(t.Type), CodecID: t.CodecID, CodecPrivate: t.CodecPrivate,
-			Name: t.Name, Language: t.Language, DefaultDuration: t.DefaultDuration,
-			Width: t.Width, Height: t.Height, SamplingRate: t.SamplingRate, Channels: t.Channels, BitDepth: t.BitDepth,
-		})
+		opts.Tracks = append(opts.Tracks, t.Track)
 	}
 	w, err := mkv.NewWriter(out, opts)
 	if err != nil {
@@ -129,9 +137,7 @@ func sameTracks(a, b []Track) bool {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if x.Number != y.Number || x.Type != y.Type || x.CodecID != y.CodecID || !bytes.Equal(x.CodecPrivate, y.CodecPrivate) ||
-			x.Width != y.Width || x.Height != y.Height || x.SamplingRate != y.SamplingRate || x.Channels != y.Channels {
+		if !a[i].Equal(&b[i].Track) {
 			return false
 		}
 	}
@@ -139,9 +145,9 @@ func sameTracks(a, b []Track) bool {
 }
 
 func simpleTags(ts []Tag) []mkv.SimpleTag {
-	var out []mkv.SimpleTag
-	for _, t := range ts {
-		out = append(out, mkv.SimpleTag{Name: t.Name, String: t.Value, Binary: t.Binary, Language: t.Language, Tags: simpleTags(t.Tags)})
+	out := make([]mkv.SimpleTag, len(ts))
+	for i := range ts {
+		out[i] = ts[i].SimpleTag
 	}
 	return out
 }

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsmkv/kvsmkv/internal/gen"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -83,8 +83,8 @@ func encode(t *testing.T, size string, seconds int) h264Track {
 func unit(t *testing.T, tr h264Track, from, to, index int, p time.Duration, width, height uint64) []byte {
 	t.Helper()
 	var b seekBuffer
-	w, err := mkv.NewWriter(&b, mkv.WriterOptions{Tracks: []mkv.TrackEntry{{
-		Number: 1, Type: 1, CodecID: "V_MPEG4/ISO/AVC", CodecPrivate: tr.codecPrivate, Width: width, Height: height,
+	w, err := mkv.NewWriter(&b, mkv.WriterOptions{Tracks: []mkv.Track{{
+		Number: 1, Type: mkv.VideoTrack, CodecID: "V_MPEG4/ISO/AVC", CodecPrivate: tr.codecPrivate, Width: width, Height: height,
 		DefaultDuration: 100 * time.Millisecond,
 	}}})
 	if err != nil {
@@ -96,8 +96,8 @@ func unit(t *testing.T, tr h264Track, from, to, index int, p time.Duration, widt
 		}
 	}
 	w.AddTags([]mkv.SimpleTag{
-		{Name: tags.NameFragmentNumber, String: gen.FragmentNumber(index)},
-		{Name: tags.NameProducerTimestamp, String: gen.Timestamp(p)},
+		{Name: tags.NameFragmentNumber, Value: kvstest.FragmentNumber(index)},
+		{Name: tags.NameProducerTimestamp, Value: kvstest.FormatTimestamp(p)},
 	})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestRecorder(t *testing.T) {
 	for i, s := range starts {
 		stream = append(stream, unit(t, small, 10*i, 10*i+10, i, base+s, 320, 240)...)
 	}
-	stream = append(stream, gen.ErrorUnit(gen.Config{}, gen.FragmentNumber(9), gen.Error{Code: "FRAGMENT_NOT_FOUND", ID: 4000})...)
+	stream = append(stream, (kvstest.Generator{}).Error(kvstest.FragmentNumber(9), kvstest.ErrorUnit{Code: "FRAGMENT_NOT_FOUND", ID: 4000})...)
 	stream = append(stream, unit(t, big, 0, 10, 5, base+5*time.Second, 352, 288)...)
 
 	var frags []*kvs.Fragment
@@ -138,7 +138,7 @@ func TestRecorder(t *testing.T) {
 			name := filepath.Join(dir, fmt.Sprintf("%v-%s.mkv", merge, first.Number))
 			files = append(files, name)
 			return os.Create(name)
-		}, merge)
+		}, func(o *kvs.RecorderOptions) { o.Merge = merge })
 		skipped := 0
 		for _, f := range frags {
 			s, err := r.Add(f)
@@ -208,12 +208,12 @@ func packetTimes(t *testing.T, name string) []time.Duration {
 }
 
 func TestRecorderNeedsData(t *testing.T) {
-	data := gen.Bytes(gen.Config{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600})
+	data := (kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
 	f, err := kvs.NewReader(bytes.NewReader(data), kvs.WithoutFrameData()).Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := kvs.NewRecorder(func(*kvs.Fragment) (io.WriteSeeker, error) { return &seekBuffer{}, nil }, false)
+	r := kvs.NewRecorder(func(*kvs.Fragment) (io.WriteSeeker, error) { return &seekBuffer{}, nil })
 	if _, err := r.Add(f); !errors.Is(err, kvs.ErrNoFrameData) {
 		t.Errorf("got %v, want ErrNoFrameData", err)
 	}

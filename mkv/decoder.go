@@ -79,9 +79,6 @@ func (d *Decoder) All() iter.Seq2[*Event, error] {
 // after an event, the end of what it reported.
 func (d *Decoder) InputOffset() int64 { return d.m.offset() }
 
-// Depth returns the number of masters open at InputOffset.
-func (d *Decoder) Depth() int { return len(d.m.stack) }
-
 // fill reads at least one more byte into the buffer, making room for need
 // bytes from the decoding position: it moves the undecoded bytes to the
 // front (or into a larger buffer) so that reads always land at a 64-byte

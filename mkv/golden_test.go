@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the files in testdata/ from the generator")
 
 // tinyConfig is testdata/tiny.mkv: one GetMedia unit with three video
 // frames and tags before and after the Cluster.
-var tinyConfig = gen.Config{
+var tinyConfig = kvstest.Generator{
 	Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800,
 	GetMedia: true, ProducerTags: true,
 }
@@ -24,7 +24,7 @@ var tinyConfig = gen.Config{
 // to what the generator writes; -update rewrites it.
 func TestTinyFixture(t *testing.T) {
 	path := filepath.Join("testdata", "tiny.mkv")
-	want := gen.Bytes(tinyConfig)
+	want := tinyConfig.Bytes()
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)

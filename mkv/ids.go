@@ -399,11 +399,6 @@ func (id ID) String() string {
 // does not know.
 func (id ID) Type() Type { return schema[id].typ }
 
-// Parent returns the element's parent in the schema, or 0 for root and
-// global elements and unknown IDs. SimpleTag's parent is Tag, though a
-// SimpleTag may also nest in another SimpleTag.
-func (id ID) Parent() ID { return schema[id].parent }
-
 // descendant reports whether the schema places element id somewhere below
 // master m, which decides whether id ends an unknown-size m (RFC 8794
 // section 6.2). Global elements descend from every master.

@@ -11,31 +11,31 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/kvsmkv/kvsmkv/internal/gen"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
 // splitInputs are streams on which every way of cutting the input must give
 // the same events.
 func splitInputs() map[string][]byte {
-	small := gen.Config{Fragments: 3, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
+	small := kvstest.Generator{Fragments: 3, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
 	inputs := map[string][]byte{"handmade": handmadeStream()}
-	for name, mod := range map[string]func(*gen.Config){
-		"kvs-unknown-sizes": func(c *gen.Config) { c.ProducerTags, c.GetMedia = true, true },
-		"xiph-lacing":       func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 3, gen.XiphLacing },
-		"ebml-lacing":       func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 4, gen.EBMLLacing },
-		"fixed-lacing":      func(c *gen.Config) { c.AudioPerBlock, c.AudioLacing = 5, gen.FixedLacing },
-		"blockgroups-crc": func(c *gen.Config) {
+	for name, mod := range map[string]func(*kvstest.Generator){
+		"kvs-unknown-sizes": func(c *kvstest.Generator) { c.ProducerTags, c.GetMedia = true, true },
+		"xiph-lacing":       func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing },
+		"ebml-lacing":       func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 4, mkv.EBMLLacing },
+		"fixed-lacing":      func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 5, mkv.FixedLacing },
+		"blockgroups-crc": func(c *kvstest.Generator) {
 			c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true
 		},
-		"errors-nul": func(c *gen.Config) {
+		"errors-nul": func(c *kvstest.Generator) {
 			c.NULPadding = true
-			c.Errors = map[int]gen.Error{0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}, 2: {Exception: true, Code: "X", Message: "m"}}
+			c.Errors = map[int]kvstest.ErrorUnit{0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}, 2: {Exception: true, Code: "X", Message: "m"}}
 		},
 	} {
 		c := small
 		mod(&c)
-		inputs[name] = gen.Bytes(c)
+		inputs[name] = c.Bytes()
 	}
 	return inputs
 }
@@ -104,10 +104,10 @@ func TestSplits(t *testing.T) {
 // exactly the events of the whole input that end before the cut, then a
 // cut-off error at the start of the innermost element the cut falls in.
 func TestTruncation(t *testing.T) {
-	c := gen.Config{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 20, VideoBitrate: 8000,
-		Audio: true, AudioPerBlock: 2, AudioLacing: gen.EBMLLacing, AudioFrameSize: 10,
+	c := kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 20, VideoBitrate: 8000,
+		Audio: true, AudioPerBlock: 2, AudioLacing: mkv.EBMLLacing, AudioFrameSize: 10,
 		KnownSizeCluster: true, BlockGroups: true, ProducerTags: true, GetMedia: true}
-	data := append(gen.Bytes(c), handmadeStream()...)
+	data := append(c.Bytes(), handmadeStream()...)
 
 	type span struct{ start, end int64 } // elements, or headers of unknown-size masters
 	full := mkv.NewDecoder(bytes.NewReader(data))

@@ -4,31 +4,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
-// TrackEntry describes a track for a Writer (Matroska section 5.1.4).
-type TrackEntry struct {
-	Number          uint64
-	UID             uint64
-	Type            uint64 // 1 video, 2 audio, ...
-	CodecID         string
-	CodecPrivate    []byte
-	Name            string
-	Language        string
-	DefaultDuration time.Duration
-	Width, Height   uint64
-	SamplingRate    float64
-	Channels        uint64
-	BitDepth        uint64
-}
-
-// SimpleTag is a tag for a Writer; nested tags are in Tags.
+// SimpleTag is a Matroska SimpleTag (RFC 9559 section 5.1.8.1.2), as
+// read and as written; nested SimpleTags are in Tags.
 type SimpleTag struct {
-	Name     string
-	String   string
-	Binary   []byte
+	Name string
+	// Value is the TagString (NUL padding removed); Binary the TagBinary.
+	// A Writer writes Binary when it is not nil, Value otherwise.
+	Value  string
+	Binary []byte
+	// Language is the TagLanguage ("und" when absent); Default the
+	// TagDefault flag (true when absent). A Writer writes Language when
+	// it is set and never writes TagDefault.
 	Language string
+	Default  bool
 	Tags     []SimpleTag
 }
 
@@ -38,15 +30,17 @@ type WriterOptions struct {
 	TimecodeScale uint64
 	// WritingApp names the program (MuxingApp is "kvsmkv").
 	WritingApp string
-	Tracks     []TrackEntry
+	Tracks     []Track
 }
 
 // ErrWriter reports a misuse of a Writer: a frame for an unknown track, or
 // a frame going back in time.
 var ErrWriter = errors.New("mkv: invalid write")
 
-// maxCluster is how long a Cluster may last; block timecodes are int16
-// offsets from the Cluster's, so 32 s at the default scale is the limit.
+// maxCluster is how long a Cluster may last at most. Block timecodes are
+// int16 offsets from the Cluster's, in TimecodeScale ticks, so a Cluster
+// also ends before an offset leaves that range: 32 s at the default scale,
+// 32 ms at a scale of 1 µs.
 const maxCluster = 5 * time.Second
 
 // Writer writes one Matroska file that players accept: an EBML header and a
@@ -98,39 +92,38 @@ func NewWriter(w io.WriteSeeker, opts WriterOptions) (*Writer, error) {
 	}
 	wr := &Writer{w: w, opts: opts, scale: time.Duration(opts.TimecodeScale)}
 	for _, t := range opts.Tracks {
-		if t.Type == 1 && wr.video == 0 {
+		if t.Type == VideoTrack && wr.video == 0 {
 			wr.video = t.Number
 		}
 	}
 	var b []byte
-	b = appendElement(b, IDEBML, concat(
-		appendUint(nil, IDEBMLVersion, 1), appendUint(nil, IDEBMLReadVersion, 1),
-		appendUint(nil, IDEBMLMaxIDLength, 4), appendUint(nil, IDEBMLMaxSizeLength, 8),
-		appendString(nil, IDDocType, "matroska"), appendUint(nil, IDDocTypeVersion, 4), appendUint(nil, IDDocTypeReadVersion, 2)))
-	b = appendID(b, IDSegment)
-	b = appendSizeLen(b, 0, 8) // filled at Close
+	b = AppendElement(b, IDEBML, concat(
+		AppendUint(nil, IDEBMLVersion, 1), AppendUint(nil, IDEBMLReadVersion, 1),
+		AppendUint(nil, IDEBMLMaxIDLength, 4), AppendUint(nil, IDEBMLMaxSizeLength, 8),
+		AppendString(nil, IDDocType, "matroska"), AppendUint(nil, IDDocTypeVersion, 4), AppendUint(nil, IDDocTypeReadVersion, 2)))
+	b = AppendHeader(b, IDSegment, 0, 8) // filled at Close
 	start, err := w.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return nil, err
 	}
 	seg := len(b) // where the Segment's data starts in b
 	wr.segment = start + int64(seg)
-	b = appendElement(b, IDVoid, make([]byte, seekHeadSpace-2))
+	b = AppendElement(b, IDVoid, make([]byte, seekHeadSpace-2))
 	// Info and Tracks come before the Clusters, where players look for
 	// them; Info's Duration is filled in at Close.
 	wr.seekInfo = int64(len(b) - seg)
-	info := appendUint(nil, IDTimecodeScale, opts.TimecodeScale)
-	info = appendString(info, IDMuxingApp, "kvsmkv")
-	info = appendString(info, IDWritingApp, opts.WritingApp)
-	info = appendFloat(info, IDDuration, 0)
-	b = appendElement(b, IDInfo, info)
+	info := AppendUint(nil, IDTimecodeScale, opts.TimecodeScale)
+	info = AppendString(info, IDMuxingApp, "kvsmkv")
+	info = AppendString(info, IDWritingApp, opts.WritingApp)
+	info = AppendFloat(info, IDDuration, 0)
+	b = AppendElement(b, IDInfo, info)
 	wr.durationAt = start + int64(len(b)) - 8
 	wr.seekTracks = int64(len(b) - seg)
 	var tracks []byte
 	for _, t := range opts.Tracks {
-		tracks = appendElement(tracks, IDTrackEntry, trackEntry(t))
+		tracks = AppendElement(tracks, IDTrackEntry, AppendTrack(nil, &t))
 	}
-	b = appendElement(b, IDTracks, tracks)
+	b = AppendElement(b, IDTracks, tracks)
 	if _, err := w.Write(b); err != nil {
 		return nil, err
 	}
@@ -172,10 +165,10 @@ func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data 
 	isVideoKey := keyframe && track == wr.video
 	// A frame may come before the Cluster's time (B-frames carry
 	// presentation times): the block's offset is then negative.
-	if !wr.open || isVideoKey && wr.clusterKey || t-wr.clusterAt >= maxCluster || wr.clusterAt-t >= maxCluster {
+	if !wr.open || isVideoKey && wr.clusterKey || !wr.fits(t) {
 		wr.flush()
 		wr.open, wr.clusterAt, wr.clusterKey = true, t/wr.scale*wr.scale, false
-		wr.cluster = appendUint(wr.cluster[:0], IDTimecode, uint64(t/wr.scale))
+		wr.cluster = AppendUint(wr.cluster[:0], IDTimecode, uint64(t/wr.scale))
 	}
 	if isVideoKey && !wr.clusterKey {
 		wr.clusterKey = true
@@ -186,17 +179,25 @@ func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data 
 	if keyframe {
 		flags = 0x80
 	}
-	tn := appendSize(nil, track)
-	wr.cluster = appendID(wr.cluster, IDSimpleBlock)
-	wr.cluster = appendSize(wr.cluster, uint64(len(tn)+3+len(data)))
+	tn := AppendSize(nil, int64(track), 0)
+	wr.cluster = AppendHeader(wr.cluster, IDSimpleBlock, int64(len(tn)+3+len(data)), 0)
 	wr.cluster = append(append(wr.cluster, tn...), byte(uint16(rel)>>8), byte(rel), flags)
 	wr.cluster = append(wr.cluster, data...)
 	wr.end = max(wr.end, t+entry.DefaultDuration)
 	return nil
 }
 
+// fits reports whether a frame at t can go into the open Cluster: its
+// offset from the Cluster's time fits a block's int16 timecode, and the
+// Cluster would not last longer than maxCluster.
+func (wr *Writer) fits(t time.Duration) bool {
+	d := t - wr.clusterAt
+	ticks := d / wr.scale
+	return d < maxCluster && d > -maxCluster && ticks <= math.MaxInt16 && ticks >= math.MinInt16
+}
+
 // track returns the entry of a track number, or nil.
-func (wr *Writer) track(n uint64) *TrackEntry {
+func (wr *Writer) track(n uint64) *Track {
 	for i := range wr.opts.Tracks {
 		if wr.opts.Tracks[i].Number == n {
 			return &wr.opts.Tracks[i]
@@ -210,7 +211,7 @@ func (wr *Writer) flush() {
 	if !wr.open {
 		return
 	}
-	b := appendElement(nil, IDCluster, wr.cluster)
+	b := AppendElement(nil, IDCluster, wr.cluster)
 	// The Cue points at the Cluster, which starts where the write does.
 	wr.write(b)
 	wr.open = false
@@ -221,22 +222,6 @@ func (wr *Writer) AddTags(tags []SimpleTag) {
 	if len(tags) > 0 {
 		wr.tags = append(wr.tags, tags)
 	}
-}
-
-func appendSimpleTag(b []byte, t SimpleTag) []byte {
-	d := appendString(nil, IDTagName, t.Name)
-	if t.Language != "" {
-		d = appendString(d, IDTagLanguage, t.Language)
-	}
-	if t.Binary != nil {
-		d = appendElement(d, IDTagBinary, t.Binary)
-	} else {
-		d = appendString(d, IDTagString, t.String)
-	}
-	for _, n := range t.Tags {
-		d = appendSimpleTag(d, n)
-	}
-	return appendElement(b, IDSimpleTag, d)
 }
 
 // Close writes the last Cluster, the Cues and the Tags, then the SeekHead
@@ -251,22 +236,18 @@ func (wr *Writer) Close() error {
 		seek[IDCues] = wr.pos
 		var cues []byte
 		for _, c := range wr.cues {
-			pos := appendUint(appendUint(nil, IDCueTrack, c.track), IDCueClusterPosition, uint64(c.position))
-			cues = appendElement(cues, IDCuePoint, appendElement(appendUint(nil, IDCueTime, uint64(c.time/wr.scale)), IDCueTrackPositions, pos))
+			pos := AppendUint(AppendUint(nil, IDCueTrack, c.track), IDCueClusterPosition, uint64(c.position))
+			cues = AppendElement(cues, IDCuePoint, AppendElement(AppendUint(nil, IDCueTime, uint64(c.time/wr.scale)), IDCueTrackPositions, pos))
 		}
-		wr.write(appendElement(nil, IDCues, cues))
+		wr.write(AppendElement(nil, IDCues, cues))
 	}
 	if len(wr.tags) > 0 {
 		seek[IDTags] = wr.pos
 		var tags []byte
 		for _, tg := range wr.tags {
-			var d []byte
-			for _, t := range tg {
-				d = appendSimpleTag(d, t)
-			}
-			tags = appendElement(tags, IDTag, append(appendElement(nil, IDTargets, appendUint(nil, IDTargetTypeValue, 50)), d...))
+			tags = AppendTag(tags, 50, tg)
 		}
-		wr.write(appendElement(nil, IDTags, tags))
+		wr.write(AppendElement(nil, IDTags, tags))
 	}
 	if wr.err != nil {
 		return wr.err
@@ -276,15 +257,15 @@ func (wr *Writer) Close() error {
 	var entries []byte
 	for _, id := range []ID{IDInfo, IDTracks, IDCues, IDTags} {
 		if p, ok := seek[id]; ok {
-			entries = appendElement(entries, IDSeek, appendUint(appendElement(nil, IDSeekID, appendID(nil, id)), IDSeekPos, uint64(p)))
+			entries = AppendElement(entries, IDSeek, AppendUint(AppendElement(nil, IDSeekID, AppendID(nil, id)), IDSeekPos, uint64(p)))
 		}
 	}
-	head := appendElement(nil, IDSeekHead, entries)
-	head = appendElement(head, IDVoid, make([]byte, seekHeadSpace-len(head)-2))
+	head := AppendElement(nil, IDSeekHead, entries)
+	head = AppendElement(head, IDVoid, make([]byte, seekHeadSpace-len(head)-2))
 	if _, err := wr.w.Seek(wr.segment-8, io.SeekStart); err != nil {
 		return err
 	}
-	if _, err := wr.w.Write(appendSizeLen(nil, uint64(size), 8)[:8]); err != nil {
+	if _, err := wr.w.Write(AppendSize(nil, size, 8)); err != nil {
 		return err
 	}
 	if _, err := wr.w.Write(head); err != nil {
@@ -293,7 +274,7 @@ func (wr *Writer) Close() error {
 	if _, err := wr.w.Seek(wr.durationAt, io.SeekStart); err != nil {
 		return err
 	}
-	d := appendFloat(nil, IDDuration, float64(wr.end/wr.scale))
+	d := AppendFloat(nil, IDDuration, float64(wr.end/wr.scale))
 	if _, err := wr.w.Write(d[len(d)-8:]); err != nil {
 		return err
 	}
@@ -301,38 +282,75 @@ func (wr *Writer) Close() error {
 	return err
 }
 
-func trackEntry(t TrackEntry) []byte {
-	b := appendUint(nil, IDTrackNumber, t.Number)
+// AppendTrack appends the children of a TrackEntry describing t; wrap
+// them with AppendElement(b, IDTrackEntry, ...).
+func AppendTrack(b []byte, t *Track) []byte {
+	b = AppendUint(b, IDTrackNumber, t.Number)
 	uid := t.UID
 	if uid == 0 {
 		uid = t.Number
 	}
-	b = appendUint(b, IDTrackUID, uid)
-	b = appendUint(b, IDTrackType, t.Type)
-	b = appendUint(b, IDFlagLacing, 0)
+	b = AppendUint(b, IDTrackUID, uid)
+	b = AppendUint(b, IDTrackType, uint64(t.Type))
 	if t.Name != "" {
-		b = appendString(b, IDName, t.Name)
+		b = AppendString(b, IDName, t.Name)
 	}
 	if t.Language != "" {
-		b = appendString(b, IDLanguage, t.Language)
+		b = AppendString(b, IDLanguage, t.Language)
 	}
-	b = appendString(b, IDCodecID, t.CodecID)
+	b = AppendString(b, IDCodecID, t.CodecID)
 	if len(t.CodecPrivate) > 0 {
-		b = appendElement(b, IDCodecPrivate, t.CodecPrivate)
+		b = AppendElement(b, IDCodecPrivate, t.CodecPrivate)
 	}
 	if t.DefaultDuration > 0 {
-		b = appendUint(b, IDDefaultDuration, uint64(t.DefaultDuration))
+		b = AppendUint(b, IDDefaultDuration, uint64(t.DefaultDuration))
 	}
 	switch {
 	case t.Width > 0 || t.Height > 0:
-		b = appendElement(b, IDVideo, appendUint(appendUint(nil, IDPixelWidth, t.Width), IDPixelHeight, t.Height))
+		b = AppendElement(b, IDVideo, AppendUint(AppendUint(nil, IDPixelWidth, t.Width), IDPixelHeight, t.Height))
 	case t.SamplingRate > 0 || t.Channels > 0:
-		a := appendFloat(nil, IDSamplingFrequency, t.SamplingRate)
-		a = appendUint(a, IDChannels, max(t.Channels, 1))
+		a := AppendFloat(nil, IDSamplingFrequency, t.SamplingRate)
+		a = AppendUint(a, IDChannels, max(t.Channels, 1))
 		if t.BitDepth > 0 {
-			a = appendUint(a, IDBitDepth, t.BitDepth)
+			a = AppendUint(a, IDBitDepth, t.BitDepth)
 		}
-		b = appendElement(b, IDAudio, a)
+		b = AppendElement(b, IDAudio, a)
 	}
 	return b
+}
+
+// AppendSimpleTag appends a SimpleTag element and its nested SimpleTags.
+func AppendSimpleTag(b []byte, t *SimpleTag) []byte {
+	d := AppendString(nil, IDTagName, t.Name)
+	if t.Language != "" {
+		d = AppendString(d, IDTagLanguage, t.Language)
+	}
+	if t.Binary != nil {
+		d = AppendElement(d, IDTagBinary, t.Binary)
+	} else {
+		d = AppendString(d, IDTagString, t.Value)
+	}
+	for i := range t.Tags {
+		d = AppendSimpleTag(d, &t.Tags[i])
+	}
+	return AppendElement(b, IDSimpleTag, d)
+}
+
+// AppendTag appends a Tag element holding tags, with a Targets element of
+// TargetTypeValue targetType when targetType is not 0 (50 is the whole
+// file or fragment).
+func AppendTag(b []byte, targetType uint64, tags []SimpleTag) []byte {
+	var d []byte
+	if targetType != 0 {
+		d = AppendElement(d, IDTargets, AppendUint(nil, IDTargetTypeValue, targetType))
+	}
+	for i := range tags {
+		d = AppendSimpleTag(d, &tags[i])
+	}
+	return AppendElement(b, IDTag, d)
+}
+
+// AppendTags appends a Tags element holding one Tag, as AppendTag writes it.
+func AppendTags(b []byte, targetType uint64, tags []SimpleTag) []byte {
+	return AppendElement(b, IDTags, AppendTag(nil, targetType, tags))
 }

@@ -21,9 +21,9 @@ func TestWriterRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := mkv.NewWriter(f, mkv.WriterOptions{WritingApp: "test", Tracks: []mkv.TrackEntry{
-		{Number: 1, Type: 1, CodecID: "V_TEST", Width: 64, Height: 48, DefaultDuration: 40 * time.Millisecond},
-		{Number: 2, Type: 2, CodecID: "A_TEST", SamplingRate: 8000, Channels: 1},
+	w, err := mkv.NewWriter(f, mkv.WriterOptions{WritingApp: "test", Tracks: []mkv.Track{
+		{Number: 1, Type: mkv.VideoTrack, CodecID: "V_TEST", Width: 64, Height: 48, DefaultDuration: 40 * time.Millisecond},
+		{Number: 2, Type: mkv.AudioTrack, CodecID: "A_TEST", SamplingRate: 8000, Channels: 1},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestWriterRoundTrip(t *testing.T) {
 		}
 		want = append(want, string(data), string(data[:10]))
 	}
-	w.AddTags([]mkv.SimpleTag{{Name: "A", String: "b", Tags: []mkv.SimpleTag{{Name: "C", Binary: []byte{1}}}}})
+	w.AddTags([]mkv.SimpleTag{{Name: "A", Value: "b", Tags: []mkv.SimpleTag{{Name: "C", Binary: []byte{1}}}}})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,12 @@ func ExampleParseTimestamp() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(ts.Time().Format("2006-01-02T15:04:05.000Z07:00"), ts)
-	// Output: 2017-11-28T06:55:09.126Z 1511852109.126
+	fmt.Println(ts, ts.Text())
+	exp, _ := tags.ParseTimestamp("1.511852109126E9") // as AWS's JSON APIs may write it
+	fmt.Println(exp.Equal(ts))
+	// Output:
+	// 2017-11-28T06:55:09.126Z 1511852109.126
+	// true
 }
 
 // Both spellings of a tag name mean the same thing.

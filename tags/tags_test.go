@@ -1,6 +1,7 @@
 package tags_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -87,6 +88,14 @@ func TestTimestamp(t *testing.T) {
 		// 0.1 + 0.2 style values that a float64 would round.
 		{"1511852109.129", 1511852109, 129000000},
 		{"9007199254740993.001", 9007199254740993, 1000000},
+		// JSON numbers as AWS services write them.
+		{"1.735442939457E9", 1735442939, 457000000},
+		{"1.586040338006e+9", 1586040338, 6000000},
+		{"1511852109", 1511852109, 0},
+		{"15118521091260e-4", 1511852109, 126000000},
+		{"1e9", 1000000000, 0},
+		{"1.0000000001", 1, 0}, // below the nanosecond: truncated
+		{"-1.25", -2, 750000000},
 	}
 	for _, tt := range tests {
 		ts, err := tags.ParseTimestamp(tt.in)
@@ -97,8 +106,8 @@ func TestTimestamp(t *testing.T) {
 		if sec != tt.sec || nsec != tt.nsec {
 			t.Errorf("ParseTimestamp(%q) = %d s %d ns, want %d s %d ns", tt.in, sec, nsec, tt.sec, tt.nsec)
 		}
-		if ts.IsZero() || ts.String() != tags.TrimNUL(tt.in) {
-			t.Errorf("ParseTimestamp(%q) kept text %q", tt.in, ts.String())
+		if ts.IsZero() || ts.Text() != tags.TrimNUL(tt.in) {
+			t.Errorf("ParseTimestamp(%q) kept text %q", tt.in, ts.Text())
 		}
 	}
 	ts, _ := tags.ParseTimestamp("1511852109.126")
@@ -108,13 +117,83 @@ func TestTimestamp(t *testing.T) {
 	if got := ts.Duration(); got != 1511852109126*time.Millisecond {
 		t.Errorf("Duration() = %v", got)
 	}
-	for _, bad := range []string{"", ".5", "5.", "1.2.3", "1e9", "-1.0", "1.0000000001", "99999999999999999999", "1,5", "abc"} {
+	if got := ts.String(); got != "2017-11-28T06:55:09.126Z" {
+		t.Errorf("String() = %q, want the date", got)
+	}
+	if got := (tags.Timestamp{}).Time(); !got.IsZero() {
+		t.Errorf("zero Timestamp's Time() = %v, want the zero time.Time", got)
+	}
+	for _, bad := range []string{"", ".5", "5.", "1.2.3", "1e", "1e+", "1E9.5", "--1", "+1", "99999999999999999999", "1e400", "1,5", "abc", " 1"} {
 		if _, err := tags.ParseTimestamp(bad); !errors.Is(err, tags.ErrTimestamp) {
 			t.Errorf("ParseTimestamp(%q) error = %v, want ErrTimestamp", bad, err)
 		}
 	}
 	if !(tags.Timestamp{}).IsZero() {
 		t.Error("zero Timestamp is not IsZero")
+	}
+}
+
+func TestTimestampJSON(t *testing.T) {
+	var page struct {
+		Fragments []struct {
+			ProducerTimestamp tags.Timestamp
+			ServerTimestamp   tags.Timestamp
+		}
+	}
+	in := `{"Fragments":[
+		{"ProducerTimestamp":1.735442939457E9,"ServerTimestamp":1735442940},
+		{"ProducerTimestamp":1735442939.457,"ServerTimestamp":null},
+		{"ProducerTimestamp":"1735442939.457"}]}`
+	if err := json.Unmarshal([]byte(in), &page); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2024, 12, 29, 3, 28, 59, 457e6, time.UTC)
+	for i, f := range page.Fragments {
+		if !f.ProducerTimestamp.Time().Equal(want) {
+			t.Errorf("fragment %d: ProducerTimestamp %v, want %v", i, f.ProducerTimestamp, want)
+		}
+	}
+	if sec, nsec := page.Fragments[0].ServerTimestamp.Seconds(); sec != 1735442940 || nsec != 0 {
+		t.Errorf("integer timestamp: %d s %d ns", sec, nsec)
+	}
+	if !page.Fragments[1].ServerTimestamp.IsZero() || !page.Fragments[2].ServerTimestamp.IsZero() {
+		t.Error("null and absent timestamps are not zero")
+	}
+	if !page.Fragments[0].ProducerTimestamp.Equal(page.Fragments[1].ProducerTimestamp) {
+		t.Error("1.735442939457E9 and 1735442939.457 are not Equal")
+	}
+	out, err := json.Marshal(page.Fragments[1])
+	if err != nil || string(out) != `{"ProducerTimestamp":1735442939.457,"ServerTimestamp":null}` {
+		t.Errorf("Marshal = %s, %v", out, err)
+	}
+	var bad tags.Timestamp
+	if err := json.Unmarshal([]byte(`"soon"`), &bad); !errors.Is(err, tags.ErrTimestamp) {
+		t.Errorf("Unmarshal of a non-number: %v, want ErrTimestamp", err)
+	}
+}
+
+func TestFromTime(t *testing.T) {
+	tests := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2017, 11, 28, 6, 55, 9, 126e6, time.UTC), "1511852109.126"},
+		{time.Unix(1511852109, 0), "1511852109.000"},
+		{time.Unix(1511852109, 126000500), "1511852109.1260005"},
+		{time.Unix(-2, 750e6), "-1.250"},
+		{time.Time{}, ""},
+	}
+	for _, tt := range tests {
+		ts := tags.FromTime(tt.in)
+		if ts.Text() != tt.want {
+			t.Errorf("FromTime(%v) = %q, want %q", tt.in, ts.Text(), tt.want)
+		}
+		if !tt.in.IsZero() && !ts.Time().Equal(tt.in) {
+			t.Errorf("FromTime(%v).Time() = %v", tt.in, ts.Time())
+		}
+		if back, err := tags.ParseTimestamp(ts.Text()); err == nil && !back.Equal(ts) {
+			t.Errorf("FromTime(%v) does not parse back: %v", tt.in, back)
+		}
 	}
 }
 

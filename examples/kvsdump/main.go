@@ -35,7 +35,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -210,7 +212,7 @@ func (l *live) config(ctx context.Context) (aws.Config, error) {
 // source returns the fragments the flags ask for: a followed stream, or a
 // time range listed and fetched.
 func (l *live) source(ctx context.Context, cfg aws.Config) (iter.Seq2[*kvs.Fragment, error], error) {
-	client := kvs.New(cfg, func(o *kvs.Options) { o.ReaderOptions = l.readerOpts })
+	client := kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
 	if l.follow {
 		sel, err := selector(l.from)
 		if err != nil {
@@ -234,32 +236,32 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (iter.Seq2[*kvs.Fragm
 		}
 		start = t
 	}
-	sel := kvs.FragmentSelector{FragmentSelectorType: kvs.ProducerTimestampSelector,
-		TimestampRange: kvs.TimestampRange{StartTimestamp: kvs.EpochTime{Time: start}, EndTimestamp: kvs.EpochTime{Time: end}}}
+	typ := kvsaws.ProducerTimestamp
 	if l.server {
-		sel.FragmentSelectorType = kvs.ServerTimestampSelector
+		typ = kvsaws.ServerTimestamp
 	}
+	sel := kvsaws.Range(typ, start, end)
 	return client.FetchRange(ctx, l.stream, sel), nil
 }
 
 // selector parses -from.
-func selector(from string) (kvs.StartSelector, error) {
+func selector(from string) (kvsaws.StartSelector, error) {
 	switch {
 	case from == "now" || from == "":
-		return kvs.StartSelector{StartSelectorType: kvs.StartAtNow}, nil
+		return kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtNow}, nil
 	case from == "earliest":
-		return kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}, nil
+		return kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}, nil
 	case strings.HasPrefix(from, "token:"):
-		return kvs.StartSelector{StartSelectorType: kvs.StartAtContinuationToken, ContinuationToken: strings.TrimPrefix(from, "token:")}, nil
+		return kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtContinuationToken, ContinuationToken: strings.TrimPrefix(from, "token:")}, nil
 	}
 	if n, err := tags.ParseFragmentNumber(from); err == nil {
-		return kvs.StartSelector{StartSelectorType: kvs.StartAtFragmentNumber, AfterFragmentNumber: n.String()}, nil
+		return kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtFragmentNumber, AfterFragmentNumber: n}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, from)
 	if err != nil {
-		return kvs.StartSelector{}, fmt.Errorf("-from %q: not now, earliest, a fragment number, token:... or an RFC 3339 time", from)
+		return kvsaws.StartSelector{}, fmt.Errorf("-from %q: not now, earliest, a fragment number, token:... or an RFC 3339 time", from)
 	}
-	return kvs.StartSelector{StartSelectorType: kvs.StartAtProducerTimestamp, StartTimestamp: &kvs.EpochTime{Time: t}}, nil
+	return kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtProducerTimestamp, StartTimestamp: tags.FromTime(t)}, nil
 }
 
 // progress reports fragments, bytes, rate and lag on stderr, once a second,
@@ -358,7 +360,7 @@ func toJSON(f *kvs.Fragment) fragmentJSON {
 		Index: f.Index, Offset: f.Offset, Size: f.Size,
 		FragmentNumber:    f.Number.String(),
 		ContinuationToken: f.ContinuationToken,
-		Tags:              tagsJSON(f.Tags),
+		Tags:              topTagsJSON(f.Tags),
 	}
 	if !f.ServerTimestamp.IsZero() {
 		j.ServerTimestamp = f.ServerTimestamp.Time().Format(rfc3339ms)
@@ -378,7 +380,15 @@ func toJSON(f *kvs.Fragment) fragmentJSON {
 	return j
 }
 
-func tagsJSON(ts []kvs.Tag) []tagJSON {
+func topTagsJSON(ts []kvs.Tag) []tagJSON {
+	simple := make([]mkv.SimpleTag, len(ts))
+	for i := range ts {
+		simple[i] = ts[i].SimpleTag
+	}
+	return tagsJSON(simple)
+}
+
+func tagsJSON(ts []mkv.SimpleTag) []tagJSON {
 	var out []tagJSON
 	for _, t := range ts {
 		j := tagJSON{Name: t.Name, Tags: tagsJSON(t.Tags)}
@@ -458,7 +468,15 @@ func (p *tablePrinter) fragment(f *kvs.Fragment) {
 func countTags(ts []kvs.Tag) int {
 	n := len(ts)
 	for _, t := range ts {
-		n += countTags(t.Tags)
+		n += countSimpleTags(t.Tags)
+	}
+	return n
+}
+
+func countSimpleTags(ts []mkv.SimpleTag) int {
+	n := len(ts)
+	for _, t := range ts {
+		n += countSimpleTags(t.Tags)
 	}
 	return n
 }

@@ -13,26 +13,26 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
-	"github.com/kvsmkv/kvsmkv/internal/gen"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
 var update = flag.Bool("update", false, "rewrite sample.mkv from the generator")
 
 // sampleConfig is sample.mkv: a GetMedia response of four one-second
 // fragments with audio and producer tags, the third an in-band error.
-var sampleConfig = gen.Config{
+var sampleConfig = kvstest.Generator{
 	Fragments: 4, FragmentDuration: time.Second, FPS: 30, VideoBitrate: 16_000,
-	Audio: true, AudioFrameSize: 12, AudioPerBlock: 5, AudioLacing: gen.XiphLacing,
+	Audio: true, AudioFrameSize: 12, AudioPerBlock: 5, AudioLacing: mkv.XiphLacing,
 	GetMedia: true, ProducerTags: true,
-	Errors: map[int]gen.Error{2: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
+	Errors: map[int]kvstest.ErrorUnit{2: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
 }
 
 // TestSample keeps sample.mkv equal to the generator's output; -update
 // rewrites it.
 func TestSample(t *testing.T) {
-	want := gen.Bytes(sampleConfig)
+	want := sampleConfig.Bytes()
 	if *update {
 		if err := os.WriteFile("sample.mkv", want, 0o644); err != nil {
 			t.Fatal(err)
@@ -170,9 +170,9 @@ func TestSampleOutput(t *testing.T) {
 		t.Fatalf("%d fragments and %d frame lines, want 4 and 0", len(frags), frames)
 	}
 	f := frags[0]
-	if f.Index != 0 || f.Offset != 0 || f.Size == 0 || f.FragmentNumber != gen.FragmentNumber(0) ||
+	if f.Index != 0 || f.Offset != 0 || f.Size == 0 || f.FragmentNumber != kvstest.FragmentNumber(0) ||
 		f.ProducerTimestamp != "2017-11-28T06:55:08.513Z" || f.ServerTimestamp != "2017-11-28T06:55:09.126Z" ||
-		f.MillisBehindNow == nil || *f.MillisBehindNow != 1000 || f.ContinuationToken != gen.FragmentNumber(0) || f.Error != nil {
+		f.MillisBehindNow == nil || *f.MillisBehindNow != 1000 || f.ContinuationToken != kvstest.FragmentNumber(0) || f.Error != nil {
 		t.Errorf("fragment 0: %+v", f)
 	}
 	if len(f.Tracks) != 2 || f.Tracks[0].Type != "video" || f.Tracks[0].CodecID != "V_MPEG4/ISO/AVC" ||
@@ -242,7 +242,7 @@ func TestEmulate(t *testing.T) {
 		t.Fatalf("exit %d, %d fragments; stderr %q", code, len(frags), stderr)
 	}
 	for i, f := range frags {
-		if f.Index != i || f.FragmentNumber != gen.FragmentNumber(i) || f.ProducerTimestamp == "" || len(f.Tracks) != 2 {
+		if f.Index != i || f.FragmentNumber != kvstest.FragmentNumber(i) || f.ProducerTimestamp == "" || len(f.Tracks) != 2 {
 			t.Errorf("fragment %d: %+v", i, f)
 		}
 	}
@@ -262,17 +262,17 @@ func TestLive(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	infos := srv.Fragments("cam")
 
-	start := infos[2].ProducerTimestamp.Format(time.RFC3339Nano)
-	end := infos[6].ProducerTimestamp.Format(time.RFC3339Nano)
+	start := infos[2].ProducerTimestamp.Time().Format(time.RFC3339Nano)
+	end := infos[6].ProducerTimestamp.Time().Format(time.RFC3339Nano)
 	stdout, stderr, code := dump(t, "-stream", "cam", "-endpoint", srv.URL(), "-start", start, "-end", end)
 	frags, _ := parse(t, stdout)
-	if code != 0 || len(frags) != 5 || frags[0].FragmentNumber != numbers[2] || frags[4].FragmentNumber != numbers[6] {
+	if code != 0 || len(frags) != 5 || frags[0].FragmentNumber != string(numbers[2]) || frags[4].FragmentNumber != string(numbers[6]) {
 		t.Fatalf("range: exit %d, %d fragments, stderr %q", code, len(frags), stderr)
 	}
 
 	stdout, stderr, code = dump(t, "-stream", "cam", "-endpoint", srv.URL(), "-follow", "-from", "earliest", "-n", "4")
 	frags, _ = parse(t, stdout)
-	if code != 0 || len(frags) != 4 || frags[3].FragmentNumber != numbers[3] || frags[3].MillisBehindNow == nil || frags[3].ContinuationToken != numbers[3] {
+	if code != 0 || len(frags) != 4 || frags[3].FragmentNumber != string(numbers[3]) || frags[3].MillisBehindNow == nil || frags[3].ContinuationToken != string(numbers[3]) {
 		t.Fatalf("follow: exit %d, %d fragments, stderr %q", code, len(frags), stderr)
 	}
 

@@ -40,7 +40,7 @@ func (o *outputs) open() error {
 	if o.outDir != "" {
 		o.rec = kvs.NewRecorder(func(first *kvs.Fragment) (io.WriteSeeker, error) {
 			return os.Create(filepath.Join(o.outDir, name(first)+".mkv"))
-		}, o.merge)
+		}, func(ro *kvs.RecorderOptions) { ro.Merge = o.merge })
 	}
 	o.tracks = map[uint64]*elementary{}
 	return nil

@@ -7,11 +7,14 @@
 // streams meet: error responses, throttling, connection limits, bodies cut
 // off or trickling a few bytes at a time, missing fragments.
 //
+// Its Generator writes the KVS-shaped streams it serves, for tests, fuzz
+// seeds and benchmarks of programs that read KVS.
+//
 //	srv := kvstest.NewServer()
 //	defer srv.Close()
 //	srv.AddStream("cam", kvstest.StreamConfig{Fragments: 100})
-//	client := kvs.New(srv.Config())
-//	for f, err := range client.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+//	client := kvsaws.NewFromConfig(srv.Config())
+//	for f, err := range client.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
 //		...
 //	}
 package kvstest

@@ -18,8 +18,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/kvsmkv/kvsmkv/internal/gen"
-	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // The emulator's static test credentials and region.
@@ -57,19 +57,19 @@ type StreamConfig struct {
 }
 
 type stream struct {
-	cfg     gen.Config
-	numbers []string
+	cfg     Generator
+	numbers []tags.FragmentNumber
 	sizes   []int64
-	index   map[string]int
+	index   map[tags.FragmentNumber]int
 }
 
-func (s *stream) info(i int) kvs.FragmentInfo {
+func (s *stream) info(i int) kvsaws.FragmentInfo {
 	p, sv := s.cfg.Times(i)
-	return kvs.FragmentInfo{
+	return kvsaws.FragmentInfo{
 		FragmentNumber:               s.numbers[i],
 		FragmentSizeInBytes:          s.sizes[i],
-		ProducerTimestamp:            kvs.EpochTime{Time: time.Unix(0, int64(p)).UTC()},
-		ServerTimestamp:              kvs.EpochTime{Time: time.Unix(0, int64(sv)).UTC()},
+		ProducerTimestamp:            tags.FromTime(time.Unix(0, int64(p))),
+		ServerTimestamp:              tags.FromTime(time.Unix(0, int64(sv))),
 		FragmentLengthInMilliseconds: s.cfg.FragmentDuration.Milliseconds(),
 	}
 }
@@ -77,7 +77,7 @@ func (s *stream) info(i int) kvs.FragmentInfo {
 // Fault is an error response the emulator gives instead of serving.
 type Fault struct {
 	Status int
-	Type   string // the x-amz-ErrorType, such as kvs.ErrClientLimitExceeded
+	Type   string // the error type, such as kvsaws.ErrClientLimitExceeded
 }
 
 // Server is the emulator. Its methods are safe for concurrent use.
@@ -148,8 +148,8 @@ func (s *Server) Config() aws.Config {
 
 // AddStream adds a stream of generated fragments, and returns their
 // fragment numbers in order.
-func (s *Server) AddStream(name string, c StreamConfig) []string {
-	g := gen.Config{
+func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
+	g := Generator{
 		Fragments: c.Fragments, FragmentDuration: c.FragmentDuration, FPS: c.FPS, VideoBitrate: c.VideoBitrate,
 		Audio: c.Audio, Start: c.Start, ProducerTags: true,
 	}
@@ -162,26 +162,25 @@ func (s *Server) AddStream(name string, c StreamConfig) []string {
 	if g.FragmentDuration == 0 {
 		g.FragmentDuration = 2 * time.Second
 	}
-	g.Number = gen.FragmentNumber
-	st := &stream{cfg: g, index: map[string]int{}}
+	st := &stream{cfg: g, index: map[tags.FragmentNumber]int{}}
 	for i := range g.Fragments {
-		n := gen.FragmentNumber(i)
+		n := tags.FragmentNumber(FragmentNumber(i))
 		st.numbers = append(st.numbers, n)
-		st.sizes = append(st.sizes, int64(len(gen.Unit(g, i))))
+		st.sizes = append(st.sizes, int64(len(g.Unit(i))))
 		st.index[n] = i
 	}
 	s.mu.Lock()
 	s.streams[name] = st
 	s.mu.Unlock()
-	return append([]string(nil), st.numbers...)
+	return append([]tags.FragmentNumber(nil), st.numbers...)
 }
 
 // Fragments returns the metadata of a stream's fragments, in order.
-func (s *Server) Fragments(name string) []kvs.FragmentInfo {
+func (s *Server) Fragments(name string) []kvsaws.FragmentInfo {
 	s.mu.Lock()
 	st := s.streams[name]
 	s.mu.Unlock()
-	var out []kvs.FragmentInfo
+	var out []kvsaws.FragmentInfo
 	for i := range st.numbers {
 		out = append(out, st.info(i))
 	}
@@ -198,7 +197,7 @@ func (s *Server) Fail(api API, faults ...Fault) {
 // Throttle makes the next n calls of api fail with ClientLimitExceeded.
 func (s *Server) Throttle(api API, n int) {
 	for range n {
-		s.Fail(api, Fault{http.StatusBadRequest, kvs.ErrClientLimitExceeded})
+		s.Fail(api, Fault{http.StatusBadRequest, kvsaws.ErrClientLimitExceeded})
 	}
 }
 
@@ -313,7 +312,7 @@ func (s *Server) verify(r *http.Request, body []byte) (code, msg string) {
 	again.Header.Del("Authorization")
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}
-	if err := s.signer.SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), kvs.SigningName, Region, when); err != nil {
+	if err := s.signer.SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), kvsaws.SigningName, Region, when); err != nil {
 		return "InvalidSignatureException", err.Error()
 	}
 	if again.Header.Get("Authorization") != auth {
@@ -339,7 +338,7 @@ func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
 	st := s.streams[name]
 	s.mu.Unlock()
 	if st == nil {
-		writeError(w, http.StatusNotFound, kvs.ErrResourceNotFound, "The requested stream is not found or not active.")
+		writeError(w, http.StatusNotFound, kvsaws.ErrResourceNotFound, "The requested stream is not found or not active.")
 	}
 	return st
 }
@@ -347,7 +346,7 @@ func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
 func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN, APIName string }
 	if json.Unmarshal(body, &in) != nil || in.APIName == "" {
-		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "APIName is required")
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "APIName is required")
 		return
 	}
 	if s.stream(w, in.StreamName, in.StreamARN) == nil {
@@ -357,9 +356,9 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []
 }
 
 func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []byte) {
-	var in kvs.ListFragmentsInput
+	var in kvsaws.ListFragmentsInput
 	if err := json.Unmarshal(body, &in); err != nil || in.FragmentSelector == nil || in.MaxResults < 0 || in.MaxResults > 1000 {
-		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid ListFragments request")
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListFragments request")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
@@ -367,14 +366,14 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	sel := in.FragmentSelector
-	var match []kvs.FragmentInfo
+	var match []kvsaws.FragmentInfo
 	for i := range st.numbers {
 		f := st.info(i)
-		t := f.ProducerTimestamp.Time
-		if sel.FragmentSelectorType == kvs.ServerTimestampSelector {
-			t = f.ServerTimestamp.Time
+		t := f.ProducerTimestamp
+		if sel.FragmentSelectorType == kvsaws.ServerTimestamp {
+			t = f.ServerTimestamp
 		}
-		if !t.Before(sel.TimestampRange.StartTimestamp.Time) && !t.After(sel.TimestampRange.EndTimestamp.Time) {
+		if t.Compare(sel.TimestampRange.StartTimestamp) >= 0 && t.Compare(sel.TimestampRange.EndTimestamp) <= 0 {
 			match = append(match, f)
 		}
 	}
@@ -390,7 +389,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 			start, err = strconv.Atoi(string(b))
 		}
 		if err != nil || start < 0 || start > len(match) {
-			writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid NextToken")
+			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
 			return
 		}
 	}
@@ -404,7 +403,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 	}
 	s.mu.Unlock()
 	end := min(start+page, len(match))
-	out := kvs.ListFragmentsOutput{Fragments: match[start:end]}
+	out := kvsaws.ListFragmentsOutput{Fragments: match[start:end]}
 	if end < len(match) {
 		out.NextToken = base64.StdEncoding.EncodeToString([]byte(strconv.Itoa(end)))
 	}
@@ -412,9 +411,9 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 }
 
 func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, body []byte) {
-	var in kvs.GetMediaForFragmentListInput
+	var in kvsaws.GetMediaForFragmentListInput
 	if err := json.Unmarshal(body, &in); err != nil || len(in.Fragments) == 0 || len(in.Fragments) > 1000 {
-		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
@@ -429,16 +428,16 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 		}
 		n := in.Fragments[i]
 		if k, ok := st.index[n]; ok {
-			return gen.Unit(c, k)
+			return c.Unit(k)
 		}
-		return gen.ErrorUnit(c, n, gen.Error{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + n + " not found"})
+		return c.Error(string(n), ErrorUnit{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + string(n) + " not found"})
 	})
 }
 
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
-	var in kvs.GetMediaInput
+	var in kvsaws.GetMediaInput
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid GetMedia request")
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid GetMedia request")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
@@ -447,7 +446,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	first, ok := st.start(in.StartSelector)
 	if !ok {
-		writeError(w, http.StatusBadRequest, kvs.ErrInvalidArgument, "invalid StartSelector")
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid StartSelector")
 		return
 	}
 	c := st.cfg
@@ -458,34 +457,38 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 		if first+i >= len(st.numbers) {
 			return nil
 		}
-		return gen.Unit(c, first+i)
+		return c.Unit(first + i)
 	})
 }
 
 // start returns the index GetMedia starts at for a selector.
-func (st *stream) start(sel kvs.StartSelector) (int, bool) {
+func (st *stream) start(sel kvsaws.StartSelector) (int, bool) {
 	switch sel.StartSelectorType {
-	case kvs.StartAtEarliest:
+	case kvsaws.StartAtEarliest:
 		return 0, true
-	case kvs.StartAtNow:
+	case kvsaws.StartAtNow:
 		return len(st.numbers), true
-	case kvs.StartAtFragmentNumber:
+	case kvsaws.StartAtFragmentNumber:
+		// The chunk after the one named (the documented meaning, and how
+		// AWS's ContinuousGetMediaWorker resumes).
 		i, ok := st.index[sel.AfterFragmentNumber]
-		return i, ok
-	case kvs.StartAtContinuationToken:
-		i, ok := st.index[sel.ContinuationToken]
 		return i + 1, ok
-	case kvs.StartAtServerTimestamp, kvs.StartAtProducerTimestamp:
-		if sel.StartTimestamp == nil {
+	case kvsaws.StartAtContinuationToken:
+		i, ok := st.index[tags.FragmentNumber(sel.ContinuationToken)]
+		return i + 1, ok
+	case kvsaws.StartAtServerTimestamp, kvsaws.StartAtProducerTimestamp:
+		if sel.StartTimestamp.IsZero() {
 			return 0, false
 		}
 		for i := range st.numbers {
 			f := st.info(i)
-			t := f.ProducerTimestamp.Time
-			if sel.StartSelectorType == kvs.StartAtServerTimestamp {
-				t = f.ServerTimestamp.Time
+			t := f.ProducerTimestamp
+			if sel.StartSelectorType == kvsaws.StartAtServerTimestamp {
+				t = f.ServerTimestamp
 			}
-			if !t.Before(sel.StartTimestamp.Time) {
+			// The chunk containing the time, or the first one after it.
+			end := tags.FromTime(t.Time().Add(st.cfg.FragmentDuration))
+			if sel.StartTimestamp.Compare(end) < 0 {
 				return i, true
 			}
 		}
@@ -500,7 +503,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, uni
 	s.mu.Lock()
 	if s.active[api] >= s.limits[api] && s.limits[api] > 0 {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, kvs.ErrConnectionLimitExceeded, "too many connections")
+		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many connections")
 		return
 	}
 	s.active[api]++

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -55,9 +55,9 @@ func TestGetMediaNow(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	srv.AddStream("cam", kvstest.StreamConfig{Fragments: 2})
-	dp := kvs.NewHTTPDataPlane(srv.Config())
+	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	ctx := context.Background()
-	out, err := dp.GetMedia(ctx, srv.URL(), &kvs.GetMediaInput{StreamName: "cam", StartSelector: kvs.StartSelector{StartSelectorType: kvs.StartAtNow}})
+	out, err := dp.GetMedia(ctx, srv.URL(), &kvsaws.GetMediaInput{StreamName: "cam", StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtNow}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +66,10 @@ func TestGetMediaNow(t *testing.T) {
 	if err != nil || len(b) != 0 || out.ContentType != "video/webm" {
 		t.Fatalf("NOW: %d bytes, %q, %v", len(b), out.ContentType, err)
 	}
-	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 500, Type: "InternalFailure"}, kvstest.Fault{Status: 400, Type: kvs.ErrConnectionLimitExceeded})
-	for _, want := range []string{"InternalFailure", kvs.ErrConnectionLimitExceeded} {
-		_, err := dp.GetMedia(ctx, srv.URL(), &kvs.GetMediaInput{StreamName: "cam", StartSelector: kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}})
-		var e *kvs.APIError
+	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 500, Type: "InternalFailure"}, kvstest.Fault{Status: 400, Type: kvsaws.ErrConnectionLimitExceeded})
+	for _, want := range []string{"InternalFailure", kvsaws.ErrConnectionLimitExceeded} {
+		_, err := dp.GetMedia(ctx, srv.URL(), &kvsaws.GetMediaInput{StreamName: "cam", StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}})
+		var e *kvsaws.APIError
 		if !errors.As(err, &e) || e.Code != want {
 			t.Fatalf("got %v, want %s", err, want)
 		}

@@ -1,4 +1,4 @@
-package kvs
+package kvsaws
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"io"
 	"iter"
 	"time"
+
+	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // GetFragments fetches fragments by number with GetMediaForFragmentList, in
@@ -17,15 +20,15 @@ import (
 // concurrency, not by the number of fragments. A number the service does
 // not have arrives as a fragment whose Err reports it. A body that breaks
 // off is asked for again from the first fragment not yet delivered.
-func (c *Client) GetFragments(ctx context.Context, stream string, numbers []string) iter.Seq2[*Fragment, error] {
-	return func(yield func(*Fragment, error) bool) {
+func (c *Client) GetFragments(ctx context.Context, stream string, numbers []tags.FragmentNumber) iter.Seq2[*kvs.Fragment, error] {
+	return func(yield func(*kvs.Fragment, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		type result struct {
 			out *MediaOutput
 			err error
 		}
-		var batches [][]string
+		var batches [][]tags.FragmentNumber
 		for len(numbers) > 0 {
 			n := min(len(numbers), c.opts.BatchSize)
 			batches = append(batches, numbers[:n])
@@ -40,7 +43,7 @@ func (c *Client) GetFragments(ctx context.Context, stream string, numbers []stri
 			}()
 		}
 		index := 0
-		numbered := func(f *Fragment, err error) bool {
+		numbered := func(f *kvs.Fragment, err error) bool {
 			if f != nil {
 				f.Index = index
 				index++
@@ -80,7 +83,7 @@ func (c *Client) GetFragments(ctx context.Context, stream string, numbers []stri
 }
 
 // fragmentList opens one GetMediaForFragmentList body, with retries.
-func (c *Client) fragmentList(ctx context.Context, stream string, batch []string) (*MediaOutput, error) {
+func (c *Client) fragmentList(ctx context.Context, stream string, batch []tags.FragmentNumber) (*MediaOutput, error) {
 	name, arn := streamInput(stream)
 	var out *MediaOutput
 	err := c.call(ctx, stream, APIGetMediaForFragmentList, func(ep string) error {
@@ -94,10 +97,10 @@ func (c *Client) fragmentList(ctx context.Context, stream string, batch []string
 // readBatch yields the fragments of one batch's body, asking again for the
 // rest of the batch when the body breaks off. It returns false when the
 // iteration must stop (the consumer stopped, or an error was yielded).
-func (c *Client) readBatch(ctx context.Context, stream string, batch []string, out *MediaOutput, yield func(*Fragment, error) bool) bool {
+func (c *Client) readBatch(ctx context.Context, stream string, batch []tags.FragmentNumber, out *MediaOutput, yield func(*kvs.Fragment, error) bool) bool {
 	delivered, failures := 0, 0
 	for {
-		err := c.readBody(ctx, out, func(f *Fragment) bool {
+		err := c.readBody(ctx, out, func(f *kvs.Fragment) bool {
 			if f.Continued {
 				return true // nothing KVS sends; never counted as a fragment
 			}
@@ -134,15 +137,15 @@ func (c *Client) readBatch(ctx context.Context, stream string, batch []string, o
 }
 
 // errStopped says the consumer stopped the iteration.
-var errStopped = errors.New("kvs: iteration stopped")
+var errStopped = errors.New("kvsaws: iteration stopped")
 
 // readBody reads the fragments of a media body and closes it. Fragments
 // cut off by a fault are not delivered; the fault is returned. An idle body
 // is abandoned after Options.ReadTimeout.
-func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*Fragment) bool) error {
+func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*kvs.Fragment) bool) error {
 	body := newIdleReader(out.Payload, c.opts.ReadTimeout)
 	defer body.Close()
-	r := NewReader(body, c.opts.ReaderOptions...)
+	r := kvs.NewReader(body, c.opts.ReaderOptions...)
 	for {
 		f, err := r.Next()
 		if err == io.EOF {
@@ -150,7 +153,7 @@ func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*F
 		}
 		if err != nil {
 			if body.timedOut() {
-				return errReadTimeout
+				return ErrReadTimeout
 			}
 			return err
 		}
@@ -163,8 +166,8 @@ func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*F
 	}
 }
 
-// errReadTimeout says a body brought no byte for Options.ReadTimeout.
-var errReadTimeout = errors.New("kvs: response body idle past the read timeout")
+// ErrReadTimeout says a media body brought no byte for Options.ReadTimeout.
+var ErrReadTimeout = errors.New("kvsaws: response body idle past the read timeout")
 
 // idleReader closes its body when a Read waits longer than the timeout,
 // which makes the Read fail. It starts no goroutine of its own: the timer
@@ -189,7 +192,7 @@ func newIdleReader(body io.ReadCloser, timeout time.Duration) *idleReader {
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	if r.timedOut() {
-		return 0, errReadTimeout
+		return 0, ErrReadTimeout
 	}
 	if r.timer != nil {
 		r.timer.Reset(r.timeout)

@@ -1,4 +1,4 @@
-package kvs_test
+package kvsaws_test
 
 import (
 	"context"
@@ -16,26 +16,27 @@ import (
 	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
 
-	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // tiny fragments keep the emulator's streams small and quick to generate.
 var tiny = kvstest.StreamConfig{FragmentDuration: 200 * time.Millisecond, FPS: 10, VideoBitrate: 8000}
 
 // fastRetries is the default retry policy with short delays, for tests.
-func fastRetries(o *kvs.Options) {
+func fastRetries(o *kvsaws.Options) {
 	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = 6
 		so.Backoff = retry.NewExponentialJitterBackoff(20 * time.Millisecond)
 		so.RateLimiter = ratelimit.None
 		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{
-			kvs.ErrClientLimitExceeded: {}, kvs.ErrConnectionLimitExceeded: {},
+			kvsaws.ErrClientLimitExceeded: {}, kvsaws.ErrConnectionLimitExceeded: {},
 		}})
 	})
 }
 
-func emulator(t *testing.T, fragments int) (*kvstest.Server, []string) {
+func emulator(t *testing.T, fragments int) (*kvstest.Server, []tags.FragmentNumber) {
 	t.Helper()
 	srv := kvstest.NewServer()
 	t.Cleanup(srv.Close)
@@ -44,10 +45,8 @@ func emulator(t *testing.T, fragments int) (*kvstest.Server, []string) {
 	return srv, srv.AddStream("cam", c)
 }
 
-func allRange() kvs.FragmentSelector {
-	return kvs.FragmentSelector{FragmentSelectorType: kvs.ProducerTimestampSelector, TimestampRange: kvs.TimestampRange{
-		StartTimestamp: kvs.EpochTime{Time: time.Unix(0, 0)}, EndTimestamp: kvs.EpochTime{Time: time.Now()},
-	}}
+func allRange() kvsaws.FragmentSelector {
+	return kvsaws.Range(kvsaws.ProducerTimestamp, time.Unix(0, 0), time.Now())
 }
 
 // TestListFragments pages through a range in shuffled pages and gets it
@@ -55,8 +54,8 @@ func allRange() kvs.FragmentSelector {
 func TestListFragments(t *testing.T) {
 	srv, numbers := emulator(t, 250)
 	srv.SetMaxResults(40)
-	c := kvs.New(srv.Config(), fastRetries)
-	var got []string
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
+	var got []tags.FragmentNumber
 	for f, err := range c.ListFragments(context.Background(), "cam", allRange()) {
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +75,7 @@ func TestListFragments(t *testing.T) {
 	}
 	// A server-timestamp range in the middle.
 	infos := srv.Fragments("cam")
-	sel := kvs.FragmentSelector{FragmentSelectorType: kvs.ServerTimestampSelector, TimestampRange: kvs.TimestampRange{
+	sel := kvsaws.FragmentSelector{FragmentSelectorType: kvsaws.ServerTimestamp, TimestampRange: kvsaws.TimestampRange{
 		StartTimestamp: infos[10].ServerTimestamp, EndTimestamp: infos[19].ServerTimestamp,
 	}}
 	n := 0
@@ -101,14 +100,14 @@ func TestFetchRange(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, numbers := emulator(t, 2500)
 	defer srv.Close() // before the leak check; Cleanup would run after it
-	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.Concurrency = 2 })
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.Concurrency = 2 })
 	i := 0
 	var peak uint64
 	for f, err := range c.FetchRange(context.Background(), "cam", allRange()) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(f.Number) != numbers[i] || f.Index != i || f.Err != nil || len(f.Frames) == 0 {
+		if f.Number != numbers[i] || f.Index != i || f.Err != nil || len(f.Frames) == 0 {
 			t.Fatalf("fragment %d: number %s (want %s), err %v, %d frames", i, f.Number, numbers[i], f.Err, len(f.Frames))
 		}
 		if i%250 == 0 {
@@ -137,15 +136,15 @@ func TestFetchRange(t *testing.T) {
 // arrive as error fragments, in place, and the rest as usual.
 func TestMissingFragments(t *testing.T) {
 	srv, numbers := emulator(t, 5)
-	c := kvs.New(srv.Config(), fastRetries)
-	ask := []string{numbers[0], "12345", numbers[3], "99999999999999999999999999999999999999999999999"}
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
+	ask := []tags.FragmentNumber{numbers[0], "12345", numbers[3], "99999999999999999999999999999999999999999999999"}
 	i := 0
 	for f, err := range c.GetFragments(context.Background(), "cam", ask) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		missing := i == 1 || i == 3
-		if string(f.Number) != ask[i] || (f.Err != nil) != missing {
+		if f.Number != ask[i] || (f.Err != nil) != missing {
 			t.Fatalf("fragment %d: %s err %v, asked %s", i, f.Number, f.Err, ask[i])
 		}
 		if missing && (f.Err.Code != "ResourceNotFoundException" || f.Err.FragmentNumber != f.Number) {
@@ -167,13 +166,13 @@ func TestRetries(t *testing.T) {
 	srv.CutBody(kvstest.GetMediaForFragmentList, 3000)
 	srv.Slow(kvstest.GetMediaForFragmentList, 501, 0)
 	// One call at a time, so that the injected faults meet the calls in order.
-	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.BatchSize, o.Concurrency = 5, 1 })
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.BatchSize, o.Concurrency = 5, 1 })
 	i := 0
 	for f, err := range c.FetchRange(context.Background(), "cam", allRange()) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(f.Number) != numbers[i] {
+		if f.Number != numbers[i] {
 			t.Fatalf("fragment %d is %s, want %s", i, f.Number, numbers[i])
 		}
 		i++
@@ -194,16 +193,16 @@ func TestRetries(t *testing.T) {
 // typed, with the error type and the request id.
 func TestNotRetried(t *testing.T) {
 	srv, numbers := emulator(t, 3)
-	c := kvs.New(srv.Config(), fastRetries)
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 
 	// An unknown stream fails at GetDataEndpoint, in the SDK's client.
 	var api smithy.APIError
 	for _, err := range c.GetFragments(context.Background(), "nope", numbers) {
-		if !errors.As(err, &api) || api.ErrorCode() != kvs.ErrResourceNotFound {
+		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.ErrResourceNotFound {
 			t.Fatalf("unknown stream: %v", err)
 		}
 	}
-	for _, code := range []string{kvs.ErrResourceNotFound, kvs.ErrNotAuthorized, kvs.ErrInvalidArgument} {
+	for _, code := range []string{kvsaws.ErrResourceNotFound, kvsaws.ErrNotAuthorized, kvsaws.ErrInvalidArgument} {
 		before := srv.Requests(kvstest.GetMediaForFragmentList)
 		srv.Fail(kvstest.GetMediaForFragmentList, kvstest.Fault{Status: http.StatusBadRequest, Type: code})
 		var got error
@@ -211,7 +210,7 @@ func TestNotRetried(t *testing.T) {
 			got = err
 			break
 		}
-		var e *kvs.APIError
+		var e *kvsaws.APIError
 		if !errors.As(got, &e) || e.Code != code || e.RequestID == "" || e.Operation != "GetMediaForFragmentList" {
 			t.Fatalf("%s: got %v", code, got)
 		}
@@ -227,20 +226,20 @@ func TestSignature(t *testing.T) {
 	srv, numbers := emulator(t, 2)
 	cfg := srv.Config()
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(kvstest.AccessKeyID, "wrong", "")
-	good := kvs.New(srv.Config(), fastRetries)
-	ep, err := good.DataEndpoint(context.Background(), "cam", kvs.APIGetMediaForFragmentList)
+	good := kvsaws.NewFromConfig(srv.Config(), fastRetries)
+	ep, err := good.DataEndpoint(context.Background(), "cam", kvsaws.APIGetMediaForFragmentList)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dp := kvs.NewHTTPDataPlane(cfg)
-	_, err = dp.GetMediaForFragmentList(context.Background(), ep, &kvs.GetMediaForFragmentListInput{StreamName: "cam", Fragments: numbers})
-	var e *kvs.APIError
+	dp := kvsaws.NewHTTPDataPlane(cfg)
+	_, err = dp.GetMediaForFragmentList(context.Background(), ep, &kvsaws.GetMediaForFragmentListInput{StreamName: "cam", Fragments: numbers})
+	var e *kvsaws.APIError
 	if !errors.As(err, &e) || e.Code != "InvalidSignatureException" || e.StatusCode != http.StatusForbidden {
 		t.Fatalf("wrong secret: %v", err)
 	}
-	anon := kvs.NewHTTPDataPlane(aws.Config{Region: kvstest.Region, Credentials: aws.AnonymousCredentials{}})
+	anon := kvsaws.NewHTTPDataPlane(aws.Config{Region: kvstest.Region, Credentials: aws.AnonymousCredentials{}})
 	anon.HTTPClient = http.DefaultClient
-	if _, err := anon.GetMedia(context.Background(), ep, &kvs.GetMediaInput{StreamName: "cam"}); err == nil {
+	if _, err := anon.GetMedia(context.Background(), ep, &kvsaws.GetMediaInput{StreamName: "cam"}); err == nil {
 		t.Error("an unsigned request passed")
 	}
 }
@@ -259,15 +258,15 @@ func TestFollowResumes(t *testing.T) {
 	}
 	srv.CutBody(kvstest.GetMedia, cuts...)
 	srv.Throttle(kvstest.GetMedia, 2)
-	c := kvs.New(srv.Config(), fastRetries)
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	i := 0
-	for f, err := range c.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+	for f, err := range c.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
 		if err != nil {
 			t.Fatalf("after %d fragments: %v", i, err)
 		}
-		if string(f.Number) != numbers[i] || f.Index != i || f.Partial || f.ContinuationToken != numbers[i] {
+		if f.Number != numbers[i] || f.Index != i || f.Partial || f.ContinuationToken != string(numbers[i]) {
 			t.Fatalf("fragment %d: %s (want %s), partial %v, token %q", i, f.Number, numbers[i], f.Partial, f.ContinuationToken)
 		}
 		i++
@@ -290,13 +289,13 @@ func TestFollowCancel(t *testing.T) {
 	srv, _ := emulator(t, 20)
 	defer srv.Close() // before the leak check; Cleanup would run after it
 	srv.Slow(kvstest.GetMedia, 64, 5*time.Millisecond)
-	c := kvs.New(srv.Config(), fastRetries)
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got error
 	var at time.Time
 	n := 0
-	for _, err := range c.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+	for _, err := range c.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
 		if err != nil {
 			got = err
 			break
@@ -319,21 +318,29 @@ func TestFollowCancel(t *testing.T) {
 func TestFollowStartSelectors(t *testing.T) {
 	srv, numbers := emulator(t, 8)
 	infos := srv.Fragments("cam")
-	c := kvs.New(srv.Config(), fastRetries)
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	tests := []struct {
-		sel   kvs.StartSelector
+		sel   kvsaws.StartSelector
 		first int
 	}{
-		{kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}, 0},
-		{kvs.StartSelector{StartSelectorType: kvs.StartAtFragmentNumber, AfterFragmentNumber: numbers[3]}, 3},
-		{kvs.StartSelector{StartSelectorType: kvs.StartAtContinuationToken, ContinuationToken: numbers[3]}, 4},
-		{kvs.StartSelector{StartSelectorType: kvs.StartAtProducerTimestamp, StartTimestamp: &infos[5].ProducerTimestamp}, 5},
-		{kvs.StartSelector{StartSelectorType: kvs.StartAtServerTimestamp, StartTimestamp: &infos[6].ServerTimestamp}, 6},
+		{kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}, 0},
+		// "AfterFragmentNumber: Specifies the fragment number from where you
+		// want the GetMedia API to start returning the fragments": the
+		// chunk after it, as AWS's ContinuousGetMediaWorker resumes.
+		{kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtFragmentNumber, AfterFragmentNumber: numbers[3]}, 4},
+		{kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtContinuationToken, ContinuationToken: string(numbers[3])}, 4},
+		// "If you choose the PRODUCER_TIMESTAMP or the SERVER_TIMESTAMP as
+		// the startSelectorType, you provide the start timestamp ... the
+		// API starts with the chunk containing the fragment that has the
+		// specified timestamp."
+		{kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtProducerTimestamp, StartTimestamp: infos[5].ProducerTimestamp}, 5},
+		{kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtProducerTimestamp, StartTimestamp: tags.FromTime(infos[5].ProducerTimestamp.Time().Add(50 * time.Millisecond))}, 5},
+		{kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtServerTimestamp, StartTimestamp: infos[6].ServerTimestamp}, 6},
 	}
 	for _, tt := range tests {
 		ctx, cancel := context.WithCancel(context.Background())
 		for f, err := range c.Follow(ctx, "cam", tt.sel) {
-			if err != nil || string(f.Number) != numbers[tt.first] {
+			if err != nil || f.Number != numbers[tt.first] {
 				t.Errorf("%s: first fragment %s, %v; want %s", tt.sel.StartSelectorType, f.Number, err, numbers[tt.first])
 			}
 			break
@@ -346,14 +353,14 @@ func TestFollowStartSelectors(t *testing.T) {
 // resolved again.
 func TestEndpointRefresh(t *testing.T) {
 	srv, _ := emulator(t, 1)
-	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.EndpointTTL = 30 * time.Millisecond })
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.EndpointTTL = 30 * time.Millisecond })
 	for range 2 {
-		if _, err := c.DataEndpoint(context.Background(), "cam", kvs.APIGetMedia); err != nil {
+		if _, err := c.DataEndpoint(context.Background(), "cam", kvsaws.APIGetMedia); err != nil {
 			t.Fatal(err)
 		}
 	}
 	time.Sleep(50 * time.Millisecond)
-	if _, err := c.DataEndpoint(context.Background(), "cam", kvs.APIGetMedia); err != nil {
+	if _, err := c.DataEndpoint(context.Background(), "cam", kvsaws.APIGetMedia); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Requests(kvstest.GetDataEndpoint); n != 2 {
@@ -367,15 +374,15 @@ func TestEndpointRefresh(t *testing.T) {
 func TestFollowReadTimeout(t *testing.T) {
 	srv, numbers := emulator(t, 6)
 	srv.Slow(kvstest.GetMedia, 3000, 400*time.Millisecond)
-	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.ReadTimeout = 100 * time.Millisecond })
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.ReadTimeout = 100 * time.Millisecond })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	i := 0
-	for f, err := range c.Follow(ctx, "cam", kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}) {
+	for f, err := range c.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
 		if err != nil {
 			t.Fatalf("after %d fragments: %v", i, err)
 		}
-		if string(f.Number) != numbers[i] {
+		if f.Number != numbers[i] {
 			t.Fatalf("fragment %d is %s, want %s", i, f.Number, numbers[i])
 		}
 		if i++; i == len(numbers) {
@@ -393,7 +400,7 @@ func TestStopEarly(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, numbers := emulator(t, 40)
 	defer srv.Close() // before the leak check
-	c := kvs.New(srv.Config(), fastRetries, func(o *kvs.Options) { o.BatchSize, o.Concurrency = 5, 3 })
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.BatchSize, o.Concurrency = 5, 3 })
 	n := 0
 	for _, err := range c.GetFragments(context.Background(), "cam", numbers) {
 		if err != nil {
@@ -410,16 +417,16 @@ func TestStopEarly(t *testing.T) {
 func TestFragmentLimit(t *testing.T) {
 	srv, numbers := emulator(t, 3)
 	ep := srv.URL()
-	many := make([]string, 1001)
+	many := make([]tags.FragmentNumber, 1001)
 	for i := range many {
 		many[i] = numbers[i%len(numbers)]
 	}
-	_, err := kvs.NewHTTPDataPlane(srv.Config()).GetMediaForFragmentList(context.Background(), ep, &kvs.GetMediaForFragmentListInput{StreamName: "cam", Fragments: many})
-	var e *kvs.APIError
-	if !errors.As(err, &e) || e.Code != kvs.ErrInvalidArgument {
+	_, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMediaForFragmentList(context.Background(), ep, &kvsaws.GetMediaForFragmentListInput{StreamName: "cam", Fragments: many})
+	var e *kvsaws.APIError
+	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidArgument {
 		t.Fatalf("1001 fragments: %v", err)
 	}
-	c := kvs.New(srv.Config(), fastRetries)
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	got := 0
 	for _, err := range c.GetFragments(context.Background(), "cam", many) {
 		if err != nil {

@@ -1,11 +1,11 @@
-package kvs_test
+package kvsaws_test
 
 import (
 	"context"
 	"fmt"
 	"log"
 
-	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -16,10 +16,10 @@ func ExampleClient_Follow() {
 	defer srv.Close()
 	srv.AddStream("front-door", kvstest.StreamConfig{Fragments: 5})
 
-	client := kvs.New(srv.Config())
+	client := kvsaws.NewFromConfig(srv.Config())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := kvs.StartSelector{StartSelectorType: kvs.StartAtEarliest}
+	start := kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}
 	for f, err := range client.Follow(ctx, "front-door", start) {
 		if err != nil {
 			log.Fatal(err)
@@ -30,9 +30,9 @@ func ExampleClient_Follow() {
 		}
 	}
 	// Output:
-	// 0 1511852108.513 60 frames, 8000 ms behind
-	// 1 1511852110.513 60 frames, 6000 ms behind
-	// 2 1511852112.513 60 frames, 4000 ms behind
+	// 0 2017-11-28T06:55:08.513Z 60 frames, 8000 ms behind
+	// 1 2017-11-28T06:55:10.513Z 60 frames, 6000 ms behind
+	// 2 2017-11-28T06:55:12.513Z 60 frames, 4000 ms behind
 }
 
 // Fetch a time range: ListFragments (all pages, in order), then
@@ -43,11 +43,8 @@ func ExampleClient_FetchRange() {
 	srv.AddStream("front-door", kvstest.StreamConfig{Fragments: 5})
 	infos := srv.Fragments("front-door")
 
-	client := kvs.New(srv.Config())
-	sel := kvs.FragmentSelector{
-		FragmentSelectorType: kvs.ProducerTimestampSelector,
-		TimestampRange:       kvs.TimestampRange{StartTimestamp: infos[1].ProducerTimestamp, EndTimestamp: infos[3].ProducerTimestamp},
-	}
+	client := kvsaws.NewFromConfig(srv.Config())
+	sel := kvsaws.Range(kvsaws.ProducerTimestamp, infos[1].ProducerTimestamp.Time(), infos[3].ProducerTimestamp.Time())
 	for f, err := range client.FetchRange(context.Background(), "front-door", sel) {
 		if err != nil {
 			log.Fatal(err)
@@ -55,7 +52,7 @@ func ExampleClient_FetchRange() {
 		fmt.Println(f.Index, f.Number == "", f.ProducerTimestamp)
 	}
 	// Output:
-	// 0 false 1511852110.513
-	// 1 false 1511852112.513
-	// 2 false 1511852114.513
+	// 0 false 2017-11-28T06:55:10.513Z
+	// 1 false 2017-11-28T06:55:12.513Z
+	// 2 false 2017-11-28T06:55:14.513Z
 }

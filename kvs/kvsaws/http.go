@@ -1,4 +1,4 @@
-package kvs
+package kvsaws
 
 import (
 	"bytes"
@@ -47,7 +47,7 @@ func (p *HTTPDataPlane) ListFragments(ctx context.Context, endpoint string, in *
 	defer resp.Body.Close()
 	var out ListFragmentsOutput
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
-		return nil, fmt.Errorf("kvs: ListFragments: decoding the response: %w", err)
+		return nil, fmt.Errorf("kvsaws: ListFragments: decoding the response: %w", err)
 	}
 	return &out, nil
 }
@@ -80,19 +80,19 @@ func (p *HTTPDataPlane) do(ctx context.Context, endpoint, op, path string, in an
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+path, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("kvs: %s: %w", op, err)
+		return nil, fmt.Errorf("kvsaws: %s: %w", op, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if p.Credentials == nil {
-		return nil, fmt.Errorf("kvs: %s: no credentials", op)
+		return nil, fmt.Errorf("kvsaws: %s: no credentials", op)
 	}
 	creds, err := p.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("kvs: %s: credentials: %w", op, err)
+		return nil, fmt.Errorf("kvsaws: %s: credentials: %w", op, err)
 	}
 	sum := sha256.Sum256(body)
 	if err := p.Signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), SigningName, p.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("kvs: %s: signing: %w", op, err)
+		return nil, fmt.Errorf("kvsaws: %s: signing: %w", op, err)
 	}
 	resp, err := p.HTTPClient.Do(req)
 	if err != nil {

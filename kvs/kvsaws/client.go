@@ -1,11 +1,13 @@
-package kvs
+package kvsaws
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -17,21 +19,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
-// ControlPlane resolves data endpoints. *kinesisvideo.Client implements it.
-type ControlPlane interface {
+// EndpointResolver resolves the data endpoint of a stream and API with
+// GetDataEndpoint. *kinesisvideo.Client implements it.
+type EndpointResolver interface {
 	GetDataEndpoint(ctx context.Context, in *kinesisvideo.GetDataEndpointInput, optFns ...func(*kinesisvideo.Options)) (*kinesisvideo.GetDataEndpointOutput, error)
 }
 
-// Options configure a Client.
+// Options configure a Client. NewFromConfig fills them from an aws.Config;
+// the functions given to it may change any of them.
 type Options struct {
-	// ControlPlane resolves data endpoints; by default a kinesisvideo
-	// client made from the aws.Config.
-	ControlPlane ControlPlane
+	// Region, Credentials and HTTPClient are the aws.Config's.
+	Region      string
+	Credentials aws.CredentialsProvider
+	HTTPClient  aws.HTTPClient
+	// BaseEndpoint overrides the control-plane endpoint GetDataEndpoint is
+	// called on (the aws.Config's BaseEndpoint, as AWS_ENDPOINT_URL sets
+	// it), for an emulator.
+	BaseEndpoint *string
+	// EndpointResolver resolves data endpoints; by default a kinesisvideo
+	// client made from the options above.
+	EndpointResolver EndpointResolver
 	// DataPlane makes the media calls; by default an HTTPDataPlane made
-	// from the aws.Config.
+	// from the options above.
 	DataPlane DataPlane
 	// EndpointTTL is how long a data endpoint is used before it is
 	// resolved again (default 30 minutes). An endpoint that fails is
@@ -54,8 +67,8 @@ type Options struct {
 	// brings no byte for that long (default 20 seconds); GetMedia then
 	// resumes.
 	ReadTimeout time.Duration
-	// ReaderOptions are passed to the Reader of every response body.
-	ReaderOptions []Option
+	// ReaderOptions are passed to the kvs.Reader of every response body.
+	ReaderOptions []kvs.Option
 }
 
 // Client reads KVS streams: data endpoints resolved and cached per stream
@@ -69,25 +82,36 @@ type Client struct {
 	endpoints map[endpointKey]endpoint
 }
 
-type endpointKey struct{ stream, api string }
+type endpointKey struct {
+	stream string
+	api    APIName
+}
 
 type endpoint struct {
 	url     string
 	fetched time.Time
 }
 
-// New returns a Client built from an aws.Config (credentials, region, HTTP
-// client), as the SDK's clients are.
-func New(cfg aws.Config, optFns ...func(*Options)) *Client {
-	o := Options{EndpointTTL: 30 * time.Minute, BatchSize: 1000, Concurrency: 3, ReadTimeout: 20 * time.Second}
+// NewFromConfig returns a Client built from an aws.Config (credentials,
+// region, HTTP client, base endpoint), as the SDK's clients are.
+func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
+	o := Options{
+		Region: cfg.Region, Credentials: cfg.Credentials, HTTPClient: cfg.HTTPClient, BaseEndpoint: cfg.BaseEndpoint,
+		EndpointTTL: 30 * time.Minute, BatchSize: 1000, Concurrency: 3, ReadTimeout: 20 * time.Second,
+	}
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.ControlPlane == nil {
-		o.ControlPlane = kinesisvideo.NewFromConfig(cfg)
+	if o.HTTPClient == nil {
+		o.HTTPClient = http.DefaultClient
+	}
+	if o.EndpointResolver == nil {
+		o.EndpointResolver = kinesisvideo.NewFromConfig(cfg, func(k *kinesisvideo.Options) {
+			k.Region, k.Credentials, k.HTTPClient, k.BaseEndpoint = o.Region, o.Credentials, o.HTTPClient, o.BaseEndpoint
+		})
 	}
 	if o.DataPlane == nil {
-		o.DataPlane = NewHTTPDataPlane(cfg)
+		o.DataPlane = NewHTTPDataPlane(aws.Config{Region: o.Region, Credentials: o.Credentials, HTTPClient: o.HTTPClient})
 	}
 	if o.BatchSize <= 0 || o.BatchSize > 1000 {
 		o.BatchSize = 1000
@@ -111,6 +135,14 @@ func DefaultRetryer() aws.Retryer {
 	})
 }
 
+// validStream refuses an empty stream identifier.
+func validStream(stream string) error {
+	if stream == "" {
+		return fmt.Errorf("%w: no stream name or ARN", ErrInvalidInput)
+	}
+	return nil
+}
+
 // streamInput splits a stream's identifier into a name or an ARN.
 func streamInput(stream string) (name, arn string) {
 	if strings.HasPrefix(stream, "arn:") {
@@ -119,9 +151,9 @@ func streamInput(stream string) (name, arn string) {
 	return stream, ""
 }
 
-// DataEndpoint returns the data endpoint of stream for api (APIGetMedia,
-// ...), from the cache when it is fresh.
-func (c *Client) DataEndpoint(ctx context.Context, stream, api string) (string, error) {
+// DataEndpoint returns the data endpoint of stream for api, from the cache
+// when it is fresh.
+func (c *Client) DataEndpoint(ctx context.Context, stream string, api APIName) (string, error) {
 	key := endpointKey{stream, api}
 	if url, ok := c.cached(key); ok {
 		return url, nil
@@ -140,12 +172,12 @@ func (c *Client) DataEndpoint(ctx context.Context, stream, api string) (string, 
 	} else {
 		in.StreamARN = &arn
 	}
-	out, err := c.opts.ControlPlane.GetDataEndpoint(ctx, in)
+	out, err := c.opts.EndpointResolver.GetDataEndpoint(ctx, in)
 	if err != nil {
 		return "", err
 	}
 	if out.DataEndpoint == nil || *out.DataEndpoint == "" {
-		return "", errors.New("kvs: GetDataEndpoint returned no endpoint")
+		return "", errors.New("kvsaws: GetDataEndpoint returned no endpoint")
 	}
 	c.mu.Lock()
 	c.endpoints[key] = endpoint{*out.DataEndpoint, time.Now()}
@@ -161,15 +193,18 @@ func (c *Client) cached(key endpointKey) (string, bool) {
 }
 
 // forget drops a cached endpoint that failed.
-func (c *Client) forget(stream, api string) {
+func (c *Client) forget(stream string, api APIName) {
 	c.mu.Lock()
 	delete(c.endpoints, endpointKey{stream, api})
 	c.mu.Unlock()
 }
 
 // call runs fn on the data endpoint of stream for api, retrying what the
-// retryer says is retryable, after the delay it says.
-func (c *Client) call(ctx context.Context, stream, api string, fn func(endpoint string) error) error {
+// retryer says is retryable, after the delay it says. An endpoint that
+// fails is resolved again; InvalidEndpointException, which the service
+// documents as "call GetDataEndpoint again", is retried at once with a
+// fresh endpoint, within the same number of attempts.
+func (c *Client) call(ctx context.Context, stream string, api APIName, fn func(endpoint string) error) error {
 	for attempt := 1; ; attempt++ {
 		ep, err := c.DataEndpoint(ctx, stream, api)
 		if err == nil {
@@ -184,7 +219,13 @@ func (c *Client) call(ctx context.Context, stream, api string, fn func(endpoint 
 		if endpointFailed(err) {
 			c.forget(stream, api)
 		}
-		if attempt >= c.opts.Retryer.MaxAttempts() || !c.opts.Retryer.IsErrorRetryable(err) {
+		if attempt >= c.opts.Retryer.MaxAttempts() {
+			return err
+		}
+		if isInvalidEndpoint(err) {
+			continue
+		}
+		if !c.opts.Retryer.IsErrorRetryable(err) {
 			return err
 		}
 		if err := c.wait(ctx, attempt, err); err != nil {
@@ -220,11 +261,26 @@ func endpointFailed(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// isInvalidEndpoint tells whether err is InvalidEndpointException.
+func isInvalidEndpoint(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && api.Code == ErrInvalidEndpoint
+}
+
 // ListFragments lists the fragments of stream in a time range, all pages,
 // ordered by producer timestamp and then by fragment number compared
-// numerically (KVS returns them in no particular order).
+// numerically (KVS returns them in no particular order). A selector
+// without a type or a time range fails with ErrInvalidInput.
 func (c *Client) ListFragments(ctx context.Context, stream string, sel FragmentSelector) iter.Seq2[FragmentInfo, error] {
 	return func(yield func(FragmentInfo, error) bool) {
+		if err := validStream(stream); err != nil {
+			yield(FragmentInfo{}, err)
+			return
+		}
+		if err := sel.validate(); err != nil {
+			yield(FragmentInfo{}, err)
+			return
+		}
 		var all []FragmentInfo
 		name, arn := streamInput(stream)
 		in := ListFragmentsInput{StreamName: name, StreamARN: arn, MaxResults: 1000, FragmentSelector: &sel}
@@ -258,18 +314,18 @@ func (c *Client) ListFragments(ctx context.Context, stream string, sel FragmentS
 // number compared numerically.
 func SortFragments(fs []FragmentInfo) {
 	slices.SortStableFunc(fs, func(a, b FragmentInfo) int {
-		if c := a.ProducerTimestamp.Compare(b.ProducerTimestamp.Time); c != 0 {
+		if c := a.ProducerTimestamp.Compare(b.ProducerTimestamp); c != 0 {
 			return c
 		}
-		return tags.FragmentNumber(a.FragmentNumber).Compare(tags.FragmentNumber(b.FragmentNumber))
+		return a.FragmentNumber.Compare(b.FragmentNumber)
 	})
 }
 
 // FetchRange lists the fragments of stream in a time range and fetches
 // them, in order: ListFragments then GetFragments.
-func (c *Client) FetchRange(ctx context.Context, stream string, sel FragmentSelector) iter.Seq2[*Fragment, error] {
-	return func(yield func(*Fragment, error) bool) {
-		var numbers []string
+func (c *Client) FetchRange(ctx context.Context, stream string, sel FragmentSelector) iter.Seq2[*kvs.Fragment, error] {
+	return func(yield func(*kvs.Fragment, error) bool) {
+		var numbers []tags.FragmentNumber
 		for f, err := range c.ListFragments(ctx, stream, sel) {
 			if err != nil {
 				yield(nil, err)

@@ -1,10 +1,11 @@
-package kvs
+package kvsaws
 
 import (
 	"context"
 	"errors"
 	"iter"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -20,15 +21,23 @@ import (
 // errors arrive as fragments with Err set. Fragments are numbered by Index
 // from 0 across sessions; Offset and Size are those in their session's
 // response.
-func (c *Client) Follow(ctx context.Context, stream string, start StartSelector) iter.Seq2[*Fragment, error] {
-	return func(yield func(*Fragment, error) bool) {
+func (c *Client) Follow(ctx context.Context, stream string, start StartSelector) iter.Seq2[*kvs.Fragment, error] {
+	return func(yield func(*kvs.Fragment, error) bool) {
+		if err := validStream(stream); err != nil {
+			yield(nil, err)
+			return
+		}
+		if err := start.validate(); err != nil {
+			yield(nil, err)
+			return
+		}
 		name, arn := streamInput(stream)
 		in := GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: start}
 		var last tags.FragmentNumber
 		idle, index := 0, 0
 		for {
 			progress := false
-			err := c.session(ctx, stream, &in, func(f *Fragment) bool {
+			err := c.session(ctx, stream, &in, func(f *kvs.Fragment) bool {
 				if f.Number != "" && last != "" && f.Number.Compare(last) <= 0 {
 					return true // delivered by an earlier session
 				}
@@ -75,11 +84,11 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector)
 }
 
 // errNoData stands for a GetMedia session that brought no new fragment.
-var errNoData = errors.New("kvs: GetMedia brought no new fragment")
+var errNoData = errors.New("kvsaws: GetMedia brought no new fragment")
 
 // session runs one GetMedia call and reads its body. It returns nil when
 // the body ended, the fault that ended it otherwise.
-func (c *Client) session(ctx context.Context, stream string, in *GetMediaInput, deliver func(*Fragment) bool) error {
+func (c *Client) session(ctx context.Context, stream string, in *GetMediaInput, deliver func(*kvs.Fragment) bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var out *MediaOutput
