@@ -5,10 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -93,4 +95,95 @@ func TestWriterRoundTrip(t *testing.T) {
 			t.Errorf("mkvinfo: %v\n%s", err, out)
 		}
 	}
+}
+
+// TestWriterTimecodeScale rewrites, with mkv.Writer, an H.264 stream that
+// mkvmerge wrote at a TimecodeScale of 1 µs and of 1 ms, and checks that
+// ffprobe reads the same frame times from both files: at 1 µs a block's
+// int16 offset spans only 32 ms, so the Writer must cut Clusters by offset
+// range, not only every few seconds.
+func TestWriterTimecodeScale(t *testing.T) {
+	mediatest.Need(t)
+	if _, err := exec.LookPath("mkvmerge"); err != nil {
+		t.Skip("mkvmerge not installed (apt-get install mkvtoolnix)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.mkv")
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=30", "-t", "3",
+		"-c:v", "libx264", "-g", "45", "-pix_fmt", "yuv420p", src)
+	for _, scale := range []string{"1000", "1000000"} {
+		scaled := filepath.Join(dir, "scaled-"+scale+".mkv")
+		mediatest.Run(t, "mkvmerge", "-q", "-o", scaled, "--timestamp-scale", scale, src)
+		out := filepath.Join(dir, "out-"+scale+".mkv")
+		rewrite(t, scaled, out)
+		mediatest.StructureOK(t, out)
+		want, got := packetTimes(t, scaled), packetTimes(t, out)
+		if len(want) != 90 || !slices.Equal(want, got) {
+			t.Errorf("scale %s: frame times differ:\nsource  %v\nwritten %v", scale, want, got)
+		}
+	}
+}
+
+// rewrite copies the frames of an MKV file to a new one with mkv.Writer,
+// at the source's TimecodeScale and times.
+func rewrite(t *testing.T, in, out string) {
+	t.Helper()
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type frame struct {
+		track uint64
+		at    time.Duration
+		key   bool
+		data  []byte
+	}
+	var (
+		scale   uint64 = mkv.DefaultTimecodeScale
+		tracks  []mkv.Track
+		frames  []frame
+		cluster int64
+	)
+	for ev, err := range mkv.NewDecoder(bytes.NewReader(data)).All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case ev.ID == mkv.IDTimecodeScale:
+			scale = ev.Uint
+		case ev.ID == mkv.IDTrackEntry && ev.Kind == mkv.Start:
+			tracks = append(tracks, mkv.NewTrack())
+		case ev.ID == mkv.IDTimecode:
+			cluster = int64(ev.Uint)
+		case ev.Kind == mkv.BlockKind:
+			at := mkv.Timing(&ev.Block, cluster, scale, 0, -1).Time(0)
+			frames = append(frames, frame{ev.Block.Track, at, ev.Block.Keyframe, bytes.Clone(ev.Block.Frames[0])})
+		case ev.Kind == mkv.Value && len(tracks) > 0:
+			tracks[len(tracks)-1].Set(ev)
+		}
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := mkv.NewWriter(f, mkv.WriterOptions{TimecodeScale: scale, Tracks: tracks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range frames {
+		if err := w.WriteFrame(fr.track, fr.at, fr.key, fr.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// packetTimes returns the presentation times ffprobe reads of a file's
+// video packets, in order.
+func packetTimes(t *testing.T, file string) []string {
+	out := mediatest.Run(t, "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", file)
+	return strings.Fields(out)
 }
