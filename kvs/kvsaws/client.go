@@ -67,6 +67,14 @@ type Options struct {
 	// brings no byte for that long (default 20 seconds); GetMedia then
 	// resumes.
 	ReadTimeout time.Duration
+	// FollowInterval is the least time between two GetMedia calls of one
+	// follow (default 250 ms), under KVS's limit of 5 calls a second per
+	// stream with a margin.
+	FollowInterval time.Duration
+	// FollowIdleWait is the wait after a GetMedia session that brought
+	// nothing new (default 500 ms); it doubles with every such session in
+	// a row, up to FollowMaxIdleWait (default 5 s).
+	FollowIdleWait, FollowMaxIdleWait time.Duration
 	// ReaderOptions are passed to the kvs.Reader of every response body.
 	ReaderOptions []kvs.Option
 }
@@ -98,6 +106,7 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 	o := Options{
 		Region: cfg.Region, Credentials: cfg.Credentials, HTTPClient: cfg.HTTPClient, BaseEndpoint: cfg.BaseEndpoint,
 		EndpointTTL: 30 * time.Minute, BatchSize: 1000, Concurrency: 3, ReadTimeout: 20 * time.Second,
+		FollowInterval: 250 * time.Millisecond, FollowIdleWait: 500 * time.Millisecond, FollowMaxIdleWait: 5 * time.Second,
 	}
 	for _, fn := range optFns {
 		fn(&o)
@@ -117,6 +126,8 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 		o.BatchSize = 1000
 	}
 	o.Concurrency = max(o.Concurrency, 1)
+	o.FollowIdleWait = max(o.FollowIdleWait, time.Millisecond)
+	o.FollowMaxIdleWait = max(o.FollowMaxIdleWait, o.FollowIdleWait)
 	if o.Retryer == nil {
 		o.Retryer = DefaultRetryer()
 	}

@@ -34,6 +34,7 @@ func fastRetries(o *kvsaws.Options) {
 			kvsaws.ErrClientLimitExceeded: {}, kvsaws.ErrConnectionLimitExceeded: {},
 		}})
 	})
+	o.FollowInterval, o.FollowIdleWait, o.FollowMaxIdleWait = time.Millisecond, 5*time.Millisecond, 20*time.Millisecond
 }
 
 func emulator(t *testing.T, fragments int) (*kvstest.Server, []tags.FragmentNumber) {

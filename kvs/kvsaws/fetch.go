@@ -3,6 +3,7 @@ package kvsaws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"time"
@@ -19,9 +20,15 @@ import (
 // read one after the other, as they stream, so memory is bounded by the
 // concurrency, not by the number of fragments. A number the service does
 // not have arrives as a fragment whose Err reports it. A body that breaks
-// off is asked for again from the first fragment not yet delivered.
+// off is asked for again from the first fragment not yet delivered, for as
+// long as each retry brings a new fragment; a batch that cannot be read
+// ends the iteration with a *BatchError.
 func (c *Client) GetFragments(ctx context.Context, stream string, numbers []tags.FragmentNumber) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
+		if err := validStream(stream); err != nil {
+			yield(nil, err)
+			return
+		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		type result struct {
@@ -68,10 +75,10 @@ func (c *Client) GetFragments(ctx context.Context, stream string, numbers []tags
 			r := <-results[i]
 			close(results[i])
 			if r.err != nil {
-				yield(nil, r.err)
+				yield(nil, &BatchError{Batch: i, Fragment: batch[0], Err: r.err})
 				return
 			}
-			if !c.readBatch(ctx, stream, batch, r.out, numbered) {
+			if !c.readBatch(ctx, stream, i, batch, r.out, numbered) {
 				return
 			}
 			if started < len(batches) {
@@ -94,12 +101,47 @@ func (c *Client) fragmentList(ctx context.Context, stream string, batch []tags.F
 	return out, err
 }
 
+// BatchError reports a GetMediaForFragmentList batch that could not be
+// read to its end: the body kept breaking without bringing a new fragment
+// for as many retries as the retryer allows, or failed otherwise.
+type BatchError struct {
+	// Batch is the batch's position among the batches of the call, from 0.
+	Batch int
+	// Fragment is the first fragment of the batch not delivered.
+	Fragment tags.FragmentNumber
+	// Retries is the number of times the rest of the batch was asked for
+	// again; NoProgress of them brought no new fragment.
+	Retries, NoProgress int
+	// Err is the last failure.
+	Err error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("kvsaws: GetMediaForFragmentList batch %d stopped at fragment %s after %d retries (%d without progress): %v",
+		e.Batch, e.Fragment, e.Retries, e.NoProgress, e.Err)
+}
+
+// Unwrap returns the last failure.
+func (e *BatchError) Unwrap() error { return e.Err }
+
 // readBatch yields the fragments of one batch's body, asking again for the
-// rest of the batch when the body breaks off. It returns false when the
-// iteration must stop (the consumer stopped, or an error was yielded).
-func (c *Client) readBatch(ctx context.Context, stream string, batch []tags.FragmentNumber, out *MediaOutput, yield func(*kvs.Fragment, error) bool) bool {
-	delivered, failures := 0, 0
+// rest of the batch when the body breaks off, for as long as each retry
+// brings at least one new fragment: only retries that bring none spend the
+// retryer's attempts. It returns false when the iteration must stop (the
+// consumer stopped, or an error was yielded).
+func (c *Client) readBatch(ctx context.Context, stream string, index int, batch []tags.FragmentNumber, out *MediaOutput, yield func(*kvs.Fragment, error) bool) bool {
+	delivered, retries, stalled := 0, 0, 0
+	fail := func(err error) bool {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		} else if delivered < len(batch) {
+			err = &BatchError{Batch: index, Fragment: batch[delivered], Retries: retries, NoProgress: stalled, Err: err}
+		}
+		yield(nil, err)
+		return false
+	}
 	for {
+		before := delivered
 		err := c.readBody(ctx, out, func(f *kvs.Fragment) bool {
 			if f.Continued {
 				return true // nothing KVS sends; never counted as a fragment
@@ -117,21 +159,24 @@ func (c *Client) readBatch(ctx context.Context, stream string, batch []tags.Frag
 			err = io.ErrUnexpectedEOF // the body ended before the batch did
 		}
 		if ctx.Err() != nil {
-			yield(nil, ctx.Err())
-			return false
+			return fail(err)
 		}
-		failures++
-		if failures >= c.opts.Retryer.MaxAttempts() {
-			yield(nil, err)
-			return false
+		if delivered == before {
+			stalled++
+		} else {
+			stalled = 0
 		}
-		if err := c.wait(ctx, failures, err); err != nil {
-			yield(nil, err)
-			return false
+		if stalled >= c.opts.Retryer.MaxAttempts() {
+			return fail(err)
+		}
+		retries++
+		if stalled > 0 {
+			if werr := c.wait(ctx, stalled, err); werr != nil {
+				return fail(werr)
+			}
 		}
 		if out, err = c.fragmentList(ctx, stream, batch[delivered:]); err != nil {
-			yield(nil, err)
-			return false
+			return fail(err)
 		}
 	}
 }

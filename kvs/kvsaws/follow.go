@@ -1,13 +1,63 @@
 package kvsaws
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"iter"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
+
+// FollowOptions configure one Follow or FollowFrames.
+type FollowOptions struct {
+	// Checkpointer, when set, gives the Position to start from (the start
+	// selector is used only when it has none) and is given the Position
+	// after each fragment the caller has handled. See Checkpointer for
+	// the at-least-once boundary.
+	Checkpointer Checkpointer
+	// MaxFailures is how many GetMedia sessions in a row may fail at the
+	// same place of the same fragment (the same fault offset) before the
+	// follow gives up on it (default 5). A fragment malformed every time
+	// it is served fails at the same place; a flaky link cuts at a
+	// different place each time and is retried for as long as it lasts.
+	MaxFailures int
+	// SkipFailing makes a follow go on past a fragment that failed
+	// MaxFailures times: the fragment, as far as it could be read, is
+	// delivered marked Partial (FragmentCutOff in FollowFrames), and the
+	// follow resumes after it. By default the follow ends with a
+	// *FollowError.
+	SkipFailing bool
+	// CopyFrames makes FollowFrames hand out frames whose Data belongs to
+	// the caller; by default it is valid only until the next step.
+	CopyFrames bool
+}
+
+// FollowError ends a follow that could not get past a fragment: its
+// GetMedia sessions failed Failures times in a row at the same place.
+type FollowError struct {
+	Stream string
+	// Fragment is the fragment that fails (empty if its number was not
+	// read), and Offset the fault's position in it.
+	Fragment tags.FragmentNumber
+	Offset   int64
+	Failures int
+	// Err is the fault, a *mkv.SyntaxError.
+	Err error
+}
+
+func (e *FollowError) Error() string {
+	return fmt.Sprintf("kvsaws: following %s: fragment %s fails at offset %d of it, %d times in a row: %v",
+		e.Stream, e.Fragment, e.Offset, e.Failures, e.Err)
+}
+
+// Unwrap returns the fault.
+func (e *FollowError) Unwrap() error { return e.Err }
 
 // Follow reads stream with GetMedia from start and yields its fragments as
 // they come, for as long as ctx lasts. When a GetMedia body ends, idles past
@@ -17,65 +67,56 @@ import (
 // cut off. Throttling, connection limits and server errors are retried with
 // backoff for as long as they last; an error that is not retryable
 // (ResourceNotFound, NotAuthorized, ...) ends the iteration, and so does the
-// end of ctx, with ctx's error. In-band
-// errors arrive as fragments with Err set. Fragments are numbered by Index
-// from 0 across sessions; Offset and Size are those in their session's
+// end of ctx, with ctx's error, and a fragment that fails to decode the same
+// way FollowOptions.MaxFailures times (a *FollowError). Sessions that bring
+// nothing are repeated ever more slowly (Options.FollowIdleWait), and
+// GetMedia is never called more often than Options.FollowInterval allows.
+// In-band errors arrive as fragments with Err set. Fragments are numbered by
+// Index from 0 across sessions; Offset and Size are those in their session's
 // response.
-func (c *Client) Follow(ctx context.Context, stream string, start StartSelector) iter.Seq2[*kvs.Fragment, error] {
+func (c *Client) Follow(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
-		if err := validStream(stream); err != nil {
+		f, err := c.newFollower(ctx, stream, start, optFns)
+		if err != nil {
 			yield(nil, err)
 			return
 		}
-		if err := start.validate(); err != nil {
-			yield(nil, err)
-			return
-		}
-		name, arn := streamInput(stream)
-		in := GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: start}
-		var last tags.FragmentNumber
-		idle, index := 0, 0
 		for {
-			progress := false
-			err := c.session(ctx, stream, &in, func(f *kvs.Fragment) bool {
-				if f.Number != "" && last != "" && f.Number.Compare(last) <= 0 {
-					return true // delivered by an earlier session
+			var partial *kvs.Fragment
+			err := f.session(ctx, func(body io.Reader) error {
+				r := kvs.NewReader(body, c.opts.ReaderOptions...)
+				for {
+					fr, err := r.Next()
+					if err != nil {
+						return err
+					}
+					if fr.Partial {
+						partial = fr // the error that cut it comes next
+						continue
+					}
+					if !f.fresh(fr) {
+						continue
+					}
+					f.progress = true
+					fr.Index = f.index
+					f.index++
+					if !yield(fr, nil) {
+						return errStopped
+					}
+					if err := f.done(ctx, fr); err != nil {
+						return err
+					}
 				}
-				progress = true
-				if f.Number != "" {
-					last = f.Number
-				}
-				if f.ContinuationToken != "" {
-					in.StartSelector = StartSelector{StartSelectorType: StartAtContinuationToken, ContinuationToken: f.ContinuationToken}
-				}
-				f.Index = index
-				index++
-				return yield(f, nil)
 			})
-			switch {
-			case err == errStopped:
-				return
-			case ctx.Err() != nil:
-				yield(nil, ctx.Err())
-				return
-			case c.isFatal(err):
-				yield(nil, err)
-				return
+			if err == io.EOF {
+				err = nil
 			}
-			if progress {
-				idle = 0
-			} else {
-				idle++
-			}
-			// GetMedia allows 5 calls a second per stream: a session
-			// that brought nothing waits before the next.
-			if idle > 0 {
-				cause := err
-				if cause == nil {
-					cause = errNoData
-				}
-				if c.wait(ctx, min(idle, 4), cause) != nil {
-					yield(nil, ctx.Err())
+			if skip, stop := f.after(ctx, err, partial, func(err error) bool { return yield(nil, err) }); stop {
+				return
+			} else if skip != nil {
+				skip.Index = f.index
+				f.index++
+				if !yield(skip, nil) {
 					return
 				}
 			}
@@ -83,24 +124,185 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector)
 	}
 }
 
-// errNoData stands for a GetMedia session that brought no new fragment.
-var errNoData = errors.New("kvsaws: GetMedia brought no new fragment")
+// follower is the state of one Follow or FollowFrames across its GetMedia
+// sessions.
+type follower struct {
+	c      *Client
+	stream string
+	opts   FollowOptions
+	in     GetMediaInput
 
-// session runs one GetMedia call and reads its body. It returns nil when
-// the body ended, the fault that ended it otherwise.
-func (c *Client) session(ctx context.Context, stream string, in *GetMediaInput, deliver func(*kvs.Fragment) bool) error {
+	last     tags.FragmentNumber // the last fragment delivered whole
+	index    int
+	progress bool // the session being read delivered something new
+
+	failAt   string // where the last failed session failed
+	failures int
+	idle     int       // sessions in a row that brought nothing
+	lastCall time.Time // the last GetMedia call
+}
+
+func (c *Client) newFollower(ctx context.Context, stream string, start StartSelector, optFns []func(*FollowOptions)) (*follower, error) {
+	f := &follower{c: c, stream: stream, opts: FollowOptions{MaxFailures: 5}}
+	for _, fn := range optFns {
+		fn(&f.opts)
+	}
+	f.opts.MaxFailures = max(f.opts.MaxFailures, 1)
+	if err := validStream(stream); err != nil {
+		return nil, err
+	}
+	name, arn := streamInput(stream)
+	f.in = GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: start}
+	if cp := f.opts.Checkpointer; cp != nil {
+		p, err := cp.Load(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		if !p.IsZero() {
+			f.in.StartSelector = p.StartSelector()
+			f.last = p.FragmentNumber
+		}
+	}
+	if err := f.in.StartSelector.validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// fresh tells whether a fragment read whole was not delivered before, and
+// moves the resume point past it.
+func (f *follower) fresh(fr *kvs.Fragment) bool {
+	if fr.Number != "" && f.last != "" && fr.Number.Compare(f.last) <= 0 {
+		return false // delivered by an earlier session
+	}
+	if fr.Number != "" {
+		f.last = fr.Number
+	}
+	if fr.ContinuationToken != "" {
+		f.in.StartSelector = StartSelector{StartSelectorType: StartAtContinuationToken, ContinuationToken: fr.ContinuationToken}
+	} else if fr.Number != "" {
+		f.in.StartSelector = StartSelector{StartSelectorType: StartAtFragmentNumber, AfterFragmentNumber: fr.Number}
+	}
+	return true
+}
+
+// done saves the position after a fragment the caller has handled.
+func (f *follower) done(ctx context.Context, fr *kvs.Fragment) error {
+	cp := f.opts.Checkpointer
+	if cp == nil || fr.Number == "" {
+		return nil
+	}
+	return cp.Save(ctx, Position{
+		Stream: f.stream, FragmentNumber: fr.Number, ContinuationToken: fr.ContinuationToken,
+		ProducerTimestamp: fr.ProducerTimestamp, ServerTimestamp: fr.ServerTimestamp,
+	})
+}
+
+// session runs one GetMedia call, paced by Options.FollowInterval, and
+// reads its body with read. It returns nil or io.EOF when the body ended,
+// the fault that ended it otherwise.
+func (f *follower) session(ctx context.Context, read func(io.Reader) error) error {
+	if wait := f.c.opts.FollowInterval - time.Since(f.lastCall); wait > 0 {
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	f.lastCall = time.Now()
+	f.progress = false
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var out *MediaOutput
-	err := c.call(ctx, stream, APIGetMedia, func(ep string) error {
+	err := f.c.call(ctx, f.stream, APIGetMedia, func(ep string) error {
 		var err error
-		out, err = c.opts.DataPlane.GetMedia(ctx, ep, in)
+		out, err = f.c.opts.DataPlane.GetMedia(ctx, ep, &f.in)
 		return err
 	})
 	if err != nil {
 		return &sessionError{err}
 	}
-	return c.readBody(ctx, out, deliver)
+	body := newIdleReader(out.Payload, f.c.opts.ReadTimeout)
+	defer body.Close()
+	err = read(body)
+	if err != nil && err != errStopped && body.timedOut() {
+		err = ErrReadTimeout
+	}
+	return err
+}
+
+// after decides what follows a session that ended with err (nil at a clean
+// end), partial being the fragment a fault cut short, if any. It returns
+// stop when the follow must end (having yielded the error with fail), and
+// a fragment to deliver when a failing fragment is skipped.
+func (f *follower) after(ctx context.Context, err error, partial *kvs.Fragment, fail func(error) bool) (skip *kvs.Fragment, stop bool) {
+	switch {
+	case err == errStopped:
+		return nil, true
+	case ctx.Err() != nil:
+		fail(ctx.Err())
+		return nil, true
+	case f.c.isFatal(err):
+		fail(err)
+		return nil, true
+	}
+	if f.progress {
+		f.idle = 0
+	} else {
+		f.idle++
+	}
+	if err != nil && partial != nil && !errors.Is(err, ErrReadTimeout) {
+		off := syntaxOffset(err)
+		if off >= 0 {
+			off -= partial.Offset
+		}
+		at := fmt.Sprintf("%s@%d", partial.Number, off)
+		if at == f.failAt && !f.progress {
+			f.failures++
+		} else {
+			f.failAt, f.failures = at, 1
+		}
+		if f.failures >= f.opts.MaxFailures {
+			if !f.opts.SkipFailing || partial.Number == "" {
+				fail(&FollowError{Stream: f.stream, Fragment: partial.Number, Offset: off, Failures: f.failures, Err: err})
+				return nil, true
+			}
+			f.failAt, f.failures = "", 0
+			f.fresh(partial)
+			f.in.StartSelector = StartSelector{StartSelectorType: StartAtFragmentNumber, AfterFragmentNumber: partial.Number}
+			return partial, false
+		}
+	} else if err == nil || !f.progress {
+		f.failAt, f.failures = "", 0
+	}
+	if f.idle > 0 {
+		if sleep(ctx, f.idleWait()) != nil {
+			fail(ctx.Err())
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+// idleWait is the wait before the next session after f.idle sessions that
+// brought nothing: Options.FollowIdleWait, doubling up to
+// Options.FollowMaxIdleWait.
+func (f *follower) idleWait() time.Duration {
+	d := f.c.opts.FollowIdleWait
+	for i := 1; i < f.idle && d < f.c.opts.FollowMaxIdleWait; i++ {
+		d *= 2
+	}
+	return min(d, f.c.opts.FollowMaxIdleWait)
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // sessionError marks an error of the GetMedia call itself, after retries.
@@ -115,5 +317,198 @@ func (e *sessionError) Unwrap() error { return e.err }
 // faults while reading a body: a follow is meant to last.
 func (c *Client) isFatal(err error) bool {
 	var se *sessionError
-	return errors.As(err, &se) && !c.opts.Retryer.IsErrorRetryable(se.err)
+	return errors.As(err, &se) && !c.opts.Retryer.IsErrorRetryable(se.err) && !isInvalidEndpoint(se.err)
+}
+
+// FollowEventKind says what a FollowEvent reports.
+type FollowEventKind uint8
+
+// The kinds of FollowEvent.
+const (
+	// FragmentStart opens a fragment, with the tags before its Cluster
+	// and its tracks, before its first frame.
+	FragmentStart FollowEventKind = iota + 1
+	// FrameArrived delivers a frame as soon as its block is read.
+	FrameArrived
+	// FragmentEnd completes a fragment, with all its tags (those after
+	// the Cluster: MILLIS_BEHIND_NOW, CONTINUATION_TOKEN, custom tags),
+	// or delivers an in-band error (Fragment.Err).
+	FragmentEnd
+	// FragmentCutOff says a fragment was cut off and not sent again: its
+	// frames delivered so far are all there will be.
+	FragmentCutOff
+	// Reconnect says a GetMedia session ended and the next begins; Err
+	// is why it ended (nil: the body ended). It is information, not a
+	// failure: no frame is lost or repeated across it.
+	Reconnect
+)
+
+// FollowEvent is one step of FollowFrames.
+type FollowEvent struct {
+	Kind FollowEventKind
+	// Fragment is the fragment the event belongs to (nil in Reconnect).
+	Fragment *kvs.Fragment
+	// Frame is the frame of a FrameArrived event; its Data is valid until
+	// the next step unless FollowOptions.CopyFrames.
+	Frame *kvs.Frame
+	// Err is the cause of a Reconnect.
+	Err error
+}
+
+// FollowFrames follows stream with GetMedia as Follow does, frame by
+// frame: each frame is yielded as soon as its block is read, not when its
+// fragment completes. Across reconnects every frame is delivered exactly
+// once, in order: a fragment that was cut off and is sent again by the
+// next session continues where it stopped (the frames already delivered
+// are skipped by their position), and one that is not sent again is
+// reported with FragmentCutOff. Fragments are numbered by Index across
+// sessions; the Fragment of FragmentStart, FrameArrived and FragmentEnd
+// events of one fragment is the same pointer within a session.
+func (c *Client) FollowFrames(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*FollowEvent, error] {
+	return func(yield func(*FollowEvent, error) bool) {
+		f, err := c.newFollower(ctx, stream, start, optFns)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		ff := &frameFollower{follower: f, yield: yield}
+		for {
+			err := f.session(ctx, ff.read)
+			if err == io.EOF {
+				err = nil
+			}
+			var partial *kvs.Fragment
+			if ff.open != nil && ff.open.Partial {
+				partial = ff.open
+			}
+			skip, stop := f.after(ctx, err, partial, func(err error) bool { return yield(nil, err) })
+			if stop {
+				return
+			}
+			if skip != nil {
+				ff.cut, ff.open = "", nil
+				if !ff.emit(FragmentCutOff, skip, nil) {
+					return
+				}
+			}
+			ff.ev = FollowEvent{Kind: Reconnect, Err: err}
+			if !yield(&ff.ev, nil) {
+				return
+			}
+		}
+	}
+}
+
+// frameFollower carries a frame-level follow across sessions.
+type frameFollower struct {
+	*follower
+	yield func(*FollowEvent, error) bool
+	ev    FollowEvent
+
+	cur     *kvs.Fragment // the fragment being delivered, as this session reads it
+	open    *kvs.Fragment // the last fragment started and not ended
+	skip    int           // frames of cur already delivered by an earlier session
+	sent    int           // frames of cur delivered
+	cut     tags.FragmentNumber
+	cutSent int // frames of the cut fragment delivered before the cut
+}
+
+func (ff *frameFollower) emit(kind FollowEventKind, fr *kvs.Fragment, frame *kvs.Frame) bool {
+	ff.ev = FollowEvent{Kind: kind, Fragment: fr, Frame: frame}
+	return ff.yield(&ff.ev, nil)
+}
+
+// read reads one session's body event by event.
+func (ff *frameFollower) read(body io.Reader) error {
+	ff.cur, ff.skip, ff.sent = nil, 0, 0
+	r := kvs.NewReader(body, ff.c.opts.ReaderOptions...)
+	for {
+		ev, err := r.NextEvent()
+		if err != nil {
+			if ff.open != nil && ff.cur == ff.open {
+				// Cut off: remember how far it was delivered, so that
+				// the next session skips what was sent.
+				ff.open.Partial = true
+				ff.cut, ff.cutSent = ff.open.Number, ff.sent
+			}
+			return err
+		}
+		fr := ev.Fragment
+		if fr != ff.cur {
+			if !ff.begin(fr) {
+				return errStopped
+			}
+		}
+		if ff.cur == nil {
+			continue // a fragment delivered before: skipped
+		}
+		switch ev.Kind {
+		case kvs.FrameEvent:
+			if ff.skip > 0 {
+				ff.skip--
+				continue
+			}
+			ff.sent++
+			ff.progress = true
+			frame := ev.Frame
+			if ff.opts.CopyFrames {
+				c := *frame
+				c.Data = bytes.Clone(frame.Data)
+				frame = &c
+			}
+			if !ff.emit(FrameArrived, fr, frame) {
+				return errStopped
+			}
+		case kvs.FragmentEvent:
+			if fr.Partial {
+				continue // the error comes next
+			}
+			ff.fresh(fr)
+			ff.progress = true
+			ff.open, ff.cur = nil, nil
+			if !ff.emit(FragmentEnd, fr, nil) {
+				return errStopped
+			}
+			if err := ff.done(context.Background(), fr); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// begin starts delivering fragment fr of this session, or marks it as one
+// to skip (ff.cur nil) when an earlier session delivered it whole. A
+// fragment cut off earlier continues after its delivered frames; one cut
+// off and not sent again is reported.
+func (ff *frameFollower) begin(fr *kvs.Fragment) bool {
+	ff.cur, ff.skip, ff.sent = nil, 0, 0
+	if fr.Number != "" && ff.last != "" && fr.Number.Compare(ff.last) <= 0 {
+		return true
+	}
+	if ff.cut != "" {
+		if fr.Number == ff.cut {
+			ff.cur, ff.skip, ff.sent = fr, ff.cutSent, ff.cutSent
+			fr.Index = ff.open.Index
+			ff.cut, ff.open = "", fr
+			return true
+		}
+		lost := ff.open
+		ff.cut, ff.open = "", nil
+		if !ff.emit(FragmentCutOff, lost, nil) {
+			return false
+		}
+	}
+	ff.cur, ff.open = fr, fr
+	fr.Index = ff.index
+	ff.index++
+	return ff.emit(FragmentStart, fr, nil)
+}
+
+// syntaxOffset returns the stream offset a *mkv.SyntaxError names, or -1.
+func syntaxOffset(err error) int64 {
+	var se *mkv.SyntaxError
+	if errors.As(err, &se) {
+		return se.Offset
+	}
+	return -1
 }
