@@ -35,10 +35,6 @@ type authError struct {
 
 const sigV4Algorithm = "AWS4-HMAC-SHA256"
 
-// unsignedPayload is the X-Amz-Content-Sha256 value of a request whose
-// body is not part of its signature.
-const unsignedPayload = "UNSIGNED-PAYLOAD"
-
 // verify checks a request's SigV4 signature as AWS does: it rebuilds the
 // canonical request from the headers the client listed in SignedHeaders
 // (whatever set its signer chose), hashes the payload (the

@@ -41,6 +41,7 @@ type control struct {
 	rates   map[API]int
 	calls   map[rateKey][]time.Time
 	version int
+	answers int // answers with timestamps, so that mixed forms vary
 }
 
 // streamMeta is what DescribeStream tells of a stream.
@@ -174,8 +175,8 @@ type TimestampForm int
 
 // The timestamp forms.
 const (
-	// TimestampMixed cycles through the other forms, value by value, so
-	// that every answer exercises all of them (the default).
+	// TimestampMixed cycles through the other forms, value by value and
+	// answer by answer, so that clients meet all of them (the default).
 	TimestampMixed TimestampForm = iota
 	// TimestampDecimal writes 1511852108.513.
 	TimestampDecimal
@@ -202,7 +203,8 @@ type timestamps struct {
 func (s *Server) timestamps() *timestamps {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &timestamps{form: s.ctl.form}
+	s.ctl.answers++
+	return &timestamps{form: s.ctl.form, n: s.ctl.answers}
 }
 
 // number formats t, a time as seconds and nanoseconds since the epoch.
