@@ -106,7 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	case *emulate:
 		srv := kvstest.NewServer()
 		defer srv.Close()
-		srv.AddStream("kvsdump-demo", kvstest.StreamConfig{Fragments: 12, Audio: true, VideoBitrate: 64_000})
+		srv.AddStream("kvsdump-demo", kvstest.StreamConfig{Fragments: 12, Audio: true, Media: true})
 		fmt.Fprintf(stderr, "kvsdump: emulator at %s, stream kvsdump-demo\n", srv.URL())
 		l.stream, l.start, l.end = "kvsdump-demo", "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
 		src, err := l.source(context.Background(), srv.Config())

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/synth"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -70,6 +71,13 @@ type Generator struct {
 	Errors map[int]ErrorUnit
 	// Seed varies the frame bytes, so that two streams of one shape differ.
 	Seed int
+	// Media writes decodable media instead of counting bytes: H.264 video
+	// of 160x96 pixels (I_PCM macroblocks, a moving block and a frame
+	// counter, an IDR frame at the start of each fragment, SPS and PPS in
+	// the avcC) and, with Audio, AAC-LC silence in frames of 1024 samples
+	// at 48 kHz, laced AudioPerBlock to a block. VideoBitrate,
+	// AudioFrameSize and Seed are then unused.
+	Media bool
 	// Number, when set, gives the fragment number of unit i instead of
 	// FragmentNumber(i).
 	Number func(i int) string
@@ -251,14 +259,45 @@ func (g Generator) Tracks() []mkv.Track {
 		CodecID: "V_MPEG4/ISO/AVC", CodecPrivate: []byte{1, 0x64, 0, 0x1f, 0xff, 0xe0, 0},
 		DefaultDuration: time.Second / time.Duration(g.FPS), Width: 640, Height: 360,
 	}}
+	if g.Media {
+		v := g.video()
+		t[0].CodecPrivate, t[0].Width, t[0].Height = v.CodecPrivate(), uint64(v.Config().Width), uint64(v.Config().Height)
+	}
 	if g.Audio {
 		t = append(t, mkv.Track{
 			Number: AudioTrack, UID: 2, Type: mkv.AudioTrack, Name: "audio", Language: "eng",
 			CodecID: "A_AAC", CodecPrivate: []byte{0x11, 0x90},
 			SamplingRate: 48000, Channels: 2, BitDepth: 16,
 		})
+		if g.Media {
+			t[1].CodecPrivate = g.audio().CodecPrivate()
+		}
 	}
 	return t
+}
+
+// framesPerFragment is the number of video frames in a fragment.
+func (g *Generator) framesPerFragment() int {
+	return int(g.FragmentDuration * time.Duration(g.FPS) / time.Second)
+}
+
+// video is the H.264 encoder of a Media stream, with a keyframe at the
+// start of each fragment.
+func (g *Generator) video() *synth.Video {
+	v, err := synth.NewVideo(synth.VideoConfig{KeyframeInterval: max(g.framesPerFragment(), 1)})
+	if err != nil {
+		panic(err) // the default size is whole macroblocks
+	}
+	return v
+}
+
+// audio is the AAC encoder of a Media stream.
+func (g *Generator) audio() *synth.Audio {
+	a, err := synth.NewAudio(synth.AudioConfig{SampleRate: 48000, Channels: 2})
+	if err != nil {
+		panic(err) // 48 kHz stereo is an AAC layout
+	}
+	return a
 }
 
 func (g *Generator) pad(s string) string {
@@ -353,7 +392,7 @@ var ebmlHeader = func() []byte {
 // blocks returns the blocks of unit i in time order, video first at equal
 // times.
 func (g *Generator) blocks(i int) []mkv.Block {
-	n := int(g.FragmentDuration * time.Duration(g.FPS) / time.Second)
+	n := g.framesPerFragment()
 	per := g.VideoBitrate / 8 / g.FPS
 	key := 4 * per
 	other := per
@@ -361,22 +400,37 @@ func (g *Generator) blocks(i int) []mkv.Block {
 		other = max((per*n-key)/(n-1), 16)
 	}
 	var out []mkv.Block
-	audioMs := 20
+	// Audio frames are 20 ms, or AAC's 1024 samples at 48 kHz with Media.
+	frameMs := func(k int) int { return k * 20 }
+	var video *synth.Video
+	var audio *synth.Audio
+	if g.Media {
+		frameMs = func(k int) int { return k * 1000 * synth.AudioFrameSamples / 48000 }
+		video, audio = g.video(), g.audio()
+	}
 	perBlock := g.AudioPerBlock
-	na := int(g.FragmentDuration.Milliseconds()) / (audioMs * perBlock)
+	na := 0
+	for frameMs((na+1)*perBlock) <= int(g.FragmentDuration.Milliseconds()) {
+		na++
+	}
 	v, a := 0, 0
 	for v < n || (g.Audio && a < na) {
 		vt := v * 1000 / g.FPS
-		at := a * audioMs * perBlock
+		at := frameMs(a * perBlock)
 		if v < n && (!g.Audio || a >= na || vt <= at) {
 			size := other
 			if v == 0 {
 				size = key
 			}
-			out = append(out, mkv.Block{
-				Track: VideoTrack, Timecode: int16(vt), Keyframe: v == 0,
-				Frames: [][]byte{g.payload(i, VideoTrack, v, size)},
-			})
+			blk := mkv.Block{Track: VideoTrack, Timecode: int16(vt), Keyframe: v == 0}
+			if video != nil {
+				var frame []byte
+				frame, blk.Keyframe = video.Frame(i*n + v)
+				blk.Frames = [][]byte{frame}
+			} else {
+				blk.Frames = [][]byte{g.payload(i, VideoTrack, v, size)}
+			}
+			out = append(out, blk)
 			v++
 			continue
 		}
@@ -386,7 +440,11 @@ func (g *Generator) blocks(i int) []mkv.Block {
 			if g.AudioLacing != mkv.FixedLacing {
 				size += (a*perBlock + k) % 7 * 3 // varied sizes exercise the lace tables
 			}
-			blk.Frames = append(blk.Frames, g.payload(i, AudioTrack, a*perBlock+k, size))
+			if audio != nil {
+				blk.Frames = append(blk.Frames, audio.Frame(a*perBlock+k))
+			} else {
+				blk.Frames = append(blk.Frames, g.payload(i, AudioTrack, a*perBlock+k, size))
+			}
 		}
 		if perBlock == 1 {
 			blk.Lacing = mkv.NoLacing

@@ -1,16 +1,13 @@
 package kvstest
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +51,9 @@ type StreamConfig struct {
 	// Start is the producer timestamp of the first fragment (default
 	// 2017-11-28T06:55:08.513Z).
 	Start time.Time
+	// Media makes the frames decodable H.264 and AAC (Generator.Media)
+	// instead of counting bytes of the VideoBitrate.
+	Media bool
 }
 
 type stream struct {
@@ -74,12 +74,6 @@ func (s *stream) info(i int) kvsaws.FragmentInfo {
 	}
 }
 
-// Fault is an error response the emulator gives instead of serving.
-type Fault struct {
-	Status int
-	Type   string // the error type, such as kvsaws.ErrClientLimitExceeded
-}
-
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
 	srv    *httptest.Server
@@ -96,6 +90,7 @@ type Server struct {
 	requests   map[API]int
 	maxResults int
 	requestID  int
+	ctl        control
 }
 
 type slowness struct {
@@ -105,6 +100,27 @@ type slowness struct {
 
 // NewServer starts an emulator on a loopback port. Close it when done.
 func NewServer() *Server {
+	s := newServer()
+	s.srv.Start()
+	return s
+}
+
+// NewServerAt starts an emulator listening on addr ("127.0.0.1:4567"; a
+// port of 0 picks one). Close it when done.
+func NewServerAt(addr string) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("kvstest: %w", err)
+	}
+	s := newServer()
+	s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	return s, nil
+}
+
+// newServer makes an emulator with its handlers, not yet started.
+func newServer() *Server {
 	s := &Server{
 		signer:  v4.NewSigner(),
 		streams: map[string]*stream{},
@@ -122,7 +138,8 @@ func NewServer() *Server {
 	mux.HandleFunc("POST /listFragments", s.handle(ListFragments, s.listFragments))
 	mux.HandleFunc("POST /getMediaForFragmentList", s.handle(GetMediaForFragmentList, s.getMediaForFragmentList))
 	mux.HandleFunc("POST /getMedia", s.handle(GetMedia, s.getMedia))
-	s.srv = httptest.NewServer(mux)
+	s.controlRoutes(mux)
+	s.srv = httptest.NewUnstartedServer(endpoints(mux))
 	return s
 }
 
@@ -151,7 +168,7 @@ func (s *Server) Config() aws.Config {
 func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	g := Generator{
 		Fragments: c.Fragments, FragmentDuration: c.FragmentDuration, FPS: c.FPS, VideoBitrate: c.VideoBitrate,
-		Audio: c.Audio, Start: c.Start, ProducerTags: true,
+		Audio: c.Audio, Start: c.Start, ProducerTags: true, Media: c.Media,
 	}
 	if g.Fragments == 0 {
 		g.Fragments = 10
@@ -171,6 +188,7 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	}
 	s.mu.Lock()
 	s.streams[name] = st
+	s.register(name, "", "video/h264", 24)
 	s.mu.Unlock()
 	return append([]tags.FragmentNumber(nil), st.numbers...)
 }
@@ -197,7 +215,7 @@ func (s *Server) Fail(api API, faults ...Fault) {
 // Throttle makes the next n calls of api fail with ClientLimitExceeded.
 func (s *Server) Throttle(api API, n int) {
 	for range n {
-		s.Fail(api, Fault{http.StatusBadRequest, kvsaws.ErrClientLimitExceeded})
+		s.Fail(api, Fault{Status: http.StatusBadRequest, Type: kvsaws.ErrClientLimitExceeded})
 	}
 }
 
@@ -247,92 +265,49 @@ func (s *Server) PeakConnections(api API) int {
 	return s.peak[api]
 }
 
-// handle wraps an operation: counting, signature check, injected faults.
+// handle wraps an operation: counting, signature check, moved endpoints,
+// rate limits, injected faults. PutMedia's body streams: it is left unread
+// for the operation, and its signature covers the payload hash given in
+// X-Amz-Content-Sha256 or else, as producers sign it, the empty string.
 func (s *Server) handle(api API, serve func(w http.ResponseWriter, r *http.Request, body []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil {
-			return
+		var body []byte
+		if api != PutMedia {
+			var err error
+			if body, err = io.ReadAll(io.LimitReader(r.Body, 1<<20)); err != nil {
+				return
+			}
 		}
 		s.mu.Lock()
 		s.requests[api]++
 		s.requestID++
-		w.Header().Set("x-amz-RequestId", fmt.Sprintf("kvstest-%d", s.requestID))
-		var fault *Fault
-		if q := s.faults[api]; len(q) > 0 {
-			fault, s.faults[api] = &q[0], q[1:]
-		}
+		w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("kvstest-%d", s.requestID))
 		s.mu.Unlock()
-		if code, msg := s.verify(r, body); code != "" {
-			writeError(w, http.StatusForbidden, code, msg)
+		if e := s.verify(r, body); e != nil {
+			writeError(w, e.status, e.code, e.msg)
 			return
 		}
-		if fault != nil {
-			writeError(w, fault.Status, fault.Type, "injected by kvstest")
+		if f := s.admit(r, api, streamName(r, body)); f != nil {
+			writeErrorForm(w, f.Status, f.Type, faultMessage(f), f.Form)
 			return
 		}
 		serve(w, r, body)
 	}
 }
 
-// verify checks the request's SigV4 signature by signing it again with the
-// SDK's signer and the emulator's credentials. It returns the error type
-// KVS answers a missing or wrong signature with, or "".
-func (s *Server) verify(r *http.Request, body []byte) (code, msg string) {
-	auth := r.Header.Get("Authorization")
-	if auth == "" {
-		return "MissingAuthenticationTokenException", "Missing Authentication Token"
-	}
-	signed := ""
-	for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == "SignedHeaders" {
-			signed = v
-		}
-	}
-	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-	if err != nil || signed == "" {
-		return "IncompleteSignatureException", "Authorization header requires SignedHeaders and X-Amz-Date"
-	}
-	if d := time.Since(when); d > 15*time.Minute || d < -15*time.Minute {
-		return "InvalidSignatureException", "Signature expired"
-	}
-	again, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
-	if err != nil {
-		return "InvalidSignatureException", err.Error()
-	}
-	again.ContentLength = int64(len(body))
-	for _, h := range strings.Split(signed, ";") {
-		if h == "host" || h == "content-length" {
-			continue
-		}
-		for _, v := range r.Header.Values(h) {
-			again.Header.Add(h, v)
-		}
-	}
-	again.Header.Del("Authorization")
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}
-	if err := s.signer.SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), kvsaws.SigningName, Region, when); err != nil {
-		return "InvalidSignatureException", err.Error()
-	}
-	if again.Header.Get("Authorization") != auth {
-		return "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."
-	}
-	return "", ""
-}
-
-// writeError answers as KVS does: status, x-amz-ErrorType, JSON message.
+// writeError answers as KVS does: the status, the type in the
+// X-Amzn-ErrorType header, the message in a JSON body.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("x-amz-ErrorType", code+":")
-	w.Header().Set("x-amzn-ErrorType", code)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"message": msg, "__type": code})
+	writeErrorForm(w, status, code, msg, ErrorInHeader)
 }
 
+// stream looks a request's stream up by name or ARN, answering the error
+// when there is none.
 func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
-	if name == "" {
-		name = arn[strings.LastIndexByte(arn, '/')+1:]
+	name, status, code := s.resolve(name, arn)
+	if status != 0 {
+		writeError(w, status, code, "Either StreamName or a valid StreamARN is required.")
+		return nil
 	}
 	s.mu.Lock()
 	st := s.streams[name]
@@ -345,27 +320,67 @@ func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
 
 func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN, APIName string }
-	if json.Unmarshal(body, &in) != nil || in.APIName == "" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "APIName is required")
+	if json.Unmarshal(body, &in) != nil || !apiNames[in.APIName] {
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "APIName must be one of the model's APIName values")
 		return
 	}
-	if s.stream(w, in.StreamName, in.StreamARN) == nil {
+	m := s.meta(w, in.StreamName, in.StreamARN)
+	if m == nil {
 		return
 	}
-	json.NewEncoder(w).Encode(map[string]string{"DataEndpoint": s.srv.URL})
+	writeJSON(w, map[string]string{"DataEndpoint": s.DataEndpoint(m.name)})
+}
+
+// fragmentJSON is the Fragment shape with timestamps in the server's form.
+type fragmentJSON struct {
+	FragmentNumber               tags.FragmentNumber
+	FragmentSizeInBytes          int64
+	ProducerTimestamp            json.Number
+	ServerTimestamp              json.Number
+	FragmentLengthInMilliseconds int64
+}
+
+// listToken is what a ListFragments NextToken holds: the selector of the
+// first page and where the next page starts, so that a request with only
+// the token (as AWS's ListFragmentWorker pages) continues the listing.
+type listToken struct {
+	Selector kvsaws.FragmentSelector
+	Offset   int
 }
 
 func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.ListFragmentsInput
-	if err := json.Unmarshal(body, &in); err != nil || in.FragmentSelector == nil || in.MaxResults < 0 || in.MaxResults > 1000 {
+	if err := json.Unmarshal(body, &in); err != nil || in.MaxResults < 0 || in.MaxResults > 1000 {
 		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListFragments request")
+		return
+	}
+	var tok listToken
+	if in.NextToken != "" {
+		b, err := base64.StdEncoding.DecodeString(in.NextToken)
+		if err == nil {
+			err = json.Unmarshal(b, &tok)
+		}
+		if err != nil || tok.Offset < 0 {
+			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
+			return
+		}
+	} else if in.FragmentSelector == nil {
+		// "This is only required when the NextToken isn't passed in the API."
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "FragmentSelector is required without a NextToken")
+		return
+	} else {
+		tok.Selector = *in.FragmentSelector
+	}
+	sel := tok.Selector
+	if sel.TimestampRange.StartTimestamp.IsZero() || sel.TimestampRange.EndTimestamp.IsZero() ||
+		sel.FragmentSelectorType != kvsaws.ProducerTimestamp && sel.FragmentSelectorType != kvsaws.ServerTimestamp {
+		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "FragmentSelector needs a FragmentSelectorType and both ends of its TimestampRange")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
 	if st == nil {
 		return
 	}
-	sel := in.FragmentSelector
 	var match []kvsaws.FragmentInfo
 	for i := range st.numbers {
 		f := st.info(i)
@@ -373,6 +388,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 		if sel.FragmentSelectorType == kvsaws.ServerTimestamp {
 			t = f.ServerTimestamp
 		}
+		// Both ends are inclusive, on the fragment's start time.
 		if t.Compare(sel.TimestampRange.StartTimestamp) >= 0 && t.Compare(sel.TimestampRange.EndTimestamp) <= 0 {
 			match = append(match, f)
 		}
@@ -382,17 +398,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 	for i := 0; i+1 < len(match); i += 2 {
 		match[i], match[i+1] = match[i+1], match[i]
 	}
-	start := 0
-	if in.NextToken != "" {
-		b, err := base64.StdEncoding.DecodeString(in.NextToken)
-		if err == nil {
-			start, err = strconv.Atoi(string(b))
-		}
-		if err != nil || start < 0 || start > len(match) {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
-			return
-		}
-	}
+	start := min(tok.Offset, len(match))
 	page := int(in.MaxResults)
 	s.mu.Lock()
 	if page == 0 {
@@ -403,11 +409,22 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 	}
 	s.mu.Unlock()
 	end := min(start+page, len(match))
-	out := kvsaws.ListFragmentsOutput{Fragments: match[start:end]}
-	if end < len(match) {
-		out.NextToken = base64.StdEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	ts := s.timestamps()
+	out := struct {
+		Fragments []fragmentJSON
+		NextToken string `json:",omitempty"`
+	}{Fragments: []fragmentJSON{}}
+	for _, f := range match[start:end] {
+		out.Fragments = append(out.Fragments, fragmentJSON{
+			f.FragmentNumber, f.FragmentSizeInBytes,
+			ts.number(f.ProducerTimestamp), ts.number(f.ServerTimestamp), f.FragmentLengthInMilliseconds,
+		})
 	}
-	json.NewEncoder(w).Encode(out)
+	if end < len(match) {
+		b, _ := json.Marshal(listToken{sel, end})
+		out.NextToken = base64.StdEncoding.EncodeToString(b)
+	}
+	writeJSON(w, out)
 }
 
 func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, body []byte) {

@@ -25,7 +25,7 @@ func TestSDKClient(t *testing.T) {
 	in := &kinesisvideo.GetDataEndpointInput{StreamName: aws.String("cam"), APIName: types.APINameGetMedia}
 
 	out, err := kinesisvideo.NewFromConfig(srv.Config()).GetDataEndpoint(context.Background(), in)
-	if err != nil || aws.ToString(out.DataEndpoint) != srv.URL() {
+	if err != nil || aws.ToString(out.DataEndpoint) != srv.DataEndpoint("cam") {
 		t.Fatalf("GetDataEndpoint: %v, %v", out, err)
 	}
 
