@@ -90,13 +90,14 @@ func (d *Decoder) fill(need int) {
 	case left == 0:
 		m.base += int64(m.pos)
 		m.buf, m.pos = d.mem[:0], 0
-	case need+align > cap(d.mem) && 2*left >= cap(d.mem):
+	case need+align > cap(d.mem) && 4*left >= 3*cap(d.mem):
 		// The element is larger than the buffer (and not larger than the
 		// maximum element size: the machine checked that before asking),
-		// and what arrived of it fills half the buffer. The buffer doubles,
-		// up to what the element needs: memory follows the bytes that
-		// arrived, never a declared size alone.
-		mem := alignedBuffer(min(2*cap(d.mem), need+align))
+		// and what arrived of it fills three quarters of the buffer. The
+		// buffer grows by half, up to what the element needs: memory
+		// follows the bytes that arrived (at most twice them), never a
+		// declared size alone.
+		mem := alignedBuffer(min(cap(d.mem)+cap(d.mem)/2, need+align))
 		d.slide(mem, left)
 		d.mem = mem
 	case cap(d.mem)-len(m.buf) < min(max(need-left, cap(d.mem)/4), cap(d.mem)/2):

@@ -51,11 +51,11 @@ func (p *PushDecoder) Write(b []byte) (int, error) {
 			// it is decoded the rest of b is decoded in place.
 			k := min(len(b), p.need-len(p.pending))
 			if len(p.pending)+k > cap(p.pending) {
-				// Grow with the bytes that arrive, doubling, up to what
+				// Grow with the bytes that arrive, by half, up to what
 				// the element needs (the machine checked that against
 				// the maximum element size): never from a declared size
 				// alone.
-				size := min(max(2*cap(p.pending), len(p.pending)+k, 4<<10), p.need)
+				size := min(max(cap(p.pending)+cap(p.pending)/2, len(p.pending)+k, 4<<10), p.need)
 				p.pending = append(make([]byte, 0, size), p.pending...)
 			}
 			p.pending = append(p.pending, b[:k]...)
