@@ -14,7 +14,7 @@ import (
 // readers allocate no more for the second: whatever they allocate is per
 // decode or per fragment, never per frame.
 func TestNoAllocationsPerFrame(t *testing.T) {
-	low := streamConfig
+	low := StreamConfig
 	low.Fragments, low.VideoBitrate = 6, 1_000_000
 	high := low
 	high.FPS = 90
