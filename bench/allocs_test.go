@@ -41,6 +41,14 @@ func TestNoAllocationsPerFrame(t *testing.T) {
 				}
 			}
 		},
+		"ReaderFrames": func(data []byte) {
+			r := kvs.NewReader(bytes.NewReader(data))
+			for {
+				if _, err := r.Next(); err != nil {
+					return
+				}
+			}
+		},
 		"Streaming": func(data []byte) {
 			r := kvs.NewReader(bytes.NewReader(data))
 			for {
