@@ -14,7 +14,7 @@ import (
 // readers allocate no more for the second: whatever they allocate is per
 // decode or per fragment, never per frame.
 func TestNoAllocationsPerFrame(t *testing.T) {
-	low := streamConfig
+	low := StreamConfig
 	low.Fragments, low.VideoBitrate = 6, 1_000_000
 	high := low
 	high.FPS = 90
@@ -35,6 +35,14 @@ func TestNoAllocationsPerFrame(t *testing.T) {
 		},
 		"ReaderMetadata": func(data []byte) {
 			r := kvs.NewReader(bytes.NewReader(data), kvs.WithoutFrameData())
+			for {
+				if _, err := r.Next(); err != nil {
+					return
+				}
+			}
+		},
+		"ReaderFrames": func(data []byte) {
+			r := kvs.NewReader(bytes.NewReader(data))
 			for {
 				if _, err := r.Next(); err != nil {
 					return

@@ -68,7 +68,7 @@ func BenchmarkCopyFile(b *testing.B) {
 }
 
 func wantFrames() int {
-	c := streamConfig
+	c := StreamConfig
 	n := 0
 	for i := range c.Fragments {
 		n += len(c.Frames(i))

@@ -12,7 +12,7 @@ import (
 // heapConfig is a 1 GB version of the benchmarks' stream (1,300 fragments),
 // generated on the fly as it is read, never stored.
 var heapConfig = func() kvstest.Generator {
-	c := streamConfig
+	c := StreamConfig
 	c.Fragments = 1300
 	return c
 }()
@@ -49,10 +49,11 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// BenchmarkPeakHeap reads the 1 GB stream with the streaming kvs reader
-// and reports the peak live heap, against the generator alone: what
-// kvsmkv holds is the difference. Run it with -benchtime 1x.
-func BenchmarkPeakHeap(b *testing.B) {
+// peakHeap reads the 1 GB stream with read and reports the peak live heap,
+// against the generator alone: what kvsmkv holds is the difference. read
+// returns the fragments it read, the largest frame and the largest
+// fragment's frame bytes.
+func peakHeap(b *testing.B, read func(r io.Reader, p *peakLive) (frags, largestFrame, largestFragment int)) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var base peakLive
@@ -64,20 +65,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 		size := cr.n
 
 		var ours peakLive
-		largest := 0
-		r := kvs.NewReader(&countingReader{r: heapConfig.Reader(), p: &ours})
-		frags := 0
-		for ev, err := range r.Events() {
-			if err != nil {
-				b.Fatal(err)
-			}
-			ours.sample()
-			if ev.Kind == kvs.FrameEvent {
-				largest = max(largest, len(ev.Frame.Data))
-			} else {
-				frags++
-			}
-		}
+		frags, frame, fragment := read(&countingReader{r: heapConfig.Reader(), p: &ours}, &ours)
 		if frags != heapConfig.Fragments {
 			b.Fatalf("%d fragments, want %d", frags, heapConfig.Fragments)
 		}
@@ -85,6 +73,47 @@ func BenchmarkPeakHeap(b *testing.B) {
 		b.ReportMetric(float64(base.peak)/(1<<20), "gen-peak-MiB")
 		b.ReportMetric(float64(ours.peak)/(1<<20), "peak-MiB")
 		b.ReportMetric(float64(ours.peak-min(ours.peak, base.peak))/(1<<20), "kvsmkv-peak-MiB")
-		b.ReportMetric(float64(largest)/(1<<20), "largest-frame-MiB")
+		b.ReportMetric(float64(frame)/(1<<20), "largest-frame-MiB")
+		b.ReportMetric(float64(fragment)/(1<<20), "largest-fragment-MiB")
 	}
+}
+
+// BenchmarkPeakHeap reads the 1 GB stream with the streaming kvs reader.
+// Run it with -benchtime 1x.
+func BenchmarkPeakHeap(b *testing.B) {
+	peakHeap(b, func(r io.Reader, p *peakLive) (frags, largestFrame, largestFragment int) {
+		for ev, err := range kvs.NewReader(r).Events() {
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.sample()
+			if ev.Kind == kvs.FrameEvent {
+				largestFrame = max(largestFrame, len(ev.Frame.Data))
+			} else {
+				frags++
+			}
+		}
+		return frags, largestFrame, largestFragment
+	})
+}
+
+// BenchmarkPeakHeapFrames reads the 1 GB stream as whole fragments with
+// their frames' bytes, which the reader recycles. Run it with -benchtime 1x.
+func BenchmarkPeakHeapFrames(b *testing.B) {
+	peakHeap(b, func(r io.Reader, p *peakLive) (frags, largestFrame, largestFragment int) {
+		for f, err := range kvs.NewReader(r).All() {
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.sample()
+			n := 0
+			for _, fr := range f.Frames {
+				n += len(fr.Data)
+				largestFrame = max(largestFrame, len(fr.Data))
+			}
+			largestFragment = max(largestFragment, n)
+			frags++
+		}
+		return frags, largestFrame, largestFragment
+	})
 }

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
@@ -38,15 +40,43 @@ func BenchmarkPushDecoder(b *testing.B) {
 	}
 }
 
+// memory returns a source of the stream from memory, through a reader that
+// has only Read.
+func memory(b *testing.B) func() io.Reader {
+	data := input(b)
+	return func() io.Reader { return readerOnly{bytes.NewReader(data)} }
+}
+
+// file returns a source of the stream from a file (page cache warm after
+// the first read): the decoders read straight into their 64-byte aligned
+// buffers, as they would from a socket.
+func file(b *testing.B) func() io.Reader {
+	path := inputFile(b)
+	return func() io.Reader {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
+}
+
+// closeSource closes a source that is an io.Closer.
+func closeSource(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+}
+
 // readFragments reads the stream whole with opts and checks the fragment
 // and frame counts.
-func readFragments(b *testing.B, opts ...kvs.Option) {
-	data := input(b)
+func readFragments(b *testing.B, source func() io.Reader, opts ...kvs.Option) {
 	want := wantFrames()
-	start(b, len(data))
+	start(b, len(input(b)))
 	for b.Loop() {
 		frags, frames := 0, 0
-		for f, err := range kvs.NewReader(readerOnly{bytes.NewReader(data)}, opts...).All() {
+		src := source()
+		for f, err := range kvs.NewReader(src, opts...).All() {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -56,27 +86,37 @@ func readFragments(b *testing.B, opts ...kvs.Option) {
 				b.Fatalf("fragment %d without its tags", f.Index)
 			}
 		}
-		if frags != streamConfig.Fragments || frames != want {
-			b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, streamConfig.Fragments, want)
+		closeSource(src)
+		if frags != StreamConfig.Fragments || frames != want {
+			b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
 		}
 	}
+	b.ReportMetric(float64(want), "frames/op")
+	b.ReportMetric(float64(StreamConfig.Fragments), "fragments/op")
 }
 
 // BenchmarkReaderMetadata reads whole fragments keeping frame metadata but
 // not frame bytes.
-func BenchmarkReaderMetadata(b *testing.B) { readFragments(b, kvs.WithoutFrameData()) }
+func BenchmarkReaderMetadata(b *testing.B) { readFragments(b, memory(b), kvs.WithoutFrameData()) }
 
-// BenchmarkReaderFrames reads whole fragments with their frame bytes.
-func BenchmarkReaderFrames(b *testing.B) { readFragments(b) }
+// BenchmarkReaderFrames reads whole fragments with their frame bytes, which
+// the reader recycles.
+func BenchmarkReaderFrames(b *testing.B) { readFragments(b, memory(b)) }
 
-// BenchmarkStreaming streams frames without holding fragments.
-func BenchmarkStreaming(b *testing.B) {
-	data := input(b)
+// BenchmarkReaderMetadataFile is BenchmarkReaderMetadata from the file.
+func BenchmarkReaderMetadataFile(b *testing.B) { readFragments(b, file(b), kvs.WithoutFrameData()) }
+
+// BenchmarkReaderFramesFile is BenchmarkReaderFrames from the file.
+func BenchmarkReaderFramesFile(b *testing.B) { readFragments(b, file(b)) }
+
+// streamEvents streams frames without holding fragments.
+func streamEvents(b *testing.B, source func() io.Reader) {
 	want := wantFrames()
-	start(b, len(data))
+	start(b, len(input(b)))
 	for b.Loop() {
 		frames, frags := 0, 0
-		for ev, err := range kvs.NewReader(readerOnly{bytes.NewReader(data)}).Events() {
+		src := source()
+		for ev, err := range kvs.NewReader(src).Events() {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -86,8 +126,17 @@ func BenchmarkStreaming(b *testing.B) {
 				frags++
 			}
 		}
-		if frags != streamConfig.Fragments || frames != want {
-			b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, streamConfig.Fragments, want)
+		closeSource(src)
+		if frags != StreamConfig.Fragments || frames != want {
+			b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
 		}
 	}
+	b.ReportMetric(float64(want), "frames/op")
+	b.ReportMetric(float64(StreamConfig.Fragments), "fragments/op")
 }
+
+// BenchmarkStreaming streams frames without holding fragments.
+func BenchmarkStreaming(b *testing.B) { streamEvents(b, memory(b)) }
+
+// BenchmarkStreamingFile is BenchmarkStreaming from the file.
+func BenchmarkStreamingFile(b *testing.B) { streamEvents(b, file(b)) }

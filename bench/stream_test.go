@@ -6,24 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
-
-// streamConfig is the benchmarks' KVS-like stream: 2-second fragments of
-// 30 fps, ~3 Mbit/s video in one frame per SimpleBlock plus a 48 kHz audio
-// track, tags before and after each Cluster, unknown-size Segment and
-// Cluster, GetMedia's trailing tags. 135 fragments make about 104 MB.
-var streamConfig = kvstest.Generator{
-	Fragments:        135,
-	FragmentDuration: 2 * time.Second,
-	FPS:              30,
-	VideoBitrate:     3_000_000,
-	Audio:            true,
-	ProducerTags:     true,
-	GetMedia:         true,
-}
 
 var (
 	streamOnce sync.Once
@@ -33,7 +16,7 @@ var (
 
 // input returns the stream, generated once per process.
 func input(b *testing.B) []byte {
-	streamOnce.Do(func() { stream = streamConfig.Bytes() })
+	streamOnce.Do(func() { stream = StreamConfig.Bytes() })
 	return stream
 }
 

@@ -113,3 +113,95 @@ func TestHostileKVS(t *testing.T) {
 		t.Fatalf("got %v, want a unit cut before its Segment", err)
 	}
 }
+
+// TestHostileShapes reads each hostile shape at 1 MB with the kvs reader's
+// default budgets, whole, streaming and pushed: the shape's error, at an
+// offset inside the input, naming the budget that was hit, after the
+// fragment it cut short, marked Partial; and allocations that do not grow
+// with what the input declares or repeats.
+func TestHostileShapes(t *testing.T) {
+	const size = 1 << 20
+	modes := []struct {
+		name  string
+		whole bool
+		read  func(in []byte) (frags []*kvs.Fragment, err error)
+	}{
+		{"Next", true, func(in []byte) ([]*kvs.Fragment, error) {
+			r := kvs.NewReader(bytes.NewReader(in))
+			var frags []*kvs.Fragment
+			for {
+				f, err := r.Next()
+				if err != nil {
+					return frags, err
+				}
+				frags = append(frags, f)
+			}
+		}},
+		{"NextEvent", false, func(in []byte) ([]*kvs.Fragment, error) {
+			r := kvs.NewReader(bytes.NewReader(in))
+			var frags []*kvs.Fragment
+			for {
+				ev, err := r.NextEvent()
+				if err != nil {
+					return frags, err
+				}
+				if ev.Kind == kvs.FragmentEvent {
+					frags = append(frags, ev.Fragment)
+				}
+			}
+		}},
+		{"PushReader", false, func(in []byte) ([]*kvs.Fragment, error) {
+			var frags []*kvs.Fragment
+			p := kvs.NewPushReader(func(ev *kvs.Event) error {
+				if ev.Kind == kvs.FragmentEvent {
+					frags = append(frags, ev.Fragment)
+				}
+				return nil
+			})
+			for rest := in; len(rest) > 0; {
+				n := min(len(rest), 64<<10)
+				if _, err := p.Write(rest[:n]); err != nil {
+					return frags, err
+				}
+				rest = rest[n:]
+			}
+			if err := p.Close(); err != nil {
+				return frags, err
+			}
+			return frags, io.EOF
+		}},
+	}
+	for _, s := range Shapes() {
+		in := s.Bytes(size)
+		for _, m := range modes {
+			t.Run(s.Name+"/"+m.name, func(t *testing.T) {
+				want := s.Streaming
+				if m.whole {
+					want = s.Whole
+				}
+				var frags []*kvs.Fragment
+				var err error
+				n := allocated(func() { frags, err = m.read(in) })
+				if want == nil {
+					if err != io.EOF {
+						t.Fatalf("got %v, want a clean end", err)
+					}
+				} else {
+					var se *mkv.SyntaxError
+					if !errors.Is(err, want) || !errors.As(err, &se) || se.Offset < 0 || se.Offset >= int64(len(in)) {
+						t.Fatalf("got %v, want a *mkv.SyntaxError inside the input for %v", err, want)
+					}
+					if _, budget := want.(interface{ Is(error) bool }); budget && !errors.Is(err, kvs.ErrBudget) {
+						t.Errorf("%v is not an ErrBudget", err)
+					}
+					if len(frags) != 1 || !frags[0].Partial || frags[0].Offset+frags[0].Size > se.Offset {
+						t.Errorf("got %d fragments before the error at %d, want one, Partial, ending before it", len(frags), se.Offset)
+					}
+				}
+				if limit := uint64(32 << 20); n > limit {
+					t.Errorf("allocated %d bytes reading %d, limit %d", n, len(in), limit)
+				}
+			})
+		}
+	}
+}

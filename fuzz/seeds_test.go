@@ -12,9 +12,9 @@ import (
 )
 
 // seeds returns the inputs every target starts from: the project's
-// fixtures, generated streams of every kind, the hostile inputs, and the
-// real captures when ../shared/corpus is there (their first 16 KiB, which
-// hold a whole unit's header, tags and first blocks).
+// fixtures, generated streams of every kind, the hostile inputs and shapes
+// (at 4 KiB), and the real captures when ../shared/corpus is there (their
+// first 16 KiB, which hold a whole unit's header, tags and first blocks).
 func seeds(f *testing.F) [][]byte {
 	var out [][]byte
 	for _, path := range []string{"../mkv/testdata/tiny.mkv", "../examples/kvsdump/sample.mkv"} {
@@ -42,6 +42,9 @@ func seeds(f *testing.F) [][]byte {
 	}
 	for _, h := range hostile() {
 		out = append(out, h.in)
+	}
+	for _, s := range Shapes() {
+		out = append(out, s.Bytes(4<<10))
 	}
 	if dir := corpusDir(); dir != "" {
 		names, _ := filepath.Glob(filepath.Join(dir, "*.mkv"))

@@ -42,9 +42,10 @@ func unitOf(f *kvs.Fragment) corpus.Unit {
 	return u
 }
 
-// readWhole reads all fragments with Next.
+// readWhole reads all fragments with Next, keeping them: it reads
+// WithOwnedFrames.
 func readWhole(r io.Reader, opts ...kvs.Option) ([]*kvs.Fragment, error) {
-	rd := kvs.NewReader(r, opts...)
+	rd := kvs.NewReader(r, append([]kvs.Option{kvs.WithOwnedFrames()}, opts...)...)
 	var out []*kvs.Fragment
 	for {
 		f, err := rd.Next()

@@ -1,6 +1,7 @@
 package kvs
 
 import (
+	"slices"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/mkv"
@@ -48,7 +49,9 @@ type Fragment struct {
 	ClusterTimestamp time.Duration
 
 	// Frames are the fragment's frames in stream order, when the reader
-	// reads whole fragments. Their Data is nil with WithoutFrameData.
+	// reads whole fragments. Their Data is nil with WithoutFrameData, and
+	// valid until the reader's next call unless WithOwnedFrames (see
+	// Reader.Next and Clone).
 	Frames []Frame
 
 	// Partial is set on a fragment whose unit was cut off (or failed to
@@ -77,7 +80,38 @@ func (f *Fragment) WallClock(fr *Frame) time.Time {
 	return f.ProducerTimestamp.Time().Add(fr.Timestamp - f.ClusterTimestamp)
 }
 
-// Track returns the track with the given number, or nil.
+// Clone returns a copy of f that shares nothing the reader reuses: its
+// frames' bytes are copied into one buffer of their own, so the copy stays
+// valid after the reader's next call. (Everything else of a Fragment
+// already belongs to the caller; Clone copies the Frames, Tags and Tracks
+// lists too, so that the two may be changed independently.)
+func (f *Fragment) Clone() *Fragment {
+	c := *f
+	c.Tags = slices.Clone(f.Tags)
+	c.Tracks = slices.Clone(f.Tracks)
+	c.Frames = slices.Clone(f.Frames)
+	if f.Err != nil {
+		e := *f.Err
+		c.Err = &e
+	}
+	n := 0
+	for i := range f.Frames {
+		n += len(f.Frames[i].Data)
+	}
+	buf := make([]byte, 0, n)
+	for i := range c.Frames {
+		if d := c.Frames[i].Data; d != nil {
+			start := len(buf)
+			buf = append(buf, d...)
+			c.Frames[i].Data = buf[start:len(buf):len(buf)]
+		}
+	}
+	return &c
+}
+
+// Track returns the track with the given number (the first, if several
+// have it), or nil. Its cost grows with the number of tracks, which the
+// reader bounds (WithMaxTracks).
 func (f *Fragment) Track(number uint64) *Track {
 	for i := range f.Tracks {
 		if f.Tracks[i].Number == number {
@@ -122,7 +156,8 @@ type Frame struct {
 	Offset int64
 	// Size is the frame's length in bytes, kept with WithoutFrameData too.
 	Size int
-	// Data is the frame's bytes. In a whole Fragment it belongs to the
-	// caller; in an Event it is valid until the next call.
+	// Data is the frame's bytes, valid until the reader's next call: in
+	// an Event always, in a whole Fragment unless it was read
+	// WithOwnedFrames or copied with Fragment.Clone.
 	Data []byte
 }

@@ -11,24 +11,6 @@ import (
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
-// Option configures a Reader or a PushReader.
-type Option func(*options)
-
-type options struct {
-	noData bool
-	mkv    []mkv.Option
-}
-
-// WithoutFrameData makes Next keep each frame's metadata but not its bytes
-// (Frame.Data is nil), so that reading whole fragments costs no copy.
-func WithoutFrameData() Option { return func(o *options) { o.noData = true } }
-
-// WithDecoderOptions passes options to the mkv decoder underneath, such as
-// mkv.WithMaxElementSize or mkv.WithCRC.
-func WithDecoderOptions(opts ...mkv.Option) Option {
-	return func(o *options) { o.mkv = append(o.mkv, opts...) }
-}
-
 // Reader reads the fragments of a GetMedia or GetMediaForFragmentList
 // response from an io.Reader as its bytes arrive, two ways through one
 // state machine: whole fragments with Next (or All), or events with
@@ -43,8 +25,11 @@ type Reader struct {
 	ev   Event // reused by NextEvent
 
 	// Frame bytes of the fragment Next is gathering, and where each ends.
+	// Unless WithOwnedFrames, the arena is the reader's: lent with the
+	// fragment Next returns, and reused from the next call on.
 	arena      []byte
 	ends       []int
+	lent       bool
 	hintBytes  int // frame bytes of the last fragment, to size the next one's
 	hintFrames int
 }
@@ -57,15 +42,23 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 	return rd
 }
 
-// Next returns the next whole fragment, which belongs to the caller. A
-// GetMedia fragment is returned as soon as its trailing CONTINUATION_TOKEN
-// tags have been read; other fragments when their unit ends. At the end of
-// the input Next returns io.EOF. When the input is cut off or malformed
-// inside a unit, Next first returns what was complete of that fragment,
-// marked Partial, then the error: a *mkv.SyntaxError, with errors.Is(err,
-// io.ErrUnexpectedEOF) when cut off. A fragment carrying an in-band error
-// (Fragment.Err) is not an error of Next.
+// Next returns the next whole fragment. The Fragment belongs to the
+// caller, except its frames' bytes (Frame.Data): they live in a buffer the
+// reader recycles, valid until the next call to Next, NextEvent or their
+// iterators (as mkv's frames are), so that reading frames allocates
+// nothing per frame. To keep them, read WithOwnedFrames or keep
+// Fragment.Clone(). A GetMedia fragment is returned as soon as its
+// trailing CONTINUATION_TOKEN tags have been read; other fragments when
+// their unit ends. At the end of the input Next returns io.EOF. When the
+// input is cut off or malformed inside a unit, or a fragment goes past a
+// budget (ErrBudget), Next first returns what was complete of that
+// fragment, marked Partial, then the error: a *mkv.SyntaxError, with
+// errors.Is(err, io.ErrUnexpectedEOF) when cut off. A fragment carrying an
+// in-band error (Fragment.Err) is not an error of Next.
 func (r *Reader) Next() (*Fragment, error) {
+	if r.lent {
+		r.arena, r.lent = r.arena[:0], false
+	}
 	for {
 		r.gather()
 		f, err := r.pull()
@@ -156,19 +149,30 @@ func (r *Reader) pull() (*Fragment, error) {
 }
 
 // gather adds the frames NextEvent has not handed out to the fragment
-// being read, copying their bytes unless WithoutFrameData.
+// being read, copying their bytes unless WithoutFrameData, within the
+// fragment's budgets.
 func (r *Reader) gather() {
-	f := r.a.frag
+	a := &r.a
+	f := a.frag
 	if f == nil {
 		return
 	}
 	if f.Frames == nil && r.hintFrames > 0 {
-		f.Frames = make([]Frame, 0, r.hintFrames+r.hintFrames/8)
+		f.Frames = make([]Frame, 0, min(r.hintFrames+r.hintFrames/8, a.opts.maxFrames))
 	}
-	for _, fr := range r.a.pending[r.next:] {
-		if !r.a.opts.noData {
+	for _, fr := range a.pending[r.next:] {
+		if len(f.Frames) >= a.opts.maxFrames {
+			a.overBudget(fr.Offset, a.blockID, ErrTooManyFrames)
+			return
+		}
+		if !a.opts.noData {
+			if a.held += int64(len(fr.Data)); a.held > a.opts.maxBytes {
+				a.overBudget(fr.Offset, a.blockID, ErrFragmentTooLarge)
+				return
+			}
 			if r.arena == nil {
-				r.arena = make([]byte, 0, r.hintBytes+r.hintBytes/8)
+				// Owned frames: memory for this fragment alone.
+				r.arena = make([]byte, 0, min(r.hintBytes+r.hintBytes/8, int(a.opts.maxBytes)))
 			}
 			r.arena = append(r.arena, fr.Data...)
 			r.ends = append(r.ends, len(r.arena))
@@ -176,7 +180,7 @@ func (r *Reader) gather() {
 		fr.Data = nil
 		f.Frames = append(f.Frames, fr)
 	}
-	r.next = len(r.a.pending)
+	r.next = len(a.pending)
 }
 
 // attach gives a completed fragment its frames' bytes: they were appended
@@ -190,7 +194,12 @@ func (r *Reader) attach(f *Fragment) {
 		}
 		r.hintBytes = len(r.arena)
 	}
-	r.arena, r.ends = nil, r.ends[:0]
+	if r.a.opts.owned {
+		r.arena = nil
+	} else {
+		r.lent = true
+	}
+	r.ends = r.ends[:0]
 	if len(f.Frames) > 0 {
 		r.hintFrames = len(f.Frames)
 	}
@@ -217,7 +226,13 @@ func NewPushReader(handle func(*Event) error, opts ...Option) *PushReader {
 	p.a.init(opts)
 	p.p = mkv.NewPushDecoder(func(ev *mkv.Event) error {
 		p.a.handle(ev)
-		return p.emit()
+		if err := p.emit(); err != nil {
+			return err
+		}
+		if p.a.err != nil {
+			return p.a.err // a budget: the fragment it cut short went out
+		}
+		return nil
 	}, p.a.opts.mkv...)
 	return p
 }
@@ -334,6 +349,16 @@ type assembler struct {
 	tokenSeen  bool // a CONTINUATION_TOKEN in the Tags element being read
 	getMedia   bool // a fragment ended with CONTINUATION_TOKEN tags
 	group      mkv.BlockGroup
+	blockID    mkv.ID // the SimpleBlock or Block of the frames pending
+
+	// The budgets of the fragment being read (see options.go): its
+	// SimpleTags and the bytes held for it. Its tracks are indexed by
+	// number once they are more than a few: a linear search costs more
+	// than a map only past that, and hostile input may name thousands.
+	tags     int
+	held     int64
+	byNumber map[uint64]int
+	indexed  int // tracks of the fragment in byNumber
 
 	pending []Frame
 	done    *Fragment
@@ -341,6 +366,7 @@ type assembler struct {
 
 func (a *assembler) init(opts []Option) {
 	a.index = -1
+	a.opts = defaultOptions()
 	for _, o := range opts {
 		o(&a.opts)
 	}
@@ -373,12 +399,28 @@ func (a *assembler) finish(err error, end int64) {
 	a.err = err
 }
 
+// overBudget ends the input with a budget's error at the element at off:
+// the fragment being read is delivered as it is, Partial.
+func (a *assembler) overBudget(off int64, id mkv.ID, err error) {
+	a.finish(&mkv.SyntaxError{Offset: off, ID: id, Err: err}, off)
+}
+
+// hold counts n bytes held for the fragment, and reports whether they fit
+// its budget; when not, the input ends with ErrFragmentTooLarge.
+func (a *assembler) hold(ev *mkv.Event, n int) bool {
+	if a.held += int64(n); a.held > a.opts.maxBytes {
+		a.overBudget(ev.Offset, ev.ID, ErrFragmentTooLarge)
+		return false
+	}
+	return true
+}
+
 // handle applies one mkv event to the unit being read.
 func (a *assembler) handle(ev *mkv.Event) {
 	if a.group.Open() || ev.ID == mkv.IDBlockGroup {
 		if a.group.Add(ev) {
 			if g := &a.group; g.HasBlock {
-				a.frames(&g.Block, g.Offset, !g.Referenced, g.Duration)
+				a.frames(&g.Block, mkv.IDBlock, g.Offset, !g.Referenced, g.Duration)
 			}
 		}
 		if ev.ID == mkv.IDBlockGroup || ev.ID == mkv.IDBlock {
@@ -393,7 +435,7 @@ func (a *assembler) handle(ev *mkv.Event) {
 	case mkv.Value:
 		a.value(ev)
 	case mkv.BlockKind:
-		a.frames(&ev.Block, ev.Offset, ev.Block.Keyframe, -1)
+		a.frames(&ev.Block, ev.ID, ev.Offset, ev.Block.Keyframe, -1)
 	}
 }
 
@@ -414,6 +456,10 @@ func (a *assembler) start(ev *mkv.Event) {
 		}
 	case mkv.IDTrackEntry:
 		f := a.f(ev.Offset)
+		if len(f.Tracks) >= a.opts.maxTracks {
+			a.overBudget(ev.Offset, ev.ID, ErrTooManyTracks)
+			return
+		}
 		f.Tracks = append(f.Tracks, Track{Track: mkv.NewTrack()})
 		a.track = &f.Tracks[len(f.Tracks)-1].Track
 	case mkv.IDCluster:
@@ -425,6 +471,10 @@ func (a *assembler) start(ev *mkv.Event) {
 		a.tokenSeen = false
 	case mkv.IDSimpleTag:
 		a.f(ev.Offset)
+		if a.tags++; a.tags > a.opts.maxTags {
+			a.overBudget(ev.Offset, ev.ID, ErrTooManyTags)
+			return
+		}
 		a.tagStack = append(a.tagStack, Tag{SimpleTag: mkv.SimpleTag{Language: "und", Default: true}, AfterCluster: a.sawCluster})
 	}
 }
@@ -489,19 +539,27 @@ func (a *assembler) value(ev *mkv.Event) {
 		t := &a.tagStack[n-1]
 		switch ev.ID {
 		case mkv.IDTagName:
-			t.Name = ev.String()
+			if a.hold(ev, len(ev.Bytes)) {
+				t.Name = ev.String()
+			}
 		case mkv.IDTagString:
-			t.Value = ev.String()
+			if a.hold(ev, len(ev.Bytes)) {
+				t.Value = ev.String()
+			}
 		case mkv.IDTagBinary:
-			t.Binary = append([]byte(nil), ev.Bytes...)
+			if a.hold(ev, len(ev.Bytes)) {
+				t.Binary = append([]byte(nil), ev.Bytes...)
+			}
 		case mkv.IDTagLanguage:
-			t.Language = ev.String()
+			if a.hold(ev, len(ev.Bytes)) {
+				t.Language = ev.String()
+			}
 		case mkv.IDTagDefault:
 			t.Default = ev.Uint != 0
 		}
 		return
 	}
-	if a.track != nil {
+	if a.track != nil && a.hold(ev, len(ev.Bytes)) {
 		a.track.Set(ev)
 	}
 }
@@ -539,16 +597,22 @@ func (a *assembler) applyKVS(f *Fragment, t *Tag) {
 	}
 }
 
-// frames counts the frames of a block in its track and queues them in
-// pending. dur is the BlockDuration in ticks, or -1.
-func (a *assembler) frames(b *mkv.Block, offset int64, key bool, dur int64) {
+// frames counts the frames of a block (a SimpleBlock or the Block of a
+// BlockGroup, id, at offset) in its track and queues them in pending. dur is the
+// BlockDuration in ticks, or -1.
+func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur int64) {
 	f := a.f(offset)
-	t := f.Track(b.Track)
+	t := a.trackOf(f, b.Track)
 	if t == nil {
+		if len(f.Tracks) >= a.opts.maxTracks {
+			a.overBudget(offset, id, ErrTooManyTracks)
+			return
+		}
 		f.Tracks = append(f.Tracks, Track{Track: mkv.Track{Number: b.Track}})
 		t = &f.Tracks[len(f.Tracks)-1]
 		a.track = nil // the append may have moved the TrackEntry being read
 	}
+	a.blockID = id
 	t.Blocks++
 	timing := mkv.Timing(b, a.clusterTC, a.scale, t.DefaultDuration, dur)
 	for i, data := range b.Frames {
@@ -561,6 +625,40 @@ func (a *assembler) frames(b *mkv.Block, offset int64, key bool, dur int64) {
 			Timestamp: timing.Time(i), Duration: timing.Duration, Offset: offset, Size: len(data), Data: data,
 		})
 	}
+}
+
+// trackOf returns the track of f numbered n (the first, if several are),
+// or nil: a linear search among a few tracks, a map look-up among more.
+// Tracks are indexed once complete, when a block needs them, so a track's
+// number is final when it is indexed.
+func (a *assembler) trackOf(f *Fragment, n uint64) *Track {
+	const few = 8
+	if len(f.Tracks) <= few {
+		return f.Track(n)
+	}
+	if a.byNumber == nil {
+		a.byNumber = make(map[uint64]int, 2*few)
+	}
+	for ; a.indexed < len(f.Tracks); a.indexed++ {
+		t := &f.Tracks[a.indexed]
+		if &t.Track == a.track {
+			break // the TrackEntry being read
+		}
+		if _, ok := a.byNumber[t.Number]; !ok {
+			a.byNumber[t.Number] = a.indexed
+		}
+	}
+	if i, ok := a.byNumber[n]; ok {
+		return &f.Tracks[i]
+	}
+	return nil
+}
+
+// newFragment makes f the fragment being read, with fresh budgets.
+func (a *assembler) newFragment(f *Fragment) {
+	a.frag = f
+	a.tags, a.held, a.indexed = 0, 0, 0
+	clear(a.byNumber)
 }
 
 // f returns the fragment being read, starting a unit if the input has
@@ -580,7 +678,7 @@ func (a *assembler) f(offset int64) *Fragment {
 				f.Tracks = append(f.Tracks, t)
 			}
 		}
-		a.frag = f
+		a.newFragment(f)
 	}
 	return a.frag
 }
@@ -595,7 +693,7 @@ func (a *assembler) beginUnit(offset int64) {
 	a.tagStack = a.tagStack[:0]
 	a.group.Reset()
 	a.last = nil
-	a.frag = &Fragment{Index: a.index, Offset: offset, TimecodeScale: a.scale}
+	a.newFragment(&Fragment{Index: a.index, Offset: offset, TimecodeScale: a.scale})
 }
 
 func (a *assembler) endUnit(offset int64) {

@@ -463,7 +463,7 @@ func TestMixingWays(t *testing.T) {
 			t.Fatalf("fragment %d: Next gave index %d with %d frames, want %d", i, f.Index, len(f.Frames), len(whole[i].Frames)-i)
 		}
 		for _, fr := range f.Frames {
-			got = append(got, fr.Data)
+			got = append(got, bytes.Clone(fr.Data)) // valid until the next call
 		}
 	}
 	var want [][]byte

@@ -122,7 +122,7 @@ func TestRecorder(t *testing.T) {
 	stream = append(stream, unit(t, big, 0, 10, 5, base+5*time.Second, 352, 288)...)
 
 	var frags []*kvs.Fragment
-	for f, err := range kvs.NewReader(bytes.NewReader(stream)).All() {
+	for f, err := range kvs.NewReader(bytes.NewReader(stream), kvs.WithOwnedFrames()).All() {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -87,20 +87,20 @@ func (d *Decoder) fill(need int) {
 	m := &d.m
 	left := len(m.buf) - m.pos
 	switch {
-	case need+align > cap(d.mem):
-		// The element is larger than the buffer, and not larger than the
-		// maximum element size: the machine checked that before asking.
-		size := cap(d.mem)
-		for size < need+align {
-			size *= 2
-		}
-		mem := alignedBuffer(size)
-		d.slide(mem, left)
-		d.mem = mem
 	case left == 0:
 		m.base += int64(m.pos)
 		m.buf, m.pos = d.mem[:0], 0
-	case cap(d.mem)-len(m.buf) < max(need-left, cap(d.mem)/4):
+	case need+align > cap(d.mem) && 4*left >= 3*cap(d.mem):
+		// The element is larger than the buffer (and not larger than the
+		// maximum element size: the machine checked that before asking),
+		// and what arrived of it fills three quarters of the buffer. The
+		// buffer grows by half, up to what the element needs: memory
+		// follows the bytes that arrived (at most twice them), never a
+		// declared size alone.
+		mem := alignedBuffer(min(cap(d.mem)+cap(d.mem)/2, need+align))
+		d.slide(mem, left)
+		d.mem = mem
+	case cap(d.mem)-len(m.buf) < min(max(need-left, cap(d.mem)/4), cap(d.mem)/2):
 		d.slide(d.mem, left)
 	}
 	w := len(m.buf)

@@ -254,6 +254,36 @@ func TestHugeDeclaredSize(t *testing.T) {
 	}
 }
 
+// TestDeclaredSizeNotAllocated checks that an element declared large but
+// within the maximum element size costs memory only for the bytes that
+// arrive: a 60 MiB SimpleBlock of which 16 bytes are present, in both doors.
+func TestDeclaredSizeNotAllocated(t *testing.T) {
+	in := append(append(idBytes(mkv.IDSimpleBlock), 0x01, 0, 0, 0, 0x03, 0xC0, 0x00, 0x00), bytes.Repeat([]byte{0x81}, 16)...)
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"pull", func() error { _, err := pullTrace(bytes.NewReader(in)); return err }},
+		{"pull, 1-byte reads", func() error { _, err := pullTrace(iotest.OneByteReader(bytes.NewReader(in))); return err }},
+		{"push", func() error { _, err := pushTrace(in, 4); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := tt.run()
+			runtime.ReadMemStats(&after)
+			var se *mkv.SyntaxError
+			if !errors.Is(err, io.ErrUnexpectedEOF) || !errors.As(err, &se) || se.ID != mkv.IDSimpleBlock {
+				t.Fatalf("got %v, want a SimpleBlock cut off", err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+				t.Errorf("allocated %d bytes for 16 bytes of a declared 60 MiB element", n)
+			}
+		})
+	}
+}
+
 // TestCRC verifies the CRC-32 of a master when asked, and ignores it
 // otherwise.
 func TestCRC(t *testing.T) {

@@ -29,7 +29,9 @@ type Option func(*options)
 
 // WithMaxElementSize sets the largest element the decoder holds in memory:
 // a value, a SimpleBlock or Block, or a whole BlockGroup. A larger one fails
-// with ErrTooLarge before anything is allocated for it. Masters and skipped
+// with ErrTooLarge before anything is allocated for it. A smaller one is
+// buffered as its bytes arrive, the buffer growing by half up to the element's
+// size: a declared size alone allocates nothing. Masters and skipped
 // elements are never held, so they are not limited. n below 1 KiB is raised
 // to 1 KiB.
 func WithMaxElementSize(n int64) Option {

@@ -50,10 +50,13 @@ func (p *PushDecoder) Write(b []byte) (int, error) {
 			// Complete the cut element with just the bytes it needs; once
 			// it is decoded the rest of b is decoded in place.
 			k := min(len(b), p.need-len(p.pending))
-			if cap(p.pending) < p.need {
-				// Grow to what the element needs, no more: the machine
-				// checked it against the maximum element size.
-				p.pending = append(make([]byte, 0, p.need), p.pending...)
+			if len(p.pending)+k > cap(p.pending) {
+				// Grow with the bytes that arrive, by half, up to what
+				// the element needs (the machine checked that against
+				// the maximum element size): never from a declared size
+				// alone.
+				size := min(max(cap(p.pending)+cap(p.pending)/2, len(p.pending)+k, 4<<10), p.need)
+				p.pending = append(make([]byte, 0, size), p.pending...)
 			}
 			p.pending = append(p.pending, b[:k]...)
 			b = b[k:]

@@ -1,11 +1,14 @@
-// Command benchtable runs kvsmkv's benchmarks and prints one table: speed,
-// the ratio to BenchmarkCopy, allocations per fragment, per frame and per
-// input MB, the peak heap while reading a 1 GB generated stream, and whether
-// each target is met. Run it from the module's root:
+// Command benchtable runs kvsmkv's benchmarks and prints the README's
+// tables: speed (median and best of -count runs, in one go test run, so
+// that ratios compare runs made side by side), the ratio to BenchmarkCopy
+// or, from a file, BenchmarkCopyFile, allocations per fragment, per frame
+// and per input MB; the peak heap while reading a 1 GB generated stream;
+// the reader on hostile shapes against the decoder; kvsdump against cat as
+// whole processes on a file; and whether each target is met. Fragment and
+// frame counts come from the stream the benchmarks read. Run it from the
+// bench module:
 //
-//	go run ./bench/cmd/benchtable [-count 5] [-benchtime 20x]
-//
-// Speeds are medians over -count runs made in one go test invocation.
+//	cd bench && go run ./cmd/benchtable [-count 5] [-benchtime 20x]
 package main
 
 import (
@@ -15,58 +18,81 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/kvsmkv/kvsmkv/bench"
+	"github.com/kvsmkv/kvsmkv/fuzz"
 )
 
 // result holds one benchmark's metrics, unit -> values over the runs.
 type result map[string][]float64
 
 func (r result) median(unit string) float64 {
-	v := append([]float64(nil), r[unit]...)
+	v := slices.Clone(r[unit])
 	if len(v) == 0 {
 		return 0
 	}
-	sort.Float64s(v)
+	slices.Sort(v)
 	return v[len(v)/2]
 }
 
-// fragments and frames of the benchmarks' stream (bench.streamConfig).
-const (
-	fragments = 135.0
-	frames    = 21600.0
-)
+func (r result) best(unit string) float64 {
+	if len(r[unit]) == 0 {
+		return 0
+	}
+	return slices.Max(r[unit])
+}
 
 func main() {
 	count := flag.Int("count", 5, "runs of each speed benchmark")
 	benchtime := flag.String("benchtime", "20x", "go test -benchtime of the speed benchmarks")
+	hostile := flag.Bool("hostile", true, "also run BenchmarkHostile")
 	flag.Parse()
 
-	speed := run("-bench", "^Benchmark(Copy|Decoder|PushDecoder|ReaderMetadata|ReaderFrames|Streaming|EBMLGo|Mkvparse)$",
+	speed := run("-bench", "^Benchmark(Copy|Decoder|PushDecoder|ReaderMetadata|ReaderFrames|Streaming|EBMLGo|Mkvparse)(File)?$",
 		"-benchtime", *benchtime, "-count", strconv.Itoa(*count))
-	heap := run("-bench", "^BenchmarkPeakHeap$", "-benchtime", "1x")
+	heap := run("-bench", "^BenchmarkPeakHeap(Frames)?$", "-benchtime", "1x")
 
-	copyMBs := speed["Copy"].median("MB/s")
-	fmt.Printf("| benchmark | MB/s | vs Copy | allocs/op | allocs/fragment | allocs/frame | B allocated per input MB |\n")
-	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|\n")
-	inputMB := 0.0
-	for _, name := range []string{"Copy", "Decoder", "PushDecoder", "ReaderMetadata", "ReaderFrames", "Streaming", "EBMLGo", "Mkvparse"} {
+	fragments := speed["ReaderMetadata"].median("fragments/op")
+	frames := speed["ReaderMetadata"].median("frames/op")
+	fmt.Printf("The stream: %d fragments, %d frames (from the benchmarks' counts).\n\n", int(fragments), int(frames))
+	fmt.Printf("| benchmark | MB/s median | MB/s best | vs Copy median | vs Copy best | allocs/op | allocs/fragment | allocs/frame | B allocated per input MB |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, name := range []string{"Copy", "Decoder", "PushDecoder", "ReaderMetadata", "ReaderFrames", "Streaming", "EBMLGo", "Mkvparse",
+		"CopyFile", "DecoderFile", "ReaderMetadataFile", "ReaderFramesFile", "StreamingFile"} {
 		r := speed[name]
-		mbs := r.median("MB/s")
-		if inputMB == 0 && mbs > 0 {
-			inputMB = r.median("ns/op") / 1e9 * mbs // MB per op
+		yard := speed["Copy"]
+		if strings.HasSuffix(name, "File") {
+			yard = speed["CopyFile"]
 		}
+		mbs := r.median("MB/s")
+		inputMB := r.median("ns/op") / 1e9 * mbs // MB per op
 		allocs, bytesOp := r.median("allocs/op"), r.median("B/op")
-		fmt.Printf("| %s | %.0f | %.2f | %.0f | %.1f | %.3f | %.0f |\n", name, mbs, mbs/copyMBs, allocs,
-			allocs/fragments, allocs/frames, bytesOp/inputMB)
+		fmt.Printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.1f | %.3f | %.0f |\n", name, mbs, r.best("MB/s"),
+			mbs/yard.median("MB/s"), r.best("MB/s")/yard.best("MB/s"), allocs, allocs/fragments, allocs/frames, bytesOp/inputMB)
 	}
-	h := heap["PeakHeap"]
-	fmt.Printf("\nPeak live heap reading a %.2f GB generated stream with the streaming reader: %.2f MiB in all, "+
-		"%.2f MiB of it the generator's, so %.2f MiB kvsmkv's; largest frame %.3f MiB.\n\n",
-		h.median("GiB-read")*1.073741824, h.median("peak-MiB"), h.median("gen-peak-MiB"), h.median("kvsmkv-peak-MiB"), h.median("largest-frame-MiB"))
+	for _, name := range []string{"PeakHeap", "PeakHeapFrames"} {
+		h := heap[name]
+		mode := "the streaming reader (NextEvent)"
+		if name == "PeakHeapFrames" {
+			mode = "whole fragments with frames (Next)"
+		}
+		fmt.Printf("\n%s: peak live heap reading a %.2f GB generated stream with %s: %.2f MiB in all, %.2f MiB of it the generator's, "+
+			"so %.2f MiB kvsmkv's; largest frame %.3f MiB, largest fragment %.3f MiB.\n", name,
+			h.median("GiB-read")*1.073741824, mode, h.median("peak-MiB"), h.median("gen-peak-MiB"), h.median("kvsmkv-peak-MiB"),
+			h.median("largest-frame-MiB"), h.median("largest-fragment-MiB"))
+	}
 
-	meta := speed["ReaderMetadata"].median("MB/s")
+	var hostileOK = true
+	if *hostile {
+		hostileOK = hostileTable(run("-bench", "^BenchmarkHostile$", "-benchtime", "3x"))
+	}
+	dump, cat, dumpOK := wholeProcess(*count, int(fragments))
+
 	target := func(ok bool, format string, args ...any) {
 		mark := "met"
 		if !ok {
@@ -74,23 +100,121 @@ func main() {
 		}
 		fmt.Printf("- %s: %s\n", mark, fmt.Sprintf(format, args...))
 	}
-	fmt.Println("Targets:")
-	target(meta >= 0.8*copyMBs, "ReaderMetadata at %.0f%% of Copy (target 80%%)", 100*meta/copyMBs)
+	ratio := func(name, yard string) float64 { return speed[name].median("MB/s") / speed[yard].median("MB/s") }
+	fmt.Println("\nTargets (medians; the table has the best runs too):")
+	target(ratio("ReaderFrames", "Copy") >= 0.5, "ReaderFrames at %.2fx Copy (target 0.50)", ratio("ReaderFrames", "Copy"))
+	perFrame := (speed["ReaderFrames"].median("allocs/op") - speed["ReaderMetadata"].median("allocs/op")) / frames
+	target(perFrame < 0.01, "ReaderFrames: %.4f allocations per frame more than ReaderMetadata (target 0; TestNoAllocationsPerFrame checks it)", perFrame)
+	target(ratio("ReaderMetadata", "Copy") >= 0.85, "ReaderMetadata at %.2fx Copy (target 0.85)", ratio("ReaderMetadata", "Copy"))
+	target(ratio("Streaming", "Copy") >= 0.85, "Streaming at %.2fx Copy (target 0.85)", ratio("Streaming", "Copy"))
+	target(ratio("ReaderMetadataFile", "CopyFile") >= 0.85, "ReaderMetadataFile at %.2fx CopyFile (target 0.85)", ratio("ReaderMetadataFile", "CopyFile"))
+	target(ratio("ReaderFramesFile", "CopyFile") >= 0.45, "ReaderFramesFile at %.2fx CopyFile (target 0.45)", ratio("ReaderFramesFile", "CopyFile"))
+	target(dumpOK && dump >= 0.8*cat, "kvsdump (JSON) at %.2fx cat, whole process from a file (target 0.80)", dump/cat)
+	meta := speed["ReaderMetadata"].median("MB/s")
 	target(meta >= 4*speed["EBMLGo"].median("MB/s"), "ReaderMetadata %.1fx EBMLGo (target 4x)", meta/speed["EBMLGo"].median("MB/s"))
 	target(meta >= 6*speed["Mkvparse"].median("MB/s"), "ReaderMetadata %.1fx Mkvparse (target 6x)", meta/speed["Mkvparse"].median("MB/s"))
-	dec := speed["Decoder"].median("MB/s")
-	target(dec >= 0.8*copyMBs, "Decoder at %.0f%% of Copy (target 80%%)", 100*dec/copyMBs)
-	for _, name := range []string{"Decoder", "ReaderMetadata", "Streaming"} {
+	for _, name := range []string{"Decoder", "ReaderMetadata", "ReaderFrames", "Streaming"} {
 		a := speed[name].median("allocs/op")
-		target(a < fragments*64, "%s: %.0f allocations for %.0f frames, all per fragment or per decode (TestNoAllocationsPerFrame checks none are per frame)", name, a, frames)
+		target(a < fragments*64, "%s: %.0f allocations for %.0f frames, all per fragment or per decode", name, a, frames)
 	}
-	heapMiB := h.median("kvsmkv-peak-MiB")
-	target(heapMiB < 4+h.median("largest-frame-MiB"), "peak heap %.2f MiB, under 4 MiB plus the largest frame", heapMiB)
+	for _, name := range []string{"PeakHeap", "PeakHeapFrames"} {
+		h := heap[name]
+		limit := 4 + max(h.median("largest-frame-MiB"), h.median("largest-fragment-MiB"))
+		target(h.median("kvsmkv-peak-MiB") <= limit, "%s: %.2f MiB, within 4 MiB plus the largest %s (%.2f MiB)", name,
+			h.median("kvsmkv-peak-MiB"), map[bool]string{true: "fragment", false: "frame"}[name == "PeakHeapFrames"], limit)
+	}
+	if *hostile {
+		target(hostileOK, "hostile shapes at 10 MB: peak heap under 16 MiB and time within 3x of the decoder's, each way")
+	}
 }
 
-// run runs go test on ./bench with args and parses its benchmark lines.
+// hostileTable prints BenchmarkHostile's results, each reader's time
+// against the decoder's on the same shape, and reports whether all are
+// within the targets.
+func hostileTable(h map[string]result) bool {
+	modes := []string{"Next", "NextEvent", "PushReader"}
+	fmt.Printf("\nHostile shapes, 10 MB each, default budgets: time against the mkv decoder's on the same bytes, peak live heap, and how reading ends.\n\n")
+	fmt.Printf("| shape | Decoder MB/s | Next | NextEvent | PushReader | ends with (whole / streaming) |\n|---|---:|---:|---:|---:|---|\n")
+	ok := true
+	for _, s := range fuzz.Shapes() {
+		dec := h["Hostile/"+s.Name+"/Decoder"].median("ns/op")
+		fmt.Printf("| %s | %.0f |", s.Name, h["Hostile/"+s.Name+"/Decoder"].median("MB/s"))
+		for _, m := range modes {
+			r := h["Hostile/"+s.Name+"/"+m]
+			t, peak := r.median("ns/op")/dec, r.median("peak-MiB")
+			ok = ok && t <= 3 && peak < 16 && len(r["ns/op"]) > 0
+			fmt.Printf(" %.2fx, %.1f MiB |", t, peak)
+		}
+		fmt.Printf(" %s / %s |\n", errName(s.Whole), errName(s.Streaming))
+	}
+	return ok
+}
+
+func errName(err error) string {
+	if err == nil {
+		return "clean end"
+	}
+	return "`" + err.Error() + "`"
+}
+
+// wholeProcess writes the benchmarks' stream to a file, builds kvsdump, and
+// times `kvsdump FILE > /dev/null` against `cat FILE > /dev/null`, count
+// times each, alternating; it prints their speeds and returns the median
+// MB/s of each, and whether kvsdump printed one line per fragment.
+func wholeProcess(count, fragments int) (dump, cat float64, ok bool) {
+	dir, err := os.MkdirTemp("", "benchtable")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	data := bench.StreamConfig.Bytes()
+	file := filepath.Join(dir, "stream.mkv")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		fail(err)
+	}
+	bin := filepath.Join(dir, "kvsdump")
+	build := exec.Command("go", "build", "-o", bin, "./examples/kvsdump")
+	build.Dir = ".."
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fail(err)
+	}
+	out, err := exec.Command(bin, file).Output()
+	ok = err == nil && bytes.Count(out, []byte("\n")) == fragments
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		fail(err)
+	}
+	defer devNull.Close()
+	timings := map[string][]float64{}
+	for range count {
+		for _, name := range []string{"cat", bin} {
+			cmd := exec.Command(name, file)
+			cmd.Stdout = devNull
+			t := time.Now()
+			if err := cmd.Run(); err != nil {
+				fail(err)
+			}
+			timings[name] = append(timings[name], float64(len(data))/1e6/time.Since(t).Seconds())
+		}
+	}
+	c, d := result{"MB/s": timings["cat"]}, result{"MB/s": timings[bin]}
+	fmt.Printf("\nWhole process on a %.0f MB file (page cache warm), %d runs each: `cat FILE > /dev/null` %.0f MB/s median, %.0f best; "+
+		"`kvsdump FILE > /dev/null` (JSON lines) %.0f MB/s median, %.0f best: %.2fx cat (median), %.2fx (best).\n",
+		float64(len(data))/1e6, count, c.median("MB/s"), c.best("MB/s"), d.median("MB/s"), d.best("MB/s"),
+		d.median("MB/s")/c.median("MB/s"), d.best("MB/s")/c.best("MB/s"))
+	return d.median("MB/s"), c.median("MB/s"), ok
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "benchtable: %v\n", err)
+	os.Exit(1)
+}
+
+// run runs go test on the bench package with args and parses its
+// benchmark lines.
 func run(args ...string) map[string]result {
-	cmd := exec.Command("go", append([]string{"test", "./bench", "-run", "^$"}, args...)...)
+	cmd := exec.Command("go", append([]string{"test", ".", "-run", "^$"}, args...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -106,7 +230,9 @@ func run(args ...string) map[string]result {
 		}
 		name := strings.TrimPrefix(f[0], "Benchmark")
 		if i := strings.LastIndexByte(name, '-'); i > 0 {
-			name = name[:i]
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i] // the GOMAXPROCS suffix
+			}
 		}
 		r := results[name]
 		if r == nil {
