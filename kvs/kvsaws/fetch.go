@@ -190,7 +190,7 @@ var errStopped = errors.New("kvsaws: iteration stopped")
 func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*kvs.Fragment) bool) error {
 	body := newIdleReader(out.Payload, c.opts.ReadTimeout)
 	defer body.Close()
-	r := kvs.NewReader(body, c.opts.ReaderOptions...)
+	r := kvs.NewReader(body, c.readerOptions()...)
 	for {
 		f, err := r.Next()
 		if err == io.EOF {
@@ -209,6 +209,12 @@ func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*k
 			return errStopped
 		}
 	}
+}
+
+// readerOptions are the options of the reader of a body whose fragments
+// are handed to the caller whole: they own their frames' bytes.
+func (c *Client) readerOptions() []kvs.Option {
+	return append([]kvs.Option{kvs.WithOwnedFrames()}, c.opts.ReaderOptions...)
 }
 
 // ErrReadTimeout says a media body brought no byte for Options.ReadTimeout.

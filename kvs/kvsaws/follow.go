@@ -84,7 +84,7 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector,
 		for {
 			var partial *kvs.Fragment
 			err := f.session(ctx, func(body io.Reader) error {
-				r := kvs.NewReader(body, c.opts.ReaderOptions...)
+				r := kvs.NewReader(body, c.readerOptions()...)
 				for {
 					fr, err := r.Next()
 					if err != nil {
