@@ -1,0 +1,11 @@
+package annexb_test
+
+import (
+	"testing"
+
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
+)
+
+// TestMain says, after the tests, how many skipped for a missing tool or
+// corpus, and how to get them to run.
+func TestMain(m *testing.M) { mediatest.Main(m) }
