@@ -1,6 +1,7 @@
 package mkv_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
@@ -8,4 +9,4 @@ import (
 
 // TestMain says, after the tests, how many skipped for a missing tool or
 // corpus, and how to get them to run.
-func TestMain(m *testing.M) { mediatest.Main(m) }
+func TestMain(m *testing.M) { os.Exit(mediatest.Main(m)) }

@@ -47,9 +47,11 @@ func Skip(tb testing.TB, missing, fix string) {
 	tb.Skip(reason)
 }
 
-// Main runs a package's tests, then prints how many were skipped for a
-// missing tool or corpus, and exits. Call it from TestMain.
-func Main(m *testing.M) {
+// Main runs a package's tests, prints how many were skipped for a missing
+// tool or corpus, and returns the exit status. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(mediatest.Main(m)) }
+func Main(m *testing.M) int {
 	code := m.Run()
 	if line := Summary(); line != "" {
 		var w io.Writer = os.Stdout
@@ -60,7 +62,7 @@ func Main(m *testing.M) {
 		wd, _ := os.Getwd()
 		fmt.Fprintf(w, "%s: %s\n", filepath.Base(wd), line)
 	}
-	os.Exit(code)
+	return code
 }
 
 // Summary returns "N tests skipped: REASON; M: REASON", or "" when no test
