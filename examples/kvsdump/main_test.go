@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -46,7 +47,7 @@ func TestSample(t *testing.T) {
 func dump(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errOut)
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
@@ -55,6 +56,7 @@ type record struct {
 	Index             int    `json:"index"`
 	Offset            int64  `json:"offset"`
 	Size              int64  `json:"size"`
+	Partial           bool   `json:"partial"`
 	FragmentNumber    string `json:"fragmentNumber"`
 	ProducerTimestamp string `json:"producerTimestamp"`
 	ServerTimestamp   string `json:"serverTimestamp"`
@@ -225,7 +227,7 @@ func TestCutOffAndErrors(t *testing.T) {
 		t.Errorf("bad flag: exit %d", code)
 	}
 	var out, errOut bytes.Buffer
-	if code := run([]string{"-"}, bytes.NewReader(sample), &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"-"}, bytes.NewReader(sample), &out, &errOut); code != 0 {
 		t.Errorf("stdin: exit %d: %s", code, errOut.String())
 	}
 	if frags, _ := parse(t, out.String()); len(frags) != 4 {

@@ -87,14 +87,14 @@ func (o *outputs) fragment(f *kvs.Fragment, stderr io.Writer) error {
 				return err
 			}
 			if err := e.w.WriteFrame(fr.Data, fr.Keyframe); err != nil {
-				return fmt.Errorf("track %d: %w", t.Number, err)
+				return fmt.Errorf("-annexb: fragment %d, block at offset %d: %w", f.Index, fr.Offset, err)
 			}
 		}
 		if o.keyDir != "" && fr.Keyframe {
 			path := filepath.Join(o.keyDir, fmt.Sprintf("%s-%d%s", name(f), keys, extension(t.CodecID)))
 			keys++
 			if err := writeKeyframe(path, t, fr.Data); err != nil {
-				return err
+				return fmt.Errorf("-keyframes: fragment %d, block at offset %d: %w", f.Index, fr.Offset, err)
 			}
 		}
 	}
@@ -116,9 +116,9 @@ func (o *outputs) elementary(t *kvs.Track) (*elementary, error) {
 		e = &elementary{f: f}
 		o.tracks[t.Number] = e
 	}
-	w, err := annexb.NewWriter(e.f, t.CodecID, t.CodecPrivate)
+	w, err := annexb.NewWriter(e.f, t.CodecID, t.CodecPrivate, annexb.WithTrack(t.Number))
 	if err != nil {
-		return nil, fmt.Errorf("track %d: %w", t.Number, err)
+		return nil, fmt.Errorf("-annexb: %w", err)
 	}
 	e.w, e.codecPrivate = w, string(t.CodecPrivate)
 	return e, nil
@@ -129,7 +129,7 @@ func writeKeyframe(path string, t *kvs.Track, frame []byte) error {
 	if err != nil {
 		return err
 	}
-	w, err := annexb.NewWriter(f, t.CodecID, t.CodecPrivate)
+	w, err := annexb.NewWriter(f, t.CodecID, t.CodecPrivate, annexb.WithTrack(t.Number))
 	if err == nil {
 		err = w.WriteFrame(frame, true)
 	}

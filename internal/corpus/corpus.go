@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 )
 
 // EnvDir names the environment variable that points at the corpus folder.
@@ -54,7 +56,7 @@ func Dir(tb testing.TB) string {
 		if os.Getenv(EnvDir) != "" {
 			tb.Fatalf("%s=%s has no expected/: %v", EnvDir, dir, err)
 		}
-		tb.Skipf("no KVS corpus (set %s or put it at ../shared/corpus): %v", EnvDir, err)
+		mediatest.Skip(tb, "KVS corpus", "set "+EnvDir+" or put it at ../shared/corpus")
 	}
 	return dir
 }
