@@ -348,11 +348,11 @@ type Ack struct {
 
 // The EventType values of acks.
 const (
-	AckBuffering = "BUFFERING"
-	AckReceived  = "RECEIVED"
-	AckPersisted = "PERSISTED"
-	AckError     = "ERROR"
-	AckIdle      = "IDLE"
+	EventBuffering = "BUFFERING"
+	EventReceived  = "RECEIVED"
+	EventPersisted = "PERSISTED"
+	EventError     = "ERROR"
+	EventIdle      = "IDLE"
 )
 
 // appendAck appends a as KVS writes it, with its newline.
@@ -408,7 +408,7 @@ func (p *putSink) begin(f *fragment) error {
 	}
 	st.add(f)
 	st.mu.Unlock()
-	p.ack(Ack{EventType: AckBuffering, FragmentTimecode: f.timecode, FragmentNumber: f.number})
+	p.ack(Ack{EventType: EventBuffering, FragmentTimecode: f.timecode, FragmentNumber: f.number})
 	return nil
 }
 
@@ -430,7 +430,7 @@ func (p *putSink) finish(f *fragment) error {
 	f.done = true
 	st.notify()
 	st.mu.Unlock()
-	p.ack(Ack{EventType: AckReceived, FragmentTimecode: f.timecode, FragmentNumber: f.number})
+	p.ack(Ack{EventType: EventReceived, FragmentTimecode: f.timecode, FragmentNumber: f.number})
 	if st.retention <= 0 {
 		return nil
 	}
@@ -441,7 +441,7 @@ func (p *putSink) finish(f *fragment) error {
 	f.persisted = true
 	st.notify()
 	st.mu.Unlock()
-	p.ack(Ack{EventType: AckPersisted, FragmentTimecode: f.timecode, FragmentNumber: f.number})
+	p.ack(Ack{EventType: EventPersisted, FragmentTimecode: f.timecode, FragmentNumber: f.number})
 	return nil
 }
 
@@ -504,7 +504,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		var ie *ingestError
 		if err != nil && errors.As(err, &ie) {
-			cur.EventType, cur.ErrorID = AckError, ie.id
+			cur.EventType, cur.ErrorID = EventError, ie.id
 			ack(cur)
 		}
 	}
@@ -558,7 +558,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if idle >= lim.IdleAck {
-				ack(Ack{EventType: AckIdle})
+				ack(Ack{EventType: EventIdle})
 			}
 		case <-r.Context().Done():
 			fail(nil)

@@ -561,5 +561,6 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, bod
 	w.Header().Set("Content-Type", "video/webm")
 	w.WriteHeader(http.StatusOK)
 	out.flusher, _ = w.(http.Flusher)
+	out.flush() // the headers, before a live body's first fragment
 	body(out)
 }
