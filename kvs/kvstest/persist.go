@@ -111,7 +111,7 @@ func (s *Server) persist(st *stream, f *fragment) error {
 		return fmt.Errorf("kvstest: %w", err)
 	}
 	b := make([]byte, 0, len(meta)+1+int(f.size()))
-	b = append(append(meta, '\n'), f.header...)
+	b = append(append(append(b, meta...), '\n'), f.header...)
 	b = append(append(append(b, f.pre...), f.body...), f.post...)
 	return writeFileSync(st.dir, fmt.Sprintf("%012d.frag", f.seq), b)
 }
