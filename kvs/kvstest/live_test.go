@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -365,5 +366,31 @@ func TestGetMediaIdle(t *testing.T) {
 	defer out.Payload.Close()
 	if b, err := io.ReadAll(out.Payload); err != nil || len(b) != 0 {
 		t.Errorf("body: %d bytes, %v", len(b), err)
+	}
+}
+
+// TestPutMediaIdle checks that a PutMedia sending nothing gets IDLE acks,
+// then is ended after the idle limit.
+func TestPutMediaIdle(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.SetLiveLimits(kvstest.LiveLimits{IdleAck: 10 * time.Millisecond, PutMediaIdle: 100 * time.Millisecond})
+	srv.CreateStream("cam", time.Hour)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	resp := putMedia(t, srv, "cam", pr)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, l := range lines {
+		if l != `{"EventType":"IDLE"}` {
+			t.Errorf("ack %q, want IDLE", l)
+		}
+	}
+	if len(lines) < 2 {
+		t.Errorf("%d acks, want IDLE acks until the idle limit", len(lines))
 	}
 }
