@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -58,6 +59,16 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /listStreams", s.handle(ListStreams, s.listStreams))
 	mux.HandleFunc("POST /deleteStream", s.handle(DeleteStream, s.deleteStream))
 	s.adminRoutes(mux)
+}
+
+// put adds a stream and records its control-plane side; s.mu is held.
+func (s *Server) put(st *stream, mediaType string) *streamMeta {
+	s.streams[st.name] = st
+	m := s.register(st.name, "", mediaType, int(st.retention/time.Hour))
+	if !st.created.IsZero() {
+		m.created = st.created.UTC().Truncate(time.Millisecond)
+	}
+	return m
 }
 
 // register records the control-plane side of a new stream; s.mu is held.
@@ -260,14 +271,19 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	s.mu.Lock()
-	if s.streams[in.StreamName] != nil {
+	// An empty stream: no fragments until media is put into it.
+	st, err := s.createLocked(in.StreamName, time.Duration(retention)*time.Hour)
+	if err != nil {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, ErrResourceInUse, "The stream "+in.StreamName+" already exists.")
+		if errors.Is(err, ErrStreamExists) {
+			writeError(w, http.StatusBadRequest, ErrResourceInUse, "The stream "+in.StreamName+" already exists.")
+		} else {
+			writeError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
+		}
 		return
 	}
-	// An empty stream: no fragments until media is put into it.
-	s.streams[in.StreamName] = &stream{index: map[tags.FragmentNumber]int{}}
-	m := s.register(in.StreamName, in.DeviceName, in.MediaType, retention)
+	m := s.ctl.meta[st.name]
+	m.device, m.mediaType = in.DeviceName, in.MediaType
 	if in.KmsKeyID != "" {
 		m.kmsKeyID = in.KmsKeyID
 	}
@@ -400,10 +416,10 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, body []byt
 		writeError(w, http.StatusBadRequest, ErrVersionMismatch, "The stream version "+in.CurrentVersion+" is not the current one.")
 		return
 	}
-	s.mu.Lock()
-	delete(s.ctl.meta, m.name)
-	delete(s.streams, m.name)
-	s.mu.Unlock()
+	if err := s.DeleteStream(m.name); err != nil && !errors.Is(err, ErrNoStream) {
+		writeError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
+		return
+	}
 	writeJSON(w, struct{}{})
 }
 

@@ -1,12 +1,11 @@
 // Package kvstest is a local Kinesis Video Streams emulator, so that
-// programs that read KVS can be tested without an AWS account: an HTTP
-// server that speaks the wire protocol of the control plane
+// programs that read or write KVS can be tested without an AWS account: an
+// HTTP server that speaks the wire protocol of the control plane
 // (CreateStream, DescribeStream, ListStreams, DeleteStream,
-// GetDataEndpoint) and of ListFragments, GetMediaForFragmentList and
-// GetMedia, with the shapes and errors of AWS's API models; verifies every
-// request's SigV4 signature as AWS does, over the headers the client
-// signed, so that the AWS CLI, boto3 and the SDKs all work against it;
-// serves streams of generated fragments in the layout KVS writes; and
+// GetDataEndpoint) and of ListFragments, GetMediaForFragmentList, GetMedia
+// and PutMedia, with the shapes and errors of AWS's API models; verifies
+// every request's SigV4 signature as AWS does, over the headers the client
+// signed, so that the AWS CLI, boto3 and the SDKs all work against it; and
 // injects the faults real streams meet: error responses (in each form AWS
 // names error types), throttling, KVS's per-stream rate and connection
 // limits, data endpoints that move, bodies cut off or trickling a few
@@ -14,14 +13,29 @@
 // and are also set over HTTP under AdminPrefix. The command
 // examples/kvsemu runs it as a server.
 //
+// Its streams hold fragments, each with a 47-digit fragment number,
+// producer and server timestamps, a duration and a size, served in the
+// layouts KVS writes (the KVS tags before the Cluster; GetMedia's
+// MILLIS_BEHIND_NOW and CONTINUATION_TOKEN after it). A stream is
+// generated (AddStream), loaded from an MKV file, one fragment per Cluster
+// (AddStreamFromFile), or created empty (CreateStream) and fed with
+// PutMedia, the real ingest protocol: a long chunked MKV body answered by
+// BUFFERING, RECEIVED, PERSISTED, ERROR and IDLE acks as they happen. The
+// Producer sends a file through PutMedia at its own frame rate, or faster.
+// GetMedia at the live edge of a stream being produced writes each frame as
+// soon as it is ingested, and ends after the limits of LiveLimits. With
+// OpenDataDir, streams and fragments are kept on disk: a fragment
+// acknowledged PERSISTED survives a restart, even after kill -9.
+//
 // Its Generator writes the KVS-shaped streams it serves, for tests, fuzz
 // seeds and benchmarks of programs that read KVS.
 //
 //	srv := kvstest.NewServer()
 //	defer srv.Close()
-//	srv.AddStream("cam", kvstest.StreamConfig{Fragments: 100})
+//	srv.CreateStream("cam", 24*time.Hour)
+//	go kvstest.Produce(ctx, srv.Config(), srv.URL(), "cam", file, 1)
 //	client := kvsaws.NewFromConfig(srv.Config())
-//	for f, err := range client.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
+//	for f, err := range client.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtNow}) {
 //		...
 //	}
 package kvstest

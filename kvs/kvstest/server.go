@@ -56,24 +56,6 @@ type StreamConfig struct {
 	Media bool
 }
 
-type stream struct {
-	cfg     Generator
-	numbers []tags.FragmentNumber
-	sizes   []int64
-	index   map[tags.FragmentNumber]int
-}
-
-func (s *stream) info(i int) kvsaws.FragmentInfo {
-	p, sv := s.cfg.Times(i)
-	return kvsaws.FragmentInfo{
-		FragmentNumber:               s.numbers[i],
-		FragmentSizeInBytes:          s.sizes[i],
-		ProducerTimestamp:            tags.FromTime(time.Unix(0, int64(p))),
-		ServerTimestamp:              tags.FromTime(time.Unix(0, int64(sv))),
-		FragmentLengthInMilliseconds: s.cfg.FragmentDuration.Milliseconds(),
-	}
-}
-
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
 	srv    *httptest.Server
@@ -91,6 +73,8 @@ type Server struct {
 	maxResults int
 	requestID  int
 	ctl        control
+	live       LiveLimits
+	dataDir    string
 }
 
 type slowness struct {
@@ -138,6 +122,7 @@ func newServer() *Server {
 	mux.HandleFunc("POST /listFragments", s.handle(ListFragments, s.listFragments))
 	mux.HandleFunc("POST /getMediaForFragmentList", s.handle(GetMediaForFragmentList, s.getMediaForFragmentList))
 	mux.HandleFunc("POST /getMedia", s.handle(GetMedia, s.getMedia))
+	mux.HandleFunc("POST /putMedia", s.handleStreaming(PutMedia, s.putMedia))
 	s.controlRoutes(mux)
 	s.srv = httptest.NewUnstartedServer(endpoints(mux))
 	return s
@@ -163,8 +148,10 @@ func (s *Server) Config() aws.Config {
 	}
 }
 
-// AddStream adds a stream of generated fragments, and returns their
-// fragment numbers in order.
+// AddStream adds a stream of generated fragments, replacing any stream of
+// that name, and returns their fragment numbers in order. A generated
+// stream is an archive: GetMedia ends at its end, unless PutMedia adds to
+// it. It is kept in memory only.
 func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	g := Generator{
 		Fragments: c.Fragments, FragmentDuration: c.FragmentDuration, FPS: c.FPS, VideoBitrate: c.VideoBitrate,
@@ -179,30 +166,30 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	if g.FragmentDuration == 0 {
 		g.FragmentDuration = 2 * time.Second
 	}
-	st := &stream{cfg: g, index: map[tags.FragmentNumber]int{}}
+	st := newStream(name, 24*time.Hour)
+	var numbers []tags.FragmentNumber
 	for i := range g.Fragments {
-		n := tags.FragmentNumber(FragmentNumber(i))
-		st.numbers = append(st.numbers, n)
-		st.sizes = append(st.sizes, int64(len(g.Unit(i))))
-		st.index[n] = i
+		p, sv := g.Times(i)
+		st.add(&fragment{
+			producer: time.Unix(0, int64(p)), server: time.Unix(0, int64(sv)), duration: g.FragmentDuration,
+			gen: &g, genIndex: i, genSize: int64(len(g.Unit(i))), done: true, persisted: true,
+		})
+		numbers = append(numbers, st.frags[i].number)
 	}
 	s.mu.Lock()
-	s.streams[name] = st
-	s.register(name, "", "video/h264", 24)
+	s.put(st, "video/h264")
 	s.mu.Unlock()
-	return append([]tags.FragmentNumber(nil), st.numbers...)
+	return numbers
 }
 
-// Fragments returns the metadata of a stream's fragments, in order.
+// Fragments returns the metadata of a stream's persisted fragments, in
+// order, or nil when there is no such stream.
 func (s *Server) Fragments(name string) []kvsaws.FragmentInfo {
-	s.mu.Lock()
-	st := s.streams[name]
-	s.mu.Unlock()
-	var out []kvsaws.FragmentInfo
-	for i := range st.numbers {
-		out = append(out, st.info(i))
+	st := s.streamNamed(name)
+	if st == nil {
+		return nil
 	}
-	return out
+	return st.list()
 }
 
 // Fail makes the next len(faults) calls of api fail with them, in order.
@@ -382,8 +369,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	var match []kvsaws.FragmentInfo
-	for i := range st.numbers {
-		f := st.info(i)
+	for _, f := range st.list() {
 		t := f.ProducerTimestamp
 		if sel.FragmentSelectorType == kvsaws.ServerTimestamp {
 			t = f.ServerTimestamp
@@ -437,17 +423,19 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	if st == nil {
 		return
 	}
-	c := st.cfg
-	c.SideSpelling = true // the names the GetMediaForFragmentList documentation gives
-	s.serveMedia(w, r, GetMediaForFragmentList, func(i int) []byte {
-		if i >= len(in.Fragments) {
-			return nil
+	s.serveMedia(w, r, GetMediaForFragmentList, func(out *mediaOut) {
+		for _, n := range in.Fragments {
+			var b []byte
+			if f := st.persistedFragment(n); f != nil {
+				b = f.unit(false, 0)
+			} else {
+				// The names the GetMediaForFragmentList documentation gives.
+				b = Generator{SideSpelling: true}.Error(string(n), ErrorUnit{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + string(n) + " not found"})
+			}
+			if !out.write(b) {
+				return
+			}
 		}
-		n := in.Fragments[i]
-		if k, ok := st.index[n]; ok {
-			return c.Unit(k)
-		}
-		return c.Error(string(n), ErrorUnit{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + string(n) + " not found"})
 	})
 }
 
@@ -466,25 +454,24 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid StartSelector")
 		return
 	}
-	c := st.cfg
-	c.GetMedia = true
-	last := len(st.numbers) - 1
-	c.MillisBehindNow = func(i int) int64 { return int64(last-i) * c.FragmentDuration.Milliseconds() }
-	s.serveMedia(w, r, GetMedia, func(i int) []byte {
-		if first+i >= len(st.numbers) {
-			return nil
-		}
-		return c.Unit(first + i)
-	})
+	s.serveMedia(w, r, GetMedia, func(out *mediaOut) { s.follow(out, st, first) })
 }
 
-// start returns the index GetMedia starts at for a selector.
+// start returns the index of the fragment GetMedia starts at for a
+// selector.
 func (st *stream) start(sel kvsaws.StartSelector) (int, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	switch sel.StartSelectorType {
 	case kvsaws.StartAtEarliest:
 		return 0, true
 	case kvsaws.StartAtNow:
-		return len(st.numbers), true
+		// The latest chunk: the fragment being ingested, from its start,
+		// or else the next one to come.
+		if n := len(st.frags); n > 0 && !st.frags[n-1].done && !st.frags[n-1].aborted {
+			return n - 1, true
+		}
+		return len(st.frags), true
 	case kvsaws.StartAtFragmentNumber:
 		// The chunk after the one named (the documented meaning, and how
 		// AWS's ContinuousGetMediaWorker resumes).
@@ -497,26 +484,77 @@ func (st *stream) start(sel kvsaws.StartSelector) (int, bool) {
 		if sel.StartTimestamp.IsZero() {
 			return 0, false
 		}
-		for i := range st.numbers {
-			f := st.info(i)
-			t := f.ProducerTimestamp
-			if sel.StartSelectorType == kvsaws.StartAtServerTimestamp {
-				t = f.ServerTimestamp
+		at := sel.StartTimestamp.Time()
+		for i, f := range st.frags {
+			if f.aborted {
+				continue
 			}
-			// The chunk containing the time, or the first one after it.
-			end := tags.FromTime(t.Time().Add(st.cfg.FragmentDuration))
-			if sel.StartTimestamp.Compare(end) < 0 {
+			t := f.producer
+			if sel.StartSelectorType == kvsaws.StartAtServerTimestamp {
+				t = f.server
+			}
+			// The chunk containing the time, or the first one after it;
+			// a fragment being ingested contains all times after its start.
+			if !f.done || at.Before(t.Add(f.duration)) {
 				return i, true
 			}
 		}
-		return len(st.numbers), true
+		return len(st.frags), true
 	}
 	return 0, false
 }
 
-// serveMedia streams the units unit(0), unit(1), ... until one is nil,
-// under the connection limit, with the cuts and slowness asked for.
-func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, unit func(i int) []byte) {
+// mediaOut writes a media body with the cut and slowness asked for.
+type mediaOut struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	flusher http.Flusher
+	cut     int64
+	slow    slowness
+	written int64
+}
+
+// write writes b, and reports false when the client has gone away. At the
+// cut asked for, it drops the connection.
+func (o *mediaOut) write(b []byte) bool {
+	for len(b) > 0 {
+		n := len(b)
+		if o.slow.chunk > 0 {
+			n = min(n, o.slow.chunk)
+		}
+		if o.cut >= 0 && o.written+int64(n) > o.cut {
+			n = int(o.cut - o.written)
+			o.w.Write(b[:n])
+			o.flush()
+			panic(http.ErrAbortHandler) // drop the connection mid-body
+		}
+		if _, err := o.w.Write(b[:n]); err != nil {
+			return false
+		}
+		o.written += int64(n)
+		b = b[n:]
+		if o.slow.chunk > 0 {
+			o.flush()
+			select {
+			case <-time.After(o.slow.delay):
+			case <-o.r.Context().Done():
+				return false // the client went away
+			}
+		}
+	}
+	return true
+}
+
+// flush sends what was written to the client now.
+func (o *mediaOut) flush() {
+	if o.flusher != nil {
+		o.flusher.Flush()
+	}
+}
+
+// serveMedia answers with a media body that body writes, under the
+// connection limit, with the cuts and slowness asked for.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, body func(out *mediaOut)) {
 	s.mu.Lock()
 	if s.active[api] >= s.limits[api] && s.limits[api] > 0 {
 		s.mu.Unlock()
@@ -525,11 +563,10 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, uni
 	}
 	s.active[api]++
 	s.peak[api] = max(s.peak[api], s.active[api])
-	cut := int64(-1)
+	out := &mediaOut{w: w, r: r, cut: -1, slow: s.slow[api]}
 	if q := s.cuts[api]; len(q) > 0 {
-		cut, s.cuts[api] = q[0], q[1:]
+		out.cut, s.cuts[api] = q[0], q[1:]
 	}
-	slow := s.slow[api]
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -539,41 +576,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, uni
 
 	w.Header().Set("Content-Type", "video/webm")
 	w.WriteHeader(http.StatusOK)
-	flusher, _ := w.(http.Flusher)
-	written := int64(0)
-	for i := 0; ; i++ {
-		b := unit(i)
-		if b == nil {
-			return
-		}
-		for len(b) > 0 {
-			n := len(b)
-			if slow.chunk > 0 {
-				n = min(n, slow.chunk)
-			}
-			if cut >= 0 && written+int64(n) > cut {
-				n = int(cut - written)
-				w.Write(b[:n])
-				if flusher != nil {
-					flusher.Flush()
-				}
-				panic(http.ErrAbortHandler) // drop the connection mid-body
-			}
-			if _, err := w.Write(b[:n]); err != nil {
-				return
-			}
-			written += int64(n)
-			b = b[n:]
-			if slow.chunk > 0 {
-				if flusher != nil {
-					flusher.Flush()
-				}
-				select {
-				case <-time.After(slow.delay):
-				case <-r.Context().Done():
-					return // the client went away
-				}
-			}
-		}
-	}
+	out.flusher, _ = w.(http.Flusher)
+	out.flush() // the headers, before a live body's first fragment
+	body(out)
 }
