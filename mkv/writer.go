@@ -50,8 +50,15 @@ const maxCluster = 5 * time.Second
 // (one Cluster is held at a time); Close writes the Cues and Tags and goes
 // back to fill in the sizes, which is why the Writer needs an
 // io.WriteSeeker.
+//
+// A Writer made with NewStreamWriter writes for a pipe instead: a Segment
+// and Clusters of unknown size (RFC 8794 section 6.2), each block written
+// as soon as WriteFrame is called, no SeekHead, Cues or Duration: the
+// layout live Matroska has, which ffplay, ffmpeg and GStreamer's
+// matroskademux read from a pipe.
 type Writer struct {
-	w          io.WriteSeeker
+	w          io.Writer
+	seeker     io.WriteSeeker // nil when streaming
 	opts       WriterOptions
 	scale      time.Duration
 	segment    int64 // file offset of the Segment's data
@@ -84,6 +91,46 @@ const seekHeadSpace = 100
 
 // NewWriter writes the file's header, Info and Tracks to w.
 func NewWriter(w io.WriteSeeker, opts WriterOptions) (*Writer, error) {
+	wr := newWriter(w, opts)
+	wr.seeker = w
+	b := wr.appendEBMLHeader(nil)
+	b = AppendHeader(b, IDSegment, 0, 8) // filled at Close
+	start, err := w.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	seg := len(b) // where the Segment's data starts in b
+	wr.segment = start + int64(seg)
+	b = AppendElement(b, IDVoid, make([]byte, seekHeadSpace-2))
+	// Info and Tracks come before the Clusters, where players look for
+	// them; Info's Duration is filled in at Close.
+	wr.seekInfo = int64(len(b) - seg)
+	b = wr.appendInfo(b, true)
+	wr.durationAt = start + int64(len(b)) - 8
+	wr.seekTracks = int64(len(b) - seg)
+	b = wr.appendTracks(b)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	wr.pos = int64(len(b) - seg)
+	return wr, nil
+}
+
+// NewStreamWriter writes the header, Info and Tracks of a live Matroska
+// stream to w, which need not seek (a pipe, a socket); see Writer.
+func NewStreamWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
+	wr := newWriter(w, opts)
+	b := wr.appendEBMLHeader(nil)
+	b = AppendHeader(b, IDSegment, UnknownSize, 8)
+	b = wr.appendInfo(b, false)
+	b = wr.appendTracks(b)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	return wr, nil
+}
+
+func newWriter(w io.Writer, opts WriterOptions) *Writer {
 	if opts.TimecodeScale == 0 {
 		opts.TimecodeScale = DefaultTimecodeScale
 	}
@@ -96,39 +143,34 @@ func NewWriter(w io.WriteSeeker, opts WriterOptions) (*Writer, error) {
 			wr.video = t.Number
 		}
 	}
-	var b []byte
-	b = AppendElement(b, IDEBML, concat(
+	return wr
+}
+
+func (wr *Writer) appendEBMLHeader(b []byte) []byte {
+	return AppendElement(b, IDEBML, concat(
 		AppendUint(nil, IDEBMLVersion, 1), AppendUint(nil, IDEBMLReadVersion, 1),
 		AppendUint(nil, IDEBMLMaxIDLength, 4), AppendUint(nil, IDEBMLMaxSizeLength, 8),
 		AppendString(nil, IDDocType, "matroska"), AppendUint(nil, IDDocTypeVersion, 4), AppendUint(nil, IDDocTypeReadVersion, 2)))
-	b = AppendHeader(b, IDSegment, 0, 8) // filled at Close
-	start, err := w.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return nil, err
-	}
-	seg := len(b) // where the Segment's data starts in b
-	wr.segment = start + int64(seg)
-	b = AppendElement(b, IDVoid, make([]byte, seekHeadSpace-2))
-	// Info and Tracks come before the Clusters, where players look for
-	// them; Info's Duration is filled in at Close.
-	wr.seekInfo = int64(len(b) - seg)
-	info := AppendUint(nil, IDTimecodeScale, opts.TimecodeScale)
+}
+
+// appendInfo appends Info, with a Duration to fill in at Close when the
+// file is seekable (it is then the last 8 bytes).
+func (wr *Writer) appendInfo(b []byte, duration bool) []byte {
+	info := AppendUint(nil, IDTimecodeScale, wr.opts.TimecodeScale)
 	info = AppendString(info, IDMuxingApp, "kvsmkv")
-	info = AppendString(info, IDWritingApp, opts.WritingApp)
-	info = AppendFloat(info, IDDuration, 0)
-	b = AppendElement(b, IDInfo, info)
-	wr.durationAt = start + int64(len(b)) - 8
-	wr.seekTracks = int64(len(b) - seg)
+	info = AppendString(info, IDWritingApp, wr.opts.WritingApp)
+	if duration {
+		info = AppendFloat(info, IDDuration, 0)
+	}
+	return AppendElement(b, IDInfo, info)
+}
+
+func (wr *Writer) appendTracks(b []byte) []byte {
 	var tracks []byte
-	for _, t := range opts.Tracks {
+	for _, t := range wr.opts.Tracks {
 		tracks = AppendElement(tracks, IDTrackEntry, AppendTrack(nil, &t))
 	}
-	b = AppendElement(b, IDTracks, tracks)
-	if _, err := w.Write(b); err != nil {
-		return nil, err
-	}
-	wr.pos = int64(len(b) - seg)
-	return wr, nil
+	return AppendElement(b, IDTracks, tracks)
 }
 
 func concat(parts ...[]byte) []byte {
@@ -168,11 +210,17 @@ func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data 
 	if !wr.open || isVideoKey && wr.clusterKey || !wr.fits(t) {
 		wr.flush()
 		wr.open, wr.clusterAt, wr.clusterKey = true, t/wr.scale*wr.scale, false
-		wr.cluster = AppendUint(wr.cluster[:0], IDTimecode, uint64(t/wr.scale))
+		wr.cluster = wr.cluster[:0]
+		if wr.seeker == nil {
+			wr.cluster = AppendHeader(wr.cluster, IDCluster, UnknownSize, 8)
+		}
+		wr.cluster = AppendUint(wr.cluster, IDTimecode, uint64(t/wr.scale))
 	}
 	if isVideoKey && !wr.clusterKey {
 		wr.clusterKey = true
-		wr.cues = append(wr.cues, cue{t, track, wr.pos})
+		if wr.seeker != nil {
+			wr.cues = append(wr.cues, cue{t, track, wr.pos})
+		}
 	}
 	rel := int16((t - wr.clusterAt) / wr.scale)
 	flags := byte(0)
@@ -184,7 +232,12 @@ func (wr *Writer) WriteFrame(track uint64, t time.Duration, keyframe bool, data 
 	wr.cluster = append(append(wr.cluster, tn...), byte(uint16(rel)>>8), byte(rel), flags)
 	wr.cluster = append(wr.cluster, data...)
 	wr.end = max(wr.end, t+entry.DefaultDuration)
-	return nil
+	if wr.seeker == nil {
+		// Streaming: the block goes out now, not when its Cluster ends.
+		wr.write(wr.cluster)
+		wr.cluster = wr.cluster[:0]
+	}
+	return wr.err
 }
 
 // fits reports whether a frame at t can go into the open Cluster: its
@@ -206,9 +259,11 @@ func (wr *Writer) track(n uint64) *Track {
 	return nil
 }
 
-// flush writes the open Cluster with its size.
+// flush writes the open Cluster with its size (streaming: its blocks are
+// out already).
 func (wr *Writer) flush() {
-	if !wr.open {
+	if !wr.open || wr.seeker == nil {
+		wr.open = false
 		return
 	}
 	b := AppendElement(nil, IDCluster, wr.cluster)
@@ -225,10 +280,21 @@ func (wr *Writer) AddTags(tags []SimpleTag) {
 }
 
 // Close writes the last Cluster, the Cues and the Tags, then the SeekHead
-// and the Segment's size.
+// and the Segment's size. A streaming Writer writes the Tags only; it does
+// not close w.
 func (wr *Writer) Close() error {
 	wr.flush()
 	if wr.err != nil {
+		return wr.err
+	}
+	if wr.seeker == nil {
+		if len(wr.tags) > 0 {
+			var tags []byte
+			for _, tg := range wr.tags {
+				tags = AppendTag(tags, 50, tg)
+			}
+			wr.write(AppendElement(nil, IDTags, tags))
+		}
 		return wr.err
 	}
 	seek := map[ID]int64{IDInfo: wr.seekInfo, IDTracks: wr.seekTracks}
@@ -262,7 +328,7 @@ func (wr *Writer) Close() error {
 	}
 	head := AppendElement(nil, IDSeekHead, entries)
 	head = AppendElement(head, IDVoid, make([]byte, seekHeadSpace-len(head)-2))
-	if _, err := wr.w.Seek(wr.segment-8, io.SeekStart); err != nil {
+	if _, err := wr.seeker.Seek(wr.segment-8, io.SeekStart); err != nil {
 		return err
 	}
 	if _, err := wr.w.Write(AppendSize(nil, size, 8)); err != nil {
@@ -271,14 +337,14 @@ func (wr *Writer) Close() error {
 	if _, err := wr.w.Write(head); err != nil {
 		return err
 	}
-	if _, err := wr.w.Seek(wr.durationAt, io.SeekStart); err != nil {
+	if _, err := wr.seeker.Seek(wr.durationAt, io.SeekStart); err != nil {
 		return err
 	}
 	d := AppendFloat(nil, IDDuration, float64(wr.end/wr.scale))
 	if _, err := wr.w.Write(d[len(d)-8:]); err != nil {
 		return err
 	}
-	_, err := wr.w.Seek(wr.segment+size, io.SeekStart)
+	_, err := wr.seeker.Seek(wr.segment+size, io.SeekStart)
 	return err
 }
 

@@ -128,6 +128,18 @@ func TestWriterTimecodeScale(t *testing.T) {
 // at the source's TimecodeScale and times.
 func rewrite(t *testing.T, in, out string) {
 	t.Helper()
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	copyFrames(t, in, func(opts mkv.WriterOptions) (*mkv.Writer, error) { return mkv.NewWriter(f, opts) })
+}
+
+// copyFrames copies the frames of an MKV file to a Writer made by open,
+// at the source's TimecodeScale and times.
+func copyFrames(t *testing.T, in string, open func(mkv.WriterOptions) (*mkv.Writer, error)) {
+	t.Helper()
 	data, err := os.ReadFile(in)
 	if err != nil {
 		t.Fatal(err)
@@ -162,12 +174,7 @@ func rewrite(t *testing.T, in, out string) {
 			tracks[len(tracks)-1].Set(ev)
 		}
 	}
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := mkv.NewWriter(f, mkv.WriterOptions{TimecodeScale: scale, Tracks: tracks})
+	w, err := open(mkv.WriterOptions{TimecodeScale: scale, Tracks: tracks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +193,65 @@ func rewrite(t *testing.T, in, out string) {
 func packetTimes(t *testing.T, file string) []string {
 	out := mediatest.Run(t, "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", file)
 	return strings.Fields(out)
+}
+
+// TestStreamWriterPipe writes H.264 with a streaming Writer into ffprobe's
+// standard input, a pipe: ffprobe reads the frame times of the source, and
+// every block is out before the Writer is closed.
+func TestStreamWriterPipe(t *testing.T) {
+	mediatest.Need(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.mkv")
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=30", "-t", "3",
+		"-c:v", "libx264", "-g", "45", "-pix_fmt", "yuv420p", src)
+	cmd := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", "-i", "pipe:0")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	copyFrames(t, src, func(opts mkv.WriterOptions) (*mkv.Writer, error) { return mkv.NewStreamWriter(stdin, opts) })
+	if err := stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil || stderr.Len() > 0 {
+		t.Fatalf("ffprobe: %v %s", err, stderr.String())
+	}
+	if want, got := packetTimes(t, src), strings.Fields(out.String()); len(want) != 90 || !slices.Equal(want, got) {
+		t.Errorf("frame times differ:\nsource   %v\nstreamed %v", want, got)
+	}
+}
+
+// TestStreamWriterNoDelay checks that a streaming Writer writes each block
+// when WriteFrame is called, not when its Cluster ends.
+func TestStreamWriterNoDelay(t *testing.T) {
+	var b bytes.Buffer
+	w, err := mkv.NewStreamWriter(&b, mkv.WriterOptions{Tracks: []mkv.Track{{Number: 1, Type: mkv.VideoTrack, CodecID: "V_TEST"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, frame := range []string{"first-frame", "second-frame"} {
+		if err := w.WriteFrame(1, time.Duration(i)*40*time.Millisecond, i == 0, []byte(frame)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasSuffix(b.Bytes(), []byte(frame)) {
+			t.Fatalf("after WriteFrame(%q) the output ends with %q", frame, b.Bytes()[max(0, b.Len()-16):])
+		}
+	}
+	var sizes []int64
+	for ev, err := range mkv.NewDecoder(bytes.NewReader(b.Bytes())).All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == mkv.Start && (ev.ID == mkv.IDSegment || ev.ID == mkv.IDCluster) {
+			sizes = append(sizes, ev.Size)
+		}
+	}
+	if len(sizes) != 2 || sizes[0] != mkv.UnknownSize || sizes[1] != mkv.UnknownSize {
+		t.Errorf("Segment and Cluster sizes %v, want unknown", sizes)
+	}
 }
