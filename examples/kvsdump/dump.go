@@ -31,13 +31,24 @@ type dumper struct {
 func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 	d := &dumper{c: c, src: src, stderr: stderr, prog: newProgress(stderr),
 		out: &output{w: bufio.NewWriterSize(stdout, 64<<10), stream: src.stream}}
-	if c.table {
+	switch {
+	case c.media.toStdout():
+		d.p = quiet{}
+	case c.table:
 		d.p = newTablePrinter(d.out)
-	} else {
+	default:
 		d.p = newJSONPrinter(d.out, c.frames)
 	}
+	c.media.stdout, c.media.warn = d.out, stderr
 	return d
 }
+
+// quiet prints nothing: standard output carries media.
+type quiet struct{}
+
+func (quiet) frame(*kvs.Fragment, *kvs.Frame) {}
+func (quiet) fragment(*kvs.Fragment)          {}
+func (quiet) flush()                          {}
 
 // run dumps the source until its end, an error or the end of ctx, and
 // returns the exit status.
@@ -90,6 +101,13 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		return exitInput, false
 	case ev.Kind == kvs.FrameEvent:
 		d.p.frame(ev.Fragment, ev.Frame)
+		if d.c.media.wanted() {
+			if err := d.c.media.frame(ev.Fragment, ev.Frame); err != nil {
+				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+				return exitInput, false
+			}
+			d.out.lineDone()
+		}
 	case ev.Kind == kvs.FragmentEvent:
 		d.p.fragment(ev.Fragment)
 		d.prog.fragment(ev.Fragment)
@@ -110,7 +128,7 @@ func (d *dumper) finish(code int) int {
 	d.p.flush()
 	d.out.flush()
 	d.prog.done()
-	if err := d.c.out.close(); err != nil {
+	if err := errors.Join(d.c.out.close(), d.c.media.close()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {
 			code = exitInput

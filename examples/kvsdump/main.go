@@ -89,9 +89,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type config struct {
 	frames, table, emulate bool
 	// file is FILE: a path, "-" for standard input, or "" for the sample.
-	file string
-	live live
-	out  outputs
+	file  string
+	live  live
+	out   outputs
+	media media
 }
 
 // usageError is a command line kvsdump cannot run; it exits 2.
@@ -133,10 +134,30 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	case len(rest) == 1:
 		c.file = rest[0]
 	}
+	if err == nil {
+		err = c.mediaArgs()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsdump: %v\nusage: kvsdump [flags] [FILE|-]  (kvsdump -h lists the flags)\n", err)
 	}
 	return c, err
+}
+
+// mediaArgs moves "-annexb -" from the folder outputs to the media written
+// as frames arrive, and refuses what cannot be.
+func (c *config) mediaArgs() error {
+	if c.out.annexbDir == "-" {
+		c.out.annexbDir, c.media.annexbOut = "", true
+	}
+	switch {
+	case c.media.annexbOut && c.media.mkvPath == "-":
+		return usagef("-annexb - and -mkv - both want standard output")
+	case c.media.toStdout() && c.table:
+		return usagef("-table prints to standard output, which -annexb - or -mkv - takes")
+	case c.live.checkpoint != "" && !c.live.follow:
+		return usagef("-checkpoint goes with -follow")
+	}
+	return nil
 }
 
 // flagAfterFile returns the first of args that looks like a flag.
@@ -172,7 +193,9 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	o := &c.out
 	fs.StringVar(&o.outDir, "out", "", "write each fragment as a playable MKV file in this folder, named by fragment number")
 	fs.BoolVar(&o.merge, "merge", false, "with -out: write runs of consecutive fragments with the same tracks as one file")
-	fs.StringVar(&o.annexbDir, "annexb", "", "write each H.264/H.265 track as an Annex-B elementary stream in this folder")
+	fs.StringVar(&o.annexbDir, "annexb", "", "write each H.264/H.265 track as an Annex-B elementary stream in this folder; - writes the first one to standard output as frames arrive (instead of the JSON lines)")
+	fs.StringVar(&c.media.mkvPath, "mkv", "", "write every track as one continuous live Matroska stream to this file, or - for standard output (instead of the JSON lines), as frames arrive")
+	fs.StringVar(&l.checkpoint, "checkpoint", "", "with -follow: keep the position in this file and resume from it (at-least-once: the fragment in flight when stopped comes again)")
 	fs.StringVar(&o.keyDir, "keyframes", "", "write each H.264/H.265 keyframe as its own Annex-B file in this folder")
 	return fs
 }

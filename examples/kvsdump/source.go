@@ -45,6 +45,7 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 	if c.out.wanted() {
 		c.live.readerOpts = nil // the outputs need the frames' bytes
 	}
+	c.live.frames = !c.out.wanted() // the folder outputs take whole fragments
 	switch {
 	case c.emulate:
 		return c.openEmulator(ctx, stderr)
@@ -100,6 +101,33 @@ func eventsOf(frags iter.Seq2[*kvs.Fragment, error]) iter.Seq2[*kvs.Event, error
 				}
 			}
 			if !yield(&kvs.Event{Kind: kvs.FragmentEvent, Fragment: f}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// frameEvents turns a frame-level follow into the events a Reader's
+// NextEvent gives: each frame as it arrives, then its fragment; a fragment
+// cut off and not sent again ends marked Partial.
+func frameEvents(follow iter.Seq2[*kvsaws.FollowEvent, error]) iter.Seq2[*kvs.Event, error] {
+	return func(yield func(*kvs.Event, error) bool) {
+		var ev kvs.Event
+		for fe, err := range follow {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			switch fe.Kind {
+			case kvsaws.FrameArrived:
+				ev = kvs.Event{Kind: kvs.FrameEvent, Fragment: fe.Fragment, Frame: fe.Frame}
+			case kvsaws.FragmentEnd, kvsaws.FragmentCutOff:
+				fe.Fragment.Partial = fe.Kind == kvsaws.FragmentCutOff
+				ev = kvs.Event{Kind: kvs.FragmentEvent, Fragment: fe.Fragment}
+			default:
+				continue
+			}
+			if !yield(&ev, nil) {
 				return
 			}
 		}
@@ -190,9 +218,13 @@ func (in *input) at(off int64, n int) []byte {
 // live holds the flags of the modes that read KVS.
 type live struct {
 	stream, start, end, from, endpoint, region string
+	checkpoint                                 string
 	server, follow                             bool
 	count                                      int
 	readerOpts                                 []kvs.Option
+	// frames follows frame by frame (FollowFrames): each frame is printed
+	// or written as soon as it arrives, not with its fragment.
+	frames bool
 }
 
 // config loads the AWS configuration from the environment, with the region
@@ -235,7 +267,15 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel)), stream: true}, nil
+		opts := func(o *kvsaws.FollowOptions) {
+			if l.checkpoint != "" {
+				o.Checkpointer = kvsaws.NewFileCheckpointer(l.checkpoint)
+			}
+		}
+		if l.frames {
+			return &source{events: frameEvents(client.FollowFrames(ctx, l.stream, sel, opts)), stream: true}, nil
+		}
+		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel, opts)), stream: true}, nil
 	}
 	start, end, err := l.timeRange()
 	if err != nil {
