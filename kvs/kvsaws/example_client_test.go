@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
@@ -55,4 +58,51 @@ func ExampleClient_FetchRange() {
 	// 0 false 2017-11-28T06:55:10.513Z
 	// 1 false 2017-11-28T06:55:12.513Z
 	// 2 false 2017-11-28T06:55:14.513Z
+}
+
+// Follow a stream frame by frame: each frame comes as soon as its block is
+// read, not when its fragment completes, and a checkpoint file lets the
+// follow resume after a restart.
+func ExampleClient_FollowFrames() {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("front-door", kvstest.StreamConfig{Fragments: 3, FPS: 2, FragmentDuration: 1e9})
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	client := kvsaws.NewFromConfig(srv.Config())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}
+	checkpoint := func(o *kvsaws.FollowOptions) {
+		o.Checkpointer = kvsaws.NewFileCheckpointer(filepath.Join(dir, "position.json"))
+	}
+	for ev, err := range client.FollowFrames(ctx, "front-door", start, checkpoint) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch ev.Kind {
+		case kvsaws.FragmentStart:
+			fmt.Println("start", ev.Fragment.Index)
+		case kvsaws.FrameArrived:
+			fmt.Println("  frame", ev.Frame.Track, ev.Frame.Keyframe, ev.Fragment.WallClock(ev.Frame).Format(time.TimeOnly))
+		case kvsaws.FragmentEnd:
+			fmt.Println("end", ev.Fragment.Index, ev.Fragment.MillisBehindNow, "ms behind")
+		}
+		if ev.Kind == kvsaws.FragmentEnd && ev.Fragment.Index == 1 {
+			break
+		}
+	}
+	// Output:
+	// start 0
+	//   frame 1 true 06:55:08
+	//   frame 1 false 06:55:09
+	// end 0 2000 ms behind
+	// start 1
+	//   frame 1 true 06:55:09
+	//   frame 1 false 06:55:10
+	// end 1 1000 ms behind
 }
