@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 
+	"github.com/kvsmkv/kvsmkv/internal/atomicfile"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -87,7 +87,10 @@ func (c *FileCheckpointer) Save(_ context.Context, p Position) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(c.Path, append(data, '\n'))
+	if err := atomicfile.WriteFile(c.Path, append(data, '\n')); err != nil {
+		return fmt.Errorf("kvsaws: checkpoint: %w", err)
+	}
+	return nil
 }
 
 func (c *FileCheckpointer) read() (map[string]Position, error) {
@@ -103,33 +106,4 @@ func (c *FileCheckpointer) read() (map[string]Position, error) {
 		return nil, fmt.Errorf("kvsaws: checkpoint %s: %w", c.Path, err)
 	}
 	return all, nil
-}
-
-// writeAtomic replaces the file at path with data: temporary file, fsync,
-// rename, fsync of the directory.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("kvsaws: checkpoint: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("kvsaws: checkpoint: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

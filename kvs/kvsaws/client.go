@@ -251,14 +251,7 @@ func (c *Client) wait(ctx context.Context, attempt int, cause error) error {
 	if err != nil {
 		return cause
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep(ctx, d)
 }
 
 // endpointFailed tells whether an error may come from a stale endpoint: a
