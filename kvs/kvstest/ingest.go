@@ -170,9 +170,11 @@ func (g *segmenter) event(ev *mkv.Event) error {
 			return nil
 		}
 		if ev.ID == mkv.IDTimecode {
-			return g.begin(int64(ev.Uint))
+			if err := g.begin(int64(ev.Uint)); err != nil {
+				return err
+			}
 		}
-		return g.grow(g.elem(ev.Offset, ev))
+		return g.grow(g.elem(ev.Offset, ev)) // the Timecode too: KVS serves the producer's bytes
 	case mkv.BlockKind:
 		if !g.inCluster {
 			return nil
