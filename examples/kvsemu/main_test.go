@@ -286,8 +286,8 @@ func TestDataKill9(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	dir := t.TempDir()
-	path := writeMKV(t, 40, 5, 10) // 40 fragments of 0.5 s, sent in 5 s
-	first := startProcess(t, bin, "-no-limits", "-data", dir, "-produce", "cam="+path+"@4")
+	path := writeMKV(t, 40, 5, 10) // 40 fragments of 0.5 s, sent in 10 s
+	first := startProcess(t, bin, "-no-limits", "-data", dir, "-produce", "cam="+path+"@2")
 
 	ctx := context.Background()
 	unit := func(env map[string]string, n tags.FragmentNumber) []byte {
