@@ -7,17 +7,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // AdminPrefix is the path under which the emulator takes its faults and
 // settings over HTTP, for programs that run it as a command (kvsemu):
-// unsigned JSON POSTs, each the counterpart of a Go method.
+// unsigned JSON POSTs, each the counterpart of a Go method (cut, end-early
+// and corrupt of FailBody, error-unit of ServeErrorUnit). Stream and
+// Fragment are optional: they scope a fault.
 //
 //	POST /_kvsemu/fail        {"API":"GetMedia","Status":500,"Type":"InternalFailure","Form":"code","Stream":"cam","Count":2}
 //	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
 //	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
-//	POST /_kvsemu/cut         {"API":"GetMedia","At":[1000,5000]}
-//	POST /_kvsemu/slow        {"API":"GetMedia","Chunk":512,"Delay":"10ms"}
+//	POST /_kvsemu/cut         {"API":"GetMedia","At":[1000,5000],"Stream":"cam"}
+//	POST /_kvsemu/end-early   {"API":"GetMediaForFragmentList","At":3000,"Stream":"cam"}
+//	POST /_kvsemu/corrupt     {"API":"GetMedia","Offset":120,"Stream":"cam","Fragment":"9134...","EveryTime":true}
+//	POST /_kvsemu/error-unit  {"Stream":"cam","Fragment":"9134...","Code":"KMS_ACCESS_DENIED","ID":4500}
+//	POST /_kvsemu/slow        {"API":"GetMedia","Chunk":512,"Delay":"10ms","Stream":"cam"}
 //	POST /_kvsemu/move-endpoint {"Stream":"cam"}
 //	POST /_kvsemu/timestamps  {"Form":"exponent"}
 //	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"}
@@ -97,27 +104,75 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	})
 	admin("cut", func(dec *json.Decoder) error {
 		var in struct {
-			API API
-			At  []int64
+			API    API
+			At     []int64
+			Stream string
+		}
+		err := dec.Decode(&in)
+		for _, at := range in.At {
+			if err == nil {
+				s.FailBody(in.API, BodyFault{Kind: BodyCut, At: at, Stream: in.Stream})
+			}
+		}
+		return err
+	})
+	admin("end-early", func(dec *json.Decoder) error {
+		var in struct {
+			API    API
+			At     int64
+			Stream string
 		}
 		err := dec.Decode(&in)
 		if err == nil {
-			s.CutBody(in.API, in.At...)
+			s.FailBody(in.API, BodyFault{Kind: BodyEnd, At: in.At, Stream: in.Stream})
+		}
+		return err
+	})
+	admin("corrupt", func(dec *json.Decoder) error {
+		var in struct {
+			API       API
+			Offset    int64
+			Stream    string
+			Fragment  tags.FragmentNumber
+			EveryTime bool
+		}
+		err := dec.Decode(&in)
+		if err == nil {
+			s.FailBody(in.API, BodyFault{Kind: BodyCorrupt, At: in.Offset, Stream: in.Stream, Fragment: in.Fragment, EveryTime: in.EveryTime})
+		}
+		return err
+	})
+	admin("error-unit", func(dec *json.Decoder) error {
+		var in struct {
+			Stream    string
+			Fragment  tags.FragmentNumber
+			Exception bool
+			Code      string
+			ID        int
+			Message   string
+		}
+		err := dec.Decode(&in)
+		if err == nil && (in.Stream == "" || in.Fragment == "") {
+			err = fmt.Errorf("kvstest: an error unit needs a Stream and a Fragment")
+		}
+		if err == nil {
+			s.ServeErrorUnit(in.Stream, in.Fragment, ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message})
 		}
 		return err
 	})
 	admin("slow", func(dec *json.Decoder) error {
 		var in struct {
-			API   API
-			Chunk int
-			Delay string
+			API    API
+			Chunk  int
+			Delay  string
+			Stream string
 		}
 		if err := dec.Decode(&in); err != nil {
 			return err
 		}
 		d, err := time.ParseDuration(in.Delay)
 		if err == nil {
-			s.Slow(in.API, in.Chunk, d)
+			s.SlowStream(in.API, in.Stream, in.Chunk, d)
 		}
 		return err
 	})

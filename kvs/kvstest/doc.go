@@ -8,9 +8,12 @@
 // signed, so that the AWS CLI, boto3 and the SDKs all work against it; and
 // injects the faults real streams meet: error responses (in each form AWS
 // names error types), throttling, KVS's per-stream rate and connection
-// limits, data endpoints that move, bodies cut off or trickling a few
-// bytes at a time, missing fragments. Faults can be scoped to a stream,
-// and are also set over HTTP under AdminPrefix. The command
+// limits, data endpoints that move, bodies cut off, ending cleanly but
+// early, carrying a corrupt byte (once or every time a fragment is served)
+// or trickling a few bytes at a time, in-band error units in GetMedia,
+// missing fragments. Faults can be scoped to a stream, apply to PutMedia's
+// body and live GetMedia too, and are also set over HTTP under
+// AdminPrefix. The command
 // examples/kvsemu runs it as a server.
 //
 // Its streams hold fragments, each with a 47-digit fragment number,

@@ -46,7 +46,13 @@ func TestAddStreamFromFile(t *testing.T) {
 					t.Errorf("fragment %d: server timestamp %s, producer %s", i, f.ServerTimestamp, f.ProducerTimestamp)
 				}
 			}
-			_, served := fetch(t, srv, "file", listed)
+			frags, served := fetch(t, srv, "file", listed)
+			for i, f := range frags {
+				// The producer's Cluster Timecode is served as it was.
+				if i > 0 && f.ClusterTimestamp <= frags[i-1].ClusterTimestamp {
+					t.Errorf("fragment %d: Cluster at %v after %v", i, f.ClusterTimestamp, frags[i-1].ClusterTimestamp)
+				}
+			}
 			if diff := cmp.Diff(perTrack(src.frames), perTrack(served)); diff != "" {
 				t.Errorf("frames per track mismatch (-file +served):\n%s", diff)
 			}

@@ -170,9 +170,11 @@ func (g *segmenter) event(ev *mkv.Event) error {
 			return nil
 		}
 		if ev.ID == mkv.IDTimecode {
-			return g.begin(int64(ev.Uint))
+			if err := g.begin(int64(ev.Uint)); err != nil {
+				return err
+			}
 		}
-		return g.grow(g.elem(ev.Offset, ev))
+		return g.grow(g.elem(ev.Offset, ev)) // the Timecode too: KVS serves the producer's bytes
 	case mkv.BlockKind:
 		if !g.inCluster {
 			return nil
@@ -444,7 +446,9 @@ func (p *putSink) finish(f *fragment) error {
 
 // putMedia serves PutMedia: it reads the MKV body as it comes, cuts it into
 // fragments at Clusters and acknowledges each, flushed as it happens, until
-// the body ends, fails or idles past the limit.
+// the body ends, fails or idles past the limit. The body faults, slowness
+// and connection limit set for PutMedia apply to the request body as it is
+// read.
 func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
 	if (name == "") == (arn == "") {
@@ -473,6 +477,15 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	s.mu.Lock()
+	if !s.acquire(PutMedia, st.name) {
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many PutMedia connections to the stream")
+		return
+	}
+	plan, slow := s.planBody(PutMedia, st.name), s.slowness(PutMedia, st.name)
+	s.mu.Unlock()
+	defer s.release(PutMedia, st.name)
 
 	rc := http.NewResponseController(w)
 	rc.EnableFullDuplex() // HTTP/1.1: acks go out while the body comes in
@@ -509,8 +522,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	chunks, readErr, done := make(chan []byte), make(chan error, 1), make(chan struct{})
 	defer close(done)
 	go func() {
+		size := 32 << 10
+		if slow.chunk > 0 {
+			size = slow.chunk
+		}
 		for {
-			buf := make([]byte, 32<<10)
+			buf := make([]byte, size)
 			n, err := r.Body.Read(buf)
 			if n > 0 {
 				select {
@@ -522,6 +539,13 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				readErr <- err
 				return
+			}
+			if slow.chunk > 0 {
+				select {
+				case <-time.After(slow.delay):
+				case <-done:
+					return
+				}
 			}
 		}
 	}()
@@ -536,8 +560,19 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 			st.mu.Lock()
 			st.lastIngest = last
 			st.mu.Unlock()
+			b, stop := plan.next(b)
 			if err := seg.Write(b); err != nil {
 				fail(err)
+				return
+			}
+			switch stop {
+			case BodyCut:
+				fail(nil)
+				panic(http.ErrAbortHandler) // drop the connection
+			case BodyEnd:
+				if err := seg.Close(); err != nil {
+					fail(err)
+				}
 				return
 			}
 		case err := <-readErr:

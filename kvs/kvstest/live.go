@@ -73,18 +73,26 @@ func (s *Server) follow(out *mediaOut, st *stream, first int) {
 				return
 			}
 		}
+		st.mu.Lock()
+		aborted := f.aborted
+		st.mu.Unlock()
+		if aborted {
+			continue
+		}
+		out.unit(f.number)
+		if e, ok := s.errorUnit(st.name, f.number); ok {
+			if !out.write(Generator{}.Error(string(f.number), e)) {
+				return
+			}
+			out.flush()
+			continue
+		}
 		if f.gen != nil {
 			behind := int64(last-i) * f.duration.Milliseconds()
 			if !out.write(f.unit(true, behind)) {
 				return
 			}
 			out.flush()
-			continue
-		}
-		st.mu.Lock()
-		aborted := f.aborted
-		st.mu.Unlock()
-		if aborted {
 			continue
 		}
 		if !out.write(f.head(false)) {

@@ -64,10 +64,12 @@ type Server struct {
 	mu         sync.Mutex
 	streams    map[string]*stream
 	faults     map[API][]Fault
-	cuts       map[API][]int64
-	slow       map[API]slowness
+	bodyFaults map[API][]*BodyFault
+	errorUnits map[errorUnitKey]ErrorUnit
+	slow       map[rateKey]slowness
 	limits     map[API]int
-	active     map[API]int
+	active     map[rateKey]int
+	total      map[API]int
 	peak       map[API]int
 	requests   map[API]int
 	maxResults int
@@ -106,14 +108,16 @@ func NewServerAt(addr string) (*Server, error) {
 // newServer makes an emulator with its handlers, not yet started.
 func newServer() *Server {
 	s := &Server{
-		signer:  v4.NewSigner(),
-		streams: map[string]*stream{},
-		faults:  map[API][]Fault{},
-		cuts:    map[API][]int64{},
-		slow:    map[API]slowness{},
+		signer:     v4.NewSigner(),
+		streams:    map[string]*stream{},
+		faults:     map[API][]Fault{},
+		bodyFaults: map[API][]*BodyFault{},
+		errorUnits: map[errorUnitKey]ErrorUnit{},
+		slow:       map[rateKey]slowness{},
 		// KVS's documented connection limits per stream.
 		limits:   map[API]int{GetMedia: 3, GetMediaForFragmentList: 5},
-		active:   map[API]int{},
+		active:   map[rateKey]int{},
+		total:    map[API]int{},
 		peak:     map[API]int{},
 		requests: map[API]int{},
 	}
@@ -207,24 +211,26 @@ func (s *Server) Throttle(api API, n int) {
 }
 
 // CutBody makes the next len(at) media bodies of api break off, the
-// connection dropped, after at[i] bytes.
+// connection dropped, after at[i] bytes. FailBody scopes cuts to a stream
+// or a fragment.
 func (s *Server) CutBody(api API, at ...int64) {
-	s.mu.Lock()
-	s.cuts[api] = append(s.cuts[api], at...)
-	s.mu.Unlock()
+	for _, n := range at {
+		s.FailBody(api, BodyFault{Kind: BodyCut, At: n})
+	}
 }
 
 // Slow makes media bodies of api come chunk bytes at a time, delay apart;
-// a chunk of 0 serves them at full speed again.
+// a chunk of 0 serves them at full speed again. SlowStream sets it for one
+// stream.
 func (s *Server) Slow(api API, chunk int, delay time.Duration) {
-	s.mu.Lock()
-	s.slow[api] = slowness{chunk, delay}
-	s.mu.Unlock()
+	s.SlowStream(api, "", chunk, delay)
 }
 
-// LimitConnections sets how many bodies of api may stream at once; more
-// fail with ConnectionLimitExceeded. The defaults are KVS's: 3 for
-// GetMedia, 5 for GetMediaForFragmentList.
+// LimitConnections sets how many bodies of api may stream at once on one
+// stream, as KVS limits them; more fail with ConnectionLimitExceeded. The
+// defaults are KVS's: 3 for GetMedia, 5 for GetMediaForFragmentList, none
+// for PutMedia (KVS refuses a second PutMedia connection of a stream:
+// set 1 to do the same).
 func (s *Server) LimitConnections(api API, n int) {
 	s.mu.Lock()
 	s.limits[api] = n
@@ -245,7 +251,8 @@ func (s *Server) Requests(api API) int {
 	return s.requests[api]
 }
 
-// PeakConnections returns the most bodies of api that streamed at once.
+// PeakConnections returns the most bodies of api that streamed at once,
+// over all streams.
 func (s *Server) PeakConnections(api API) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -423,8 +430,9 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	if st == nil {
 		return
 	}
-	s.serveMedia(w, r, GetMediaForFragmentList, func(out *mediaOut) {
+	s.serveMedia(w, r, GetMediaForFragmentList, st.name, func(out *mediaOut) {
 		for _, n := range in.Fragments {
+			out.unit(n)
 			var b []byte
 			if f := st.persistedFragment(n); f != nil {
 				b = f.unit(false, 0)
@@ -454,7 +462,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid StartSelector")
 		return
 	}
-	s.serveMedia(w, r, GetMedia, func(out *mediaOut) { s.follow(out, st, first) })
+	s.serveMedia(w, r, GetMedia, st.name, func(out *mediaOut) { s.follow(out, st, first) })
 }
 
 // start returns the index of the fragment GetMedia starts at for a
@@ -504,35 +512,40 @@ func (st *stream) start(sel kvsaws.StartSelector) (int, bool) {
 	return 0, false
 }
 
-// mediaOut writes a media body with the cut and slowness asked for.
+// mediaOut writes a media body with the faults and slowness asked for.
 type mediaOut struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	flusher http.Flusher
-	cut     int64
+	plan    *bodyPlan
 	slow    slowness
-	written int64
 }
 
-// write writes b, and reports false when the client has gone away. At the
-// cut asked for, it drops the connection.
+// unit marks the start of fragment number's unit, for the faults placed
+// in it.
+func (o *mediaOut) unit(number tags.FragmentNumber) { o.plan.unit(number) }
+
+// write writes b, and reports false when the body is over: the client has
+// gone away, or a fault ended it. At a cut asked for, it drops the
+// connection.
 func (o *mediaOut) write(b []byte) bool {
 	for len(b) > 0 {
 		n := len(b)
 		if o.slow.chunk > 0 {
 			n = min(n, o.slow.chunk)
 		}
-		if o.cut >= 0 && o.written+int64(n) > o.cut {
-			n = int(o.cut - o.written)
-			o.w.Write(b[:n])
-			o.flush()
-			panic(http.ErrAbortHandler) // drop the connection mid-body
-		}
-		if _, err := o.w.Write(b[:n]); err != nil {
+		part, stop := o.plan.next(b[:n])
+		b = b[n:]
+		if _, err := o.w.Write(part); err != nil {
 			return false
 		}
-		o.written += int64(n)
-		b = b[n:]
+		switch stop {
+		case BodyCut:
+			o.flush()
+			panic(http.ErrAbortHandler) // drop the connection mid-body
+		case BodyEnd:
+			return false
+		}
 		if o.slow.chunk > 0 {
 			o.flush()
 			select {
@@ -552,27 +565,18 @@ func (o *mediaOut) flush() {
 	}
 }
 
-// serveMedia answers with a media body that body writes, under the
-// connection limit, with the cuts and slowness asked for.
-func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, body func(out *mediaOut)) {
+// serveMedia answers with a media body of stream that body writes, under
+// the stream's connection limit, with the faults and slowness asked for.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, stream string, body func(out *mediaOut)) {
 	s.mu.Lock()
-	if s.active[api] >= s.limits[api] && s.limits[api] > 0 {
+	if !s.acquire(api, stream) {
 		s.mu.Unlock()
 		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many connections")
 		return
 	}
-	s.active[api]++
-	s.peak[api] = max(s.peak[api], s.active[api])
-	out := &mediaOut{w: w, r: r, cut: -1, slow: s.slow[api]}
-	if q := s.cuts[api]; len(q) > 0 {
-		out.cut, s.cuts[api] = q[0], q[1:]
-	}
+	out := &mediaOut{w: w, r: r, plan: s.planBody(api, stream), slow: s.slowness(api, stream)}
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.active[api]--
-		s.mu.Unlock()
-	}()
+	defer s.release(api, stream)
 
 	w.Header().Set("Content-Type", "video/webm")
 	w.WriteHeader(http.StatusOK)

@@ -168,7 +168,7 @@ func (st *stream) add(f *fragment) {
 	f.seq = st.nextSeq
 	st.nextSeq++
 	f.number = tags.FragmentNumber(FragmentNumber(f.seq))
-	st.index[f.number] = f.seq
+	st.index[f.number] = len(st.frags)
 	st.frags = append(st.frags, f)
 	st.notify()
 }
