@@ -7,12 +7,13 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFile replaces the file at path with data, atomically and durably.
 func WriteFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
 		return err
 	}
@@ -36,4 +37,13 @@ func WriteFile(path string, data []byte) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// tempMark is in the name of every temporary file WriteFile makes.
+const tempMark = ".tmp-"
+
+// IsTemp reports whether name is that of a temporary file WriteFile left
+// behind when it was interrupted, which is safe to remove.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tempMark)
 }

@@ -24,6 +24,9 @@ func TestWriteFile(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("%d files left in the directory, want only the file", len(entries))
 	}
+	if !atomicfile.IsTemp(".f.json.tmp-123") || atomicfile.IsTemp("f.json") || atomicfile.IsTemp("000001.frag") {
+		t.Error("IsTemp does not tell temporary files from others")
+	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, "missing", "f"), nil); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/atomicfile"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -116,33 +117,9 @@ func (s *Server) persist(st *stream, f *fragment) error {
 	return writeFileSync(st.dir, fmt.Sprintf("%012d.frag", f.seq), b)
 }
 
-// writeFileSync writes name in dir atomically and durably: a temporary
-// file, synced, renamed, and the directory synced.
+// writeFileSync writes name in dir atomically and durably.
 func writeFileSync(dir, name string, b []byte) error {
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("kvstest: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("kvstest: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("kvstest: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, name), b); err != nil {
 		return fmt.Errorf("kvstest: %w", err)
 	}
 	return nil
@@ -179,7 +156,7 @@ func loadStream(dir string) (*stream, error) {
 	var names []string
 	for _, e := range entries {
 		switch {
-		case strings.HasPrefix(e.Name(), ".tmp-"):
+		case atomicfile.IsTemp(e.Name()):
 			os.Remove(filepath.Join(dir, e.Name()))
 		case strings.HasSuffix(e.Name(), ".frag"):
 			names = append(names, e.Name())
