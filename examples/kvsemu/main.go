@@ -76,7 +76,13 @@ func main() {
 // streamFlags collects the values of a repeated flag.
 type streamFlags []string
 
-func (s *streamFlags) String() string     { return strings.Join(*s, " ") }
+// String is safe on a nil receiver, which the flag package may use.
+func (s *streamFlags) String() string {
+	if s == nil {
+		return ""
+	}
+	return strings.Join(*s, " ")
+}
 func (s *streamFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 // preload is a stream of -stream: generated from c, or read from path.
