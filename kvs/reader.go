@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"time"
+	"unsafe"
 
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -362,6 +363,49 @@ type assembler struct {
 
 	pending []Frame
 	done    *Fragment
+
+	// strs holds the bytes of the strings of tags read (see str), and
+	// the sizes of the last fragment's lists size the next one's.
+	strs                 []byte
+	hintTags, hintTracks int
+}
+
+// knownNames are the KVS tag names and the usual languages, which every
+// fragment repeats: a string equal to one shares the constant instead of
+// being a string of its own.
+var knownNames = map[string]string{}
+
+func init() {
+	for _, n := range []string{
+		tags.NameFragmentNumber, tags.NameServerTimestamp, tags.NameServerSideTimestamp,
+		tags.NameProducerTimestamp, tags.NameProducerSideTimestamp, tags.NameMillisBehindNow,
+		tags.NameContinuationToken, tags.NameErrorCode, tags.NameErrorID,
+		tags.NameExceptionErrorCode, tags.NameExceptionMessage, "und", "eng",
+	} {
+		knownNames[n] = n
+	}
+}
+
+// strsChunk is the size of the chunks the strings of tags are cut from.
+const strsChunk = 4 << 10
+
+// str returns b as a string. Short strings are cut from a chunk shared by
+// the tags of several fragments, one allocation for many: bytes appended
+// to a chunk are never written again, so the strings stay immutable, and
+// a string kept keeps at most its chunk alive.
+func (a *assembler) str(b []byte) string {
+	if s, ok := knownNames[string(b)]; ok {
+		return s
+	}
+	if len(b) == 0 || len(b) > strsChunk/8 {
+		return string(b)
+	}
+	if cap(a.strs)-len(a.strs) < len(b) {
+		a.strs = make([]byte, 0, strsChunk)
+	}
+	at := len(a.strs)
+	a.strs = append(a.strs, b...)
+	return unsafe.String(&a.strs[at], len(b))
 }
 
 func (a *assembler) init(opts []Option) {
@@ -460,6 +504,9 @@ func (a *assembler) start(ev *mkv.Event) {
 			a.overBudget(ev.Offset, ev.ID, ErrTooManyTracks)
 			return
 		}
+		if f.Tracks == nil {
+			f.Tracks = make([]Track, 0, min(max(a.hintTracks, 1), a.opts.maxTracks))
+		}
 		f.Tracks = append(f.Tracks, Track{Track: mkv.NewTrack()})
 		a.track = &f.Tracks[len(f.Tracks)-1].Track
 	case mkv.IDCluster:
@@ -507,6 +554,9 @@ func (a *assembler) end(ev *mkv.Event) {
 			return
 		}
 		f := a.f(ev.Offset)
+		if f.Tags == nil {
+			f.Tags = make([]Tag, 0, min(max(a.hintTags, 1), a.opts.maxTags))
+		}
 		f.Tags = append(f.Tags, t)
 		a.applyKVS(f, &t)
 	case mkv.IDTags:
@@ -540,11 +590,11 @@ func (a *assembler) value(ev *mkv.Event) {
 		switch ev.ID {
 		case mkv.IDTagName:
 			if a.hold(ev, len(ev.Bytes)) {
-				t.Name = ev.String()
+				t.Name = a.str(ev.Bytes)
 			}
 		case mkv.IDTagString:
 			if a.hold(ev, len(ev.Bytes)) {
-				t.Value = ev.String()
+				t.Value = a.str(ev.Bytes)
 			}
 		case mkv.IDTagBinary:
 			if a.hold(ev, len(ev.Bytes)) {
@@ -552,7 +602,7 @@ func (a *assembler) value(ev *mkv.Event) {
 			}
 		case mkv.IDTagLanguage:
 			if a.hold(ev, len(ev.Bytes)) {
-				t.Language = ev.String()
+				t.Language = a.str(ev.Bytes)
 			}
 		case mkv.IDTagDefault:
 			t.Default = ev.Uint != 0
@@ -560,7 +610,16 @@ func (a *assembler) value(ev *mkv.Event) {
 		return
 	}
 	if a.track != nil && a.hold(ev, len(ev.Bytes)) {
-		a.track.Set(ev)
+		switch ev.ID {
+		case mkv.IDCodecID:
+			a.track.CodecID = a.str(ev.Bytes)
+		case mkv.IDName:
+			a.track.Name = a.str(ev.Bytes)
+		case mkv.IDLanguage:
+			a.track.Language = a.str(ev.Bytes)
+		default:
+			a.track.Set(ev)
+		}
 	}
 }
 
@@ -713,4 +772,10 @@ func (a *assembler) complete(end int64, partial bool) {
 	}
 	a.last, a.frag, a.done = f, nil, f
 	a.track = nil
+	if len(f.Tags) > 0 {
+		a.hintTags = len(f.Tags)
+	}
+	if len(f.Tracks) > 0 {
+		a.hintTracks = len(f.Tracks)
+	}
 }

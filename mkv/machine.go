@@ -160,7 +160,7 @@ func (m *machine) step(eof bool) (int, error) {
 		return m.fail(off, id, ErrOverflow)
 	}
 	depth := len(m.stack)
-	m.ev = Event{ID: id, Type: d.typ, Offset: off, HeaderSize: hdr, Size: size, Depth: depth}
+	m.reset(id, d.typ, off, hdr, size, depth)
 	if unknown {
 		m.ev.Size = UnknownSize
 	}
@@ -222,6 +222,22 @@ func (m *machine) step(eof bool) (int, error) {
 		m.crcs++
 	}
 	return 0, nil
+}
+
+// reset makes m.ev the event of an element with everything else zero. It
+// stores field by field, and clears the fields that hold slices only when
+// the last event set them: the Event is the hottest write of decoding.
+func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int) {
+	ev := &m.ev
+	ev.ID, ev.Type, ev.Offset, ev.HeaderSize, ev.Size, ev.Depth = id, t, off, hdr, size, depth
+	ev.Uint, ev.Int, ev.Float = 0, 0, 0
+	if ev.Bytes != nil {
+		ev.Bytes = nil
+	}
+	if ev.Block.Frames != nil {
+		// Set by a block, whose decoding always sets Frames.
+		ev.Block = Block{}
+	}
 }
 
 // skipData passes the data of the skipped element in m.ev, then delivers

@@ -1,12 +1,14 @@
 package main
 
 import (
-	"encoding/json"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/mkv"
@@ -18,132 +20,226 @@ type printer interface {
 	flush()
 }
 
-// fragmentJSON is the JSON Lines record of a fragment.
-type fragmentJSON struct {
-	Index             int         `json:"index"`
-	Offset            int64       `json:"offset"`
-	Size              int64       `json:"size"`
-	Partial           bool        `json:"partial,omitempty"`
-	FragmentNumber    string      `json:"fragmentNumber,omitempty"`
-	ServerTimestamp   string      `json:"serverTimestamp,omitempty"`
-	ProducerTimestamp string      `json:"producerTimestamp,omitempty"`
-	MillisBehindNow   *int64      `json:"millisBehindNow,omitempty"`
-	ContinuationToken string      `json:"continuationToken,omitempty"`
-	Error             *errorJSON  `json:"error,omitempty"`
-	Tags              []tagJSON   `json:"tags,omitempty"`
-	Tracks            []trackJSON `json:"tracks,omitempty"`
-}
-
-type errorJSON struct {
-	Code    string `json:"code,omitempty"`
-	ID      int    `json:"id,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
-type tagJSON struct {
-	Name   string    `json:"name"`
-	Value  *string   `json:"value,omitempty"`
-	Binary []byte    `json:"binary,omitempty"`
-	Tags   []tagJSON `json:"tags,omitempty"`
-}
-
-type trackJSON struct {
-	Number    uint64 `json:"number"`
-	Type      string `json:"type"`
-	CodecID   string `json:"codecId,omitempty"`
-	Blocks    int    `json:"blocks"`
-	Frames    int    `json:"frames"`
-	Keyframes int    `json:"keyframes"`
-}
-
-type frameJSON struct {
-	Fragment  int    `json:"fragment"`
-	Track     uint64 `json:"track"`
-	Keyframe  bool   `json:"keyframe"`
-	Timestamp int64  `json:"timestampNs"`
-	Duration  int64  `json:"durationNs,omitempty"`
-	WallClock string `json:"wallClock"`
-	Size      int    `json:"size"`
-	Offset    int64  `json:"offset"`
-}
-
 // rfc3339ms formats times as RFC 3339 in UTC with milliseconds.
 const rfc3339ms = "2006-01-02T15:04:05.000Z07:00"
 
-func toJSON(f *kvs.Fragment) fragmentJSON {
-	j := fragmentJSON{
-		Index: f.Index, Offset: f.Offset, Size: f.Size, Partial: f.Partial,
-		FragmentNumber:    f.Number.String(),
-		ContinuationToken: f.ContinuationToken,
-		Tags:              topTagsJSON(f.Tags),
+// The JSON Lines records are appended by hand, field by field, in the
+// order and with the escaping encoding/json gives (print_test.go checks
+// them against it): a fragment line is
+//
+//	{"index", "offset", "size", "partial"?, "fragmentNumber"?,
+//	 "serverTimestamp"?, "producerTimestamp"?, "millisBehindNow"?,
+//	 "continuationToken"?, "error"?: {"code"?, "id"?, "message"?},
+//	 "tags"?: [{"name", "value"?, "binary"? (base64), "tags"?}],
+//	 "tracks"?: [{"number", "type", "codecId"?, "blocks", "frames", "keyframes"}]}
+//
+// (? marks a field left out when empty), a frame line
+//
+//	{"fragment", "track", "keyframe", "timestampNs", "durationNs"?,
+//	 "wallClock", "size", "offset"}
+
+// appendFragment appends the JSON Lines record of f, newline included.
+func appendFragment(b []byte, f *kvs.Fragment) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(f.Index), 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, f.Offset, 10)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, f.Size, 10)
+	if f.Partial {
+		b = append(b, `,"partial":true`...)
+	}
+	if n := f.Number.String(); n != "" {
+		b = appendString(append(b, `,"fragmentNumber":`...), n)
 	}
 	if !f.ServerTimestamp.IsZero() {
-		j.ServerTimestamp = f.ServerTimestamp.Time().Format(rfc3339ms)
+		b = appendTime(append(b, `,"serverTimestamp":`...), f.ServerTimestamp.Time())
 	}
 	if !f.ProducerTimestamp.IsZero() {
-		j.ProducerTimestamp = f.ProducerTimestamp.Time().Format(rfc3339ms)
+		b = appendTime(append(b, `,"producerTimestamp":`...), f.ProducerTimestamp.Time())
 	}
 	if f.HasMillisBehindNow {
-		j.MillisBehindNow = &f.MillisBehindNow
+		b = strconv.AppendInt(append(b, `,"millisBehindNow":`...), f.MillisBehindNow, 10)
+	}
+	if f.ContinuationToken != "" {
+		b = appendString(append(b, `,"continuationToken":`...), f.ContinuationToken)
 	}
 	if e := f.Err; e != nil {
-		j.Error = &errorJSON{Code: e.Code, ID: e.ID, Message: e.Message}
-	}
-	for _, t := range f.Tracks {
-		j.Tracks = append(j.Tracks, trackJSON{t.Number, t.Type.String(), t.CodecID, t.Blocks, t.Frames, t.Keyframes})
-	}
-	return j
-}
-
-func topTagsJSON(ts []kvs.Tag) []tagJSON {
-	simple := make([]mkv.SimpleTag, len(ts))
-	for i := range ts {
-		simple[i] = ts[i].SimpleTag
-	}
-	return tagsJSON(simple)
-}
-
-func tagsJSON(ts []mkv.SimpleTag) []tagJSON {
-	var out []tagJSON
-	for _, t := range ts {
-		j := tagJSON{Name: t.Name, Tags: tagsJSON(t.Tags)}
-		if t.Binary != nil {
-			j.Binary = t.Binary
-		} else {
-			v := t.Value
-			j.Value = &v
+		b = append(b, `,"error":{`...)
+		sep := ""
+		if e.Code != "" {
+			b = appendString(append(b, `"code":`...), e.Code)
+			sep = ","
 		}
-		out = append(out, j)
+		if e.ID != 0 {
+			b = strconv.AppendInt(append(append(b, sep...), `"id":`...), int64(e.ID), 10)
+			sep = ","
+		}
+		if e.Message != "" {
+			b = appendString(append(append(b, sep...), `"message":`...), e.Message)
+		}
+		b = append(b, '}')
 	}
-	return out
+	if len(f.Tags) > 0 {
+		b = append(b, `,"tags":[`...)
+		for i := range f.Tags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendTag(b, &f.Tags[i].SimpleTag)
+		}
+		b = append(b, ']')
+	}
+	if len(f.Tracks) > 0 {
+		b = append(b, `,"tracks":[`...)
+		for i := range f.Tracks {
+			t := &f.Tracks[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(append(b, `{"number":`...), t.Number, 10)
+			b = appendString(append(b, `,"type":`...), t.Type.String())
+			if t.CodecID != "" {
+				b = appendString(append(b, `,"codecId":`...), t.CodecID)
+			}
+			b = strconv.AppendInt(append(b, `,"blocks":`...), int64(t.Blocks), 10)
+			b = strconv.AppendInt(append(b, `,"frames":`...), int64(t.Frames), 10)
+			b = strconv.AppendInt(append(b, `,"keyframes":`...), int64(t.Keyframes), 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...)
+}
+
+// appendTag appends a SimpleTag and the tags nested in it: its value, or
+// its binary value in base64 when it has one.
+func appendTag(b []byte, t *mkv.SimpleTag) []byte {
+	b = appendString(append(b, `{"name":`...), t.Name)
+	if t.Binary == nil {
+		b = appendString(append(b, `,"value":`...), t.Value)
+	} else if len(t.Binary) > 0 {
+		b = append(b, `,"binary":"`...)
+		b = base64.StdEncoding.AppendEncode(b, t.Binary)
+		b = append(b, '"')
+	}
+	if len(t.Tags) > 0 {
+		b = append(b, `,"tags":[`...)
+		for i := range t.Tags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendTag(b, &t.Tags[i])
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendFrame appends the JSON Lines record of a frame of f, newline
+// included.
+func appendFrame(b []byte, f *kvs.Fragment, fr *kvs.Frame) []byte {
+	b = strconv.AppendInt(append(b, `{"fragment":`...), int64(f.Index), 10)
+	b = strconv.AppendUint(append(b, `,"track":`...), fr.Track, 10)
+	b = strconv.AppendBool(append(b, `,"keyframe":`...), fr.Keyframe)
+	b = strconv.AppendInt(append(b, `,"timestampNs":`...), int64(fr.Timestamp), 10)
+	if fr.Duration != 0 {
+		b = strconv.AppendInt(append(b, `,"durationNs":`...), int64(fr.Duration), 10)
+	}
+	b = appendTime(append(b, `,"wallClock":`...), f.WallClock(fr))
+	b = strconv.AppendInt(append(b, `,"size":`...), int64(fr.Size), 10)
+	b = strconv.AppendInt(append(b, `,"offset":`...), fr.Offset, 10)
+	return append(b, "}\n"...)
+}
+
+// appendTime appends t in RFC 3339 with milliseconds, quoted: digits and
+// punctuation that need no escaping.
+func appendTime(b []byte, t time.Time) []byte {
+	return append(t.AppendFormat(append(b, '"'), rfc3339ms), '"')
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json does
+// by default: quotes, backslashes and control characters, <, > and & for
+// HTML, U+2028 and U+2029 for JavaScript, and each byte of invalid UTF-8
+// as U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // jsonPrinter prints JSON Lines: with -frames a line per frame as it is
-// read, and a line per fragment when it is complete.
+// read, and a line per fragment when it is complete. Each line is
+// appended to buf and written whole.
 type jsonPrinter struct {
 	out    *output
-	enc    *json.Encoder
+	buf    []byte
 	frames bool
 }
 
 func newJSONPrinter(out *output, frames bool) *jsonPrinter {
-	return &jsonPrinter{out: out, enc: json.NewEncoder(out), frames: frames}
+	return &jsonPrinter{out: out, buf: make([]byte, 0, 4<<10), frames: frames}
 }
 
 func (p *jsonPrinter) frame(f *kvs.Fragment, fr *kvs.Frame) {
 	if !p.frames {
 		return
 	}
-	p.enc.Encode(frameJSON{
-		Fragment: f.Index, Track: fr.Track, Keyframe: fr.Keyframe,
-		Timestamp: int64(fr.Timestamp), Duration: int64(fr.Duration),
-		WallClock: f.WallClock(fr).Format(rfc3339ms), Size: fr.Size, Offset: fr.Offset,
-	})
+	p.buf = appendFrame(p.buf[:0], f, fr)
+	p.out.Write(p.buf)
 	p.out.lineDone()
 }
 
 func (p *jsonPrinter) fragment(f *kvs.Fragment) {
-	p.enc.Encode(toJSON(f))
+	p.buf = appendFragment(p.buf[:0], f)
+	p.out.Write(p.buf)
 	p.out.lineDone()
 }
 
