@@ -201,7 +201,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			return err
 		}
 		c, err := ParseStreamConfig(in.Spec)
-		if err == nil && !streamNamePattern.MatchString(in.Name) {
+		if err == nil && !validStreamName(in.Name) {
 			err = fmt.Errorf("kvstest: invalid stream name %q", in.Name)
 		}
 		if err == nil {

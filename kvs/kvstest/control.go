@@ -98,8 +98,6 @@ func (m *streamMeta) arn() string {
 // emulator reads captured.
 var arnPattern = regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.-]+)/([0-9]+)$`)
 
-// streamNamePattern is the model's StreamName pattern.
-var streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,256}$`)
 
 // resolve returns the name of the stream a request names by name or ARN,
 // "" with the status and type to refuse it with.
@@ -260,7 +258,7 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 		retention = *in.DataRetentionInHours
 	}
 	switch {
-	case !streamNamePattern.MatchString(in.StreamName):
+	case !validStreamName(in.StreamName):
 		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "StreamName must match [a-zA-Z0-9_.-]+, 1 to 256 characters")
 		return
 	case retention < 0:
