@@ -98,7 +98,6 @@ func (m *streamMeta) arn() string {
 // emulator reads captured.
 var arnPattern = regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.-]+)/([0-9]+)$`)
 
-
 // resolve returns the name of the stream a request names by name or ARN,
 // "" with the status and type to refuse it with.
 func (s *Server) resolve(name, arn string) (string, int, string) {
