@@ -12,7 +12,7 @@ import (
 const align = 64
 
 // maxEmptyReads is how many reads in a row may return no data and no error
-// before the decoder gives up with ErrNoProgress (as bufio does).
+// before the decoder gives up with io.ErrNoProgress (as bufio does).
 const maxEmptyReads = 100
 
 // Decoder reads Matroska elements from an io.Reader, one event per call to
@@ -124,7 +124,7 @@ func (d *Decoder) fill(need int) {
 			return
 		}
 	}
-	d.rerr = ErrNoProgress
+	d.rerr = io.ErrNoProgress
 }
 
 // slide moves the left undecoded bytes to the front of mem, at the offset

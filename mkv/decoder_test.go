@@ -384,8 +384,8 @@ func TestReaderErrors(t *testing.T) {
 		t.Errorf("got %d events and %v, want 3 and the reader's error", len(got), err)
 	}
 	_, err = pullTrace(&errReader{nil, nil})
-	if !errors.Is(err, mkv.ErrNoProgress) {
-		t.Errorf("reader without progress: got %v, want ErrNoProgress", err)
+	if !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("reader without progress: got %v, want io.ErrNoProgress", err)
 	}
 	d := mkv.NewDecoder(bytes.NewReader(el(mkv.IDInfo)))
 	for range 2 {

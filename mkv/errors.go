@@ -32,9 +32,6 @@ var (
 	ErrInvalidBlock = errors.New("invalid block")
 	// ErrChecksum means an element's CRC-32 does not match its data.
 	ErrChecksum = errors.New("CRC-32 mismatch")
-	// ErrNoProgress is returned when the reader keeps returning no data and
-	// no error.
-	ErrNoProgress = errors.New("reader returned no data")
 )
 
 // SyntaxError describes where and why the input could not be decoded.
