@@ -82,12 +82,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitInput
 	}
 	defer src.close()
-	return newDumper(c, src, stdout, stderr).run(ctx)
+	return withHTML(c, src, stderr, func() int { return newDumper(c, src, stdout, stderr).run(ctx) })
 }
 
 // config is what the command line asks for.
 type config struct {
 	frames, table, emulate bool
+	// html is the -html report's file.
+	html string
 	// file is FILE: a path, "-" for standard input, or "" for the sample.
 	file string
 	live live
@@ -173,6 +175,7 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.outDir, "out", "", "write each fragment as a playable MKV file in this folder, named by fragment number")
 	fs.BoolVar(&o.merge, "merge", false, "with -out: write runs of consecutive fragments with the same tracks as one file")
 	fs.StringVar(&o.annexbDir, "annexb", "", "write each H.264/H.265 track as an Annex-B elementary stream in this folder")
+	fs.StringVar(&c.html, "html", "", "also write an HTML report with a timeline of the fragments (gaps, in-band errors) to this file")
 	fs.StringVar(&o.keyDir, "keyframes", "", "write each H.264/H.265 keyframe as its own Annex-B file in this folder")
 	return fs
 }

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
+	github.com/google/go-cmp v0.7.0
 	github.com/kvsmkv/kvsmkv v0.0.0
 )
 
