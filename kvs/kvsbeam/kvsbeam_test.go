@@ -163,7 +163,7 @@ func TestShardsBound(t *testing.T) {
 			srv.AddStream("s", smallStream(600))
 			srv.LimitConnections(kvstest.GetMediaForFragmentList, 0)
 			srv.Slow(kvstest.GetMediaForFragmentList, 2048, time.Millisecond) // bodies last, so that calls would overlap
-			first := time.Date(2017, 11, 28, 6, 55, 8, 513e6, time.UTC) // the stream's first fragment
+			first := time.Date(2017, 11, 28, 6, 55, 8, 513e6, time.UTC)       // the stream's first fragment
 			reqs := []Request{
 				{Stream: "s", Start: start, End: first.Add(300500 * time.Millisecond)},
 				{Stream: "s", Start: first.Add(300600 * time.Millisecond), End: start.Add(24 * time.Hour)},
