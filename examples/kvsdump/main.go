@@ -82,12 +82,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitInput
 	}
 	defer src.close()
-	return newDumper(c, src, stdout, stderr).run(ctx)
+	return withHTML(c, src, stderr, func() int { return newDumper(c, src, stdout, stderr).run(ctx) })
 }
 
 // config is what the command line asks for.
 type config struct {
 	frames, table, emulate bool
+	// html is the -html report's file.
+	html string
 	// file is FILE: a path, "-" for standard input, or "" for the sample.
 	file  string
 	live  live
@@ -196,6 +198,7 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.annexbDir, "annexb", "", "write each H.264/H.265 track as an Annex-B elementary stream in this folder; - writes the first one to standard output as frames arrive (instead of the JSON lines)")
 	fs.StringVar(&c.media.mkvPath, "mkv", "", "write every track as one continuous live Matroska stream to this file, or - for standard output (instead of the JSON lines), as frames arrive")
 	fs.StringVar(&l.checkpoint, "checkpoint", "", "with -follow: keep the position in this file and resume from it (at-least-once: the fragment in flight when stopped comes again)")
+	fs.StringVar(&c.html, "html", "", "also write an HTML report with a timeline of the fragments (gaps, in-band errors) to this file")
 	fs.StringVar(&o.keyDir, "keyframes", "", "write each H.264/H.265 keyframe as its own Annex-B file in this folder")
 	return fs
 }

@@ -1,0 +1,127 @@
+package kvsbeam
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+)
+
+// readLines reads a JSON Lines file into values of T.
+func readLines[T any](t *testing.T, path string) []T {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// brief is what a stream loaded from a file and the file itself agree on.
+type brief struct {
+	Producer string
+	Tracks   []kvsreport.Track
+}
+
+// TestAudit loads streams from MKV files into the emulator, as kvsemu does,
+// runs the audit, and checks that it writes one record per fragment that
+// kvsdump's reader (kvs.Reader) reads from the same files, a summary per
+// stream and an HTML report with a bar per fragment.
+func TestAudit(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]kvstest.Generator{
+		"door":   {Fragments: 40, FPS: 5, VideoBitrate: 20000, Audio: true, ProducerTags: true},
+		"garage": {Fragments: 25, FPS: 5, VideoBitrate: 20000, Start: time.Date(2017, 11, 28, 8, 0, 0, 0, time.UTC)},
+	}
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	want := map[string][]brief{}
+	var reqs []Request
+	for name, g := range files {
+		path := filepath.Join(dir, name+".mkv")
+		if err := os.WriteFile(path, g.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.AddStreamFromFile(name, path); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fr, err := range kvs.NewReader(f, kvs.WithoutFrameData()).All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := kvsreport.FromFragment(name, fr)
+			want[name] = append(want[name], brief{r.ProducerTimestamp, r.Tracks})
+		}
+		f.Close()
+		reqs = append(reqs, Request{Stream: name, Start: start, End: start.Add(24 * time.Hour)})
+	}
+
+	out := filepath.Join(dir, "out", "audit")
+	report := filepath.Join(dir, "report.html")
+	p, s := beam.NewPipelineWithRoot()
+	Audit(s, AuditOptions{Options: Options{Endpoint: srv.URL()}, Gap: time.Second, Out: out, HTML: report, Title: "audit"}, beam.CreateList(s, reqs))
+	ptest.RunAndValidate(t, p)
+
+	records := readLines[kvsreport.Record](t, out+"-fragments.jsonl")
+	sort.Slice(records, func(i, j int) bool {
+		if records[i].Stream != records[j].Stream {
+			return records[i].Stream < records[j].Stream
+		}
+		return records[i].Index < records[j].Index
+	})
+	got := map[string][]brief{}
+	for _, r := range records {
+		got[r.Stream] = append(got[r.Stream], brief{r.ProducerTimestamp, r.Tracks})
+		if r.Error != nil || r.FragmentNumber == "" || r.ServerTimestamp == "" || r.DurationMillis == 0 {
+			t.Errorf("record %+v lacks a fragment number, server timestamp or duration, or has an error", r)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit records mismatch the files' fragments (-want +got):\n%s", diff)
+	}
+
+	summaries := readLines[kvsreport.Summary](t, out+"-summary.jsonl")
+	if len(summaries) != len(files) {
+		t.Fatalf("%d summaries, want %d", len(summaries), len(files))
+	}
+	for _, sum := range summaries {
+		if n := len(want[sum.Stream]); sum.Fragments != n || len(sum.Spans) != 1 || sum.Spans[0].Fragments != n {
+			t.Errorf("summary of %s: %d fragments in %d spans, want %d in one", sum.Stream, sum.Fragments, len(sum.Spans), n)
+		}
+	}
+
+	page, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bars, n := strings.Count(string(page), `<rect class="frag"`), len(want["door"])+len(want["garage"]); bars != n {
+		t.Errorf("the report has %d fragment bars, want %d", bars, n)
+	}
+}

@@ -1,0 +1,244 @@
+package kvsreport
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvsmkv/kvsmkv/internal/mediatest"
+)
+
+// reportRecords are three streams: one contiguous, one with gaps and in-band
+// errors, one with a fragment the service does not have (no timestamp).
+func reportRecords() []Record {
+	var rs []Record
+	for i := range 400 {
+		rs = append(rs, rec("front-door", fmt.Sprint(1000+i), time.Duration(i)*2*time.Second, 2*time.Second))
+	}
+	for i := range 150 {
+		if i%40 == 39 {
+			continue // a gap
+		}
+		r := rec("back-yard", fmt.Sprint(2000+i), time.Duration(i)*2*time.Second, 2*time.Second)
+		if i%50 == 7 {
+			r.Error = &Error{Code: "FRAGMENT_NOT_FOUND", ID: 4000}
+		}
+		rs = append(rs, r)
+	}
+	for i := range 20 {
+		rs = append(rs, rec("garage <&>", fmt.Sprint(3000+i), time.Duration(i)*2*time.Second+time.Hour, 2*time.Second))
+	}
+	rs = append(rs, Record{Stream: "garage <&>", FragmentNumber: "3999", Error: &Error{Code: "ResourceNotFoundException", Message: "Fragment 3999 not found"}})
+	return rs
+}
+
+// svgInfo is what a timeline holds, read back from the page.
+type svgInfo struct {
+	stream    string
+	fragments string
+	bars      int
+	titles    []string
+	gaps      int
+	marks     int
+}
+
+// parseReport reads the page as XML (it is written well-formed) and returns
+// its timelines and the number of summary table rows.
+func parseReport(t *testing.T, page []byte) (svgs []*svgInfo, rows int) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(page))
+	d.Strict = false
+	d.AutoClose = xml.HTMLAutoClose
+	d.Entity = xml.HTMLEntity
+	var cur *svgInfo
+	var inBar, inSummary bool
+	attr := func(e xml.StartElement, name string) string {
+		for _, a := range e.Attr {
+			if a.Name.Local == name {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("page is not well-formed: %v", err)
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case e.Name.Local == "table" && attr(e, "class") == "summary":
+				inSummary = true
+			case e.Name.Local == "tr" && inSummary:
+				rows++
+			case e.Name.Local == "svg":
+				cur = &svgInfo{stream: attr(e, "data-stream"), fragments: attr(e, "data-fragments")}
+				svgs = append(svgs, cur)
+			case e.Name.Local == "rect" && strings.HasPrefix(attr(e, "class"), "frag"):
+				cur.bars++
+				inBar = true
+			case e.Name.Local == "rect" && attr(e, "class") == "gap":
+				cur.gaps++
+			case e.Name.Local == "path" && attr(e, "class") == "mark":
+				cur.marks++
+			case e.Name.Local == "title" && inBar:
+				var s string
+				if err := d.DecodeElement(&s, &e); err != nil {
+					t.Fatal(err)
+				}
+				cur.titles = append(cur.titles, s)
+				inBar = false
+			}
+		case xml.EndElement:
+			if e.Name.Local == "table" {
+				inSummary = false
+			}
+		}
+	}
+	return svgs, rows - 1 // the header row
+}
+
+func TestWriteHTML(t *testing.T) {
+	records := reportRecords()
+	var page bytes.Buffer
+	if err := WriteHTML(&page, records, Options{Title: "audit", Gap: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	for _, external := range []string{"<script", "src=", "<link", "@import", "url(", "http://", "https://"} {
+		if external == "http://" {
+			// The SVG namespace is the only URL allowed.
+			if strings.Count(page.String(), external) != strings.Count(page.String(), `xmlns="http://www.w3.org/2000/svg"`) {
+				t.Errorf("the page refers to a URL other than the SVG namespace")
+			}
+			continue
+		}
+		if strings.Contains(page.String(), external) {
+			t.Errorf("the page holds %q: it must load nothing", external)
+		}
+	}
+	svgs, rows := parseReport(t, page.Bytes())
+	if rows != 3 {
+		t.Errorf("summary table has %d rows, want 3", rows)
+	}
+	want := map[string]struct{ bars, gaps, marks int }{
+		"front-door": {400, 0, 0},
+		"back-yard":  {147, 3 + 3, 3}, // 3 missing fragments, 3 error fragments (which cover no time)
+		"garage <&>": {20, 0, 0},
+	}
+	if len(svgs) != len(want) {
+		t.Fatalf("%d timelines, want %d", len(svgs), len(want))
+	}
+	for _, s := range svgs {
+		w, ok := want[s.stream]
+		if !ok {
+			t.Errorf("timeline of unknown stream %q", s.stream)
+			continue
+		}
+		if s.bars != w.bars || s.fragments != fmt.Sprint(w.bars) {
+			t.Errorf("%s: %d bars (data-fragments %s), want one per fragment: %d", s.stream, s.bars, s.fragments, w.bars)
+		}
+		if s.gaps != w.gaps || s.marks != w.marks {
+			t.Errorf("%s: %d gaps and %d error marks, want %d and %d", s.stream, s.gaps, s.marks, w.gaps, w.marks)
+		}
+		for _, title := range s.titles {
+			if !strings.HasPrefix(title, "fragment ") || !strings.Contains(title, "\nproducer 20") || !strings.Contains(title, "\nserver ") {
+				t.Errorf("%s: hover text %q lacks the fragment number or timestamps", s.stream, title)
+				break
+			}
+		}
+	}
+	if !strings.Contains(page.String(), "ResourceNotFoundException") || !strings.Contains(page.String(), "fragment 3999") {
+		t.Errorf("the fragment without a timestamp is not listed")
+	}
+
+	// Past MaxBars, a timeline draws its spans.
+	page.Reset()
+	if err := WriteHTML(&page, records, Options{Gap: time.Second, MaxBars: 100}); err != nil {
+		t.Fatal(err)
+	}
+	svgs, _ = parseReport(t, page.Bytes())
+	for _, s := range svgs {
+		if s.stream == "front-door" && (s.bars != 0 || !strings.Contains(page.String(), `class="span"`)) {
+			t.Errorf("front-door over MaxBars: %d bars, want its spans", s.bars)
+		}
+		if s.stream == "garage <&>" && s.bars != 20 {
+			t.Errorf("garage under MaxBars: %d bars, want 20", s.bars)
+		}
+	}
+}
+
+// TestWriteHTMLRenders renders the report in headless Chromium and checks
+// that the screenshot is not blank and shows the bars' colour.
+func TestWriteHTMLRenders(t *testing.T) {
+	chromium := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chromium = p
+			break
+		}
+	}
+	if chromium == "" {
+		mediatest.Skip(t, "chromium", "apt-get install chromium")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "report.html")
+	var page bytes.Buffer
+	if err := WriteHTML(&page, reportRecords(), Options{Title: "audit", Gap: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "out.png")
+	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "--window-size=1200,800", "file://"+file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	var nonWhite, barBlue int
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			r, g, bl = r>>8, g>>8, bl>>8
+			if r < 245 || g < 245 || bl < 245 {
+				nonWhite++
+			}
+			if near(r, 0x3b) && near(g, 0x7d) && near(bl, 0xd8) {
+				barBlue++
+			}
+		}
+	}
+	total := b.Dx() * b.Dy()
+	t.Logf("screenshot %dx%d: %d non-white pixels, %d of the bars' blue", b.Dx(), b.Dy(), nonWhite, barBlue)
+	if nonWhite < total/50 {
+		t.Errorf("screenshot is blank: %d of %d pixels are not white", nonWhite, total)
+	}
+	if barBlue < 5000 {
+		t.Errorf("screenshot shows %d pixels of the bars' blue, want the timelines' bars", barBlue)
+	}
+}
+
+func near(a, b uint32) bool { return a+12 >= b && a <= b+12 }
