@@ -61,6 +61,11 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 		return nil, err
 	}
 	s := &source{in: in, stream: in.ra == nil, closers: []func(){in.close}}
+	if f, ok := in.ra.(*os.File); ok && !c.out.wanted() && mappable(f) {
+		// The metadata of a regular file is read in place.
+		s.events = in.mappedEvents(f, c.live.readerOpts)
+		return s, nil
+	}
 	r := kvs.NewReader(in, c.live.readerOpts...)
 	if c.out.wanted() {
 		s.events = eventsOf(r.All()) // the outputs need whole fragments
