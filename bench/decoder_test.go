@@ -3,7 +3,7 @@ package bench
 import (
 	"bytes"
 	"io"
-	"os"
+	"sync"
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/mkv"
@@ -12,14 +12,20 @@ import (
 // BenchmarkCopy is the yardstick: io.CopyBuffer of the stream to
 // io.Discard through a 32 KiB buffer.
 func BenchmarkCopy(b *testing.B) {
-	data := input(b)
-	buf := make([]byte, 32<<10)
-	start(b, len(data))
+	source, buf := memory(b), make([]byte, 32<<10)
+	start(b, len(input(b)))
 	for b.Loop() {
-		if _, err := io.CopyBuffer(writerOnly{io.Discard}, readerOnly{bytes.NewReader(data)}, buf); err != nil {
-			b.Fatal(err)
-		}
+		copyOnce(b, source, buf)
 	}
+}
+
+// copyOnce copies the stream of source to io.Discard through buf.
+func copyOnce(b *testing.B, source func() io.Reader, buf []byte) {
+	src := source()
+	if _, err := io.CopyBuffer(writerOnly{io.Discard}, readerOnly{src}, buf); err != nil {
+		b.Fatal(err)
+	}
+	closeSource(src)
 }
 
 // BenchmarkDecoder decodes the stream into mkv events, checking that every
@@ -37,44 +43,40 @@ func BenchmarkDecoder(b *testing.B) {
 // BenchmarkDecoderFile decodes the stream from a file, where the alignment
 // of read targets matters.
 func BenchmarkDecoderFile(b *testing.B) {
-	path := inputFile(b)
-	want := wantFrames()
+	source, want := file(b), wantFrames()
 	start(b, len(input(b)))
 	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		decodeAll(b, f, want)
-		f.Close()
+		src := source()
+		decodeAll(b, src, want)
+		closeSource(src)
 	}
 }
 
 // BenchmarkCopyFile is BenchmarkCopy from the file.
 func BenchmarkCopyFile(b *testing.B) {
-	path := inputFile(b)
-	buf := make([]byte, 32<<10)
+	source, buf := file(b), make([]byte, 32<<10)
 	start(b, len(input(b)))
 	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.CopyBuffer(writerOnly{io.Discard}, readerOnly{f}, buf); err != nil {
-			b.Fatal(err)
-		}
-		f.Close()
+		copyOnce(b, source, buf)
 	}
 }
 
+// wantFrames returns the number of frames in the stream, counted once per
+// process.
 func wantFrames() int {
-	c := StreamConfig
-	n := 0
-	for i := range c.Fragments {
-		n += len(c.Frames(i))
-	}
-	return n
+	framesOnce.Do(func() {
+		c := StreamConfig
+		for i := range c.Fragments {
+			frameCount += len(c.Frames(i))
+		}
+	})
+	return frameCount
 }
+
+var (
+	framesOnce sync.Once
+	frameCount int
+)
 
 func decodeAll(b *testing.B, r io.Reader, want int) {
 	frames := 0

@@ -71,28 +71,32 @@ func closeSource(r io.Reader) {
 // readFragments reads the stream whole with opts and checks the fragment
 // and frame counts.
 func readFragments(b *testing.B, source func() io.Reader, opts ...kvs.Option) {
-	want := wantFrames()
 	start(b, len(input(b)))
 	for b.Loop() {
-		frags, frames := 0, 0
-		src := source()
-		for f, err := range kvs.NewReader(src, opts...).All() {
-			if err != nil {
-				b.Fatal(err)
-			}
-			frags++
-			frames += len(f.Frames)
-			if f.Number == "" || len(f.Tags) == 0 {
-				b.Fatalf("fragment %d without its tags", f.Index)
-			}
+		readFragmentsOnce(b, source, opts...)
+	}
+	b.ReportMetric(float64(wantFrames()), "frames/op")
+	b.ReportMetric(float64(StreamConfig.Fragments), "fragments/op")
+}
+
+// readFragmentsOnce reads the stream of source whole, once.
+func readFragmentsOnce(b *testing.B, source func() io.Reader, opts ...kvs.Option) {
+	frags, frames := 0, 0
+	src := source()
+	for f, err := range kvs.NewReader(src, opts...).All() {
+		if err != nil {
+			b.Fatal(err)
 		}
-		closeSource(src)
-		if frags != StreamConfig.Fragments || frames != want {
-			b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
+		frags++
+		frames += len(f.Frames)
+		if f.Number == "" || len(f.Tags) == 0 {
+			b.Fatalf("fragment %d without its tags", f.Index)
 		}
 	}
-	b.ReportMetric(float64(want), "frames/op")
-	b.ReportMetric(float64(StreamConfig.Fragments), "fragments/op")
+	closeSource(src)
+	if want := wantFrames(); frags != StreamConfig.Fragments || frames != want {
+		b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
+	}
 }
 
 // BenchmarkReaderMetadata reads whole fragments keeping frame metadata but
@@ -111,28 +115,32 @@ func BenchmarkReaderFramesFile(b *testing.B) { readFragments(b, file(b)) }
 
 // streamEvents streams frames without holding fragments.
 func streamEvents(b *testing.B, source func() io.Reader) {
-	want := wantFrames()
 	start(b, len(input(b)))
 	for b.Loop() {
-		frames, frags := 0, 0
-		src := source()
-		for ev, err := range kvs.NewReader(src).Events() {
-			if err != nil {
-				b.Fatal(err)
-			}
-			if ev.Kind == kvs.FrameEvent {
-				frames++
-			} else {
-				frags++
-			}
+		streamEventsOnce(b, source)
+	}
+	b.ReportMetric(float64(wantFrames()), "frames/op")
+	b.ReportMetric(float64(StreamConfig.Fragments), "fragments/op")
+}
+
+// streamEventsOnce streams the frames of source once.
+func streamEventsOnce(b *testing.B, source func() io.Reader) {
+	frames, frags := 0, 0
+	src := source()
+	for ev, err := range kvs.NewReader(src).Events() {
+		if err != nil {
+			b.Fatal(err)
 		}
-		closeSource(src)
-		if frags != StreamConfig.Fragments || frames != want {
-			b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
+		if ev.Kind == kvs.FrameEvent {
+			frames++
+		} else {
+			frags++
 		}
 	}
-	b.ReportMetric(float64(want), "frames/op")
-	b.ReportMetric(float64(StreamConfig.Fragments), "fragments/op")
+	closeSource(src)
+	if want := wantFrames(); frags != StreamConfig.Fragments || frames != want {
+		b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
+	}
 }
 
 // BenchmarkStreaming streams frames without holding fragments.

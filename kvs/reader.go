@@ -60,17 +60,13 @@ func (r *Reader) Next() (*Fragment, error) {
 	if r.lent {
 		r.arena, r.lent = r.arena[:0], false
 	}
-	for {
-		r.gather()
-		f, err := r.pull()
-		if err != nil {
-			return nil, err
-		}
-		if f != nil {
-			r.attach(f)
-			return f, nil
-		}
+	r.gather() // the frames NextEvent did not hand out
+	f, err := r.pull(true)
+	if err != nil {
+		return nil, err
 	}
+	r.attach(f)
+	return f, nil
 }
 
 // All returns an iterator over the fragments of Next. It stops at the end of
@@ -99,7 +95,7 @@ func (r *Reader) NextEvent() (*Event, error) {
 			r.next++
 			return &r.ev, nil
 		}
-		f, err := r.pull()
+		f, err := r.pull(false)
 		if err != nil {
 			return nil, err
 		}
@@ -125,9 +121,11 @@ func (r *Reader) Events() iter.Seq2[*Event, error] {
 // InputOffset returns the number of bytes of the response decoded so far.
 func (r *Reader) InputOffset() int64 { return r.d.InputOffset() }
 
-// pull decodes until a fragment is complete (returned), frames are pending
-// (nil, nil), or the input ends or fails.
-func (r *Reader) pull() (*Fragment, error) {
+// pull decodes until a fragment is complete (returned), or the input ends
+// or fails. With whole, it gathers each block's frames into the fragment as
+// it goes; without, it returns (nil, nil) as soon as frames are pending,
+// for NextEvent to hand out.
+func (r *Reader) pull(whole bool) (*Fragment, error) {
 	r.a.pending, r.next = r.a.pending[:0], 0
 	for {
 		if f := r.a.done; f != nil {
@@ -138,7 +136,12 @@ func (r *Reader) pull() (*Fragment, error) {
 			return nil, r.a.err
 		}
 		if len(r.a.pending) > 0 {
-			return nil, nil
+			if !whole {
+				return nil, nil
+			}
+			r.gather()
+			r.a.pending, r.next = r.a.pending[:0], 0
+			continue
 		}
 		ev, err := r.d.Next()
 		if err != nil {

@@ -354,28 +354,48 @@ var schema = map[ID]def{
 	IDTagBinary:        {"TagBinary", TypeBinary, IDSimpleTag, 0},
 }
 
-// Definitions of the elements met most often, looked up without hashing.
-var (
-	defSimpleBlock = schema[IDSimpleBlock]
-	defCluster     = schema[IDCluster]
-	defBlockGroup  = schema[IDBlockGroup]
-	defBlock       = schema[IDBlock]
-)
+// index is the schema as an open-addressing hash table, which the decoder
+// consults for every element: slot h(id) holds 1 + the position of id's
+// entry in entries, or 0 for none; a taken slot passes to the next.
+var index, entries = buildIndex()
+
+// indexBits sizes index at four slots or more per element of the schema,
+// so that most look-ups probe one slot.
+const indexBits = 10
+
+type entry struct {
+	id ID
+	d  def
+}
+
+func buildIndex() (*[1 << indexBits]uint16, []entry) {
+	var index [1 << indexBits]uint16
+	entries := make([]entry, 0, len(schema))
+	for id, d := range schema {
+		entries = append(entries, entry{id, d})
+		h := slotOf(id)
+		for index[h] != 0 {
+			h = (h + 1) & (1<<indexBits - 1)
+		}
+		index[h] = uint16(len(entries))
+	}
+	return &index, entries
+}
+
+// slotOf is id's first slot in index (Fibonacci hashing).
+func slotOf(id ID) uint32 { return uint32(id) * 0x9E3779B1 >> (32 - indexBits) }
 
 // lookup returns the schema's definition of id.
 func lookup(id ID) (def, bool) {
-	switch id {
-	case IDSimpleBlock:
-		return defSimpleBlock, true
-	case IDCluster:
-		return defCluster, true
-	case IDBlockGroup:
-		return defBlockGroup, true
-	case IDBlock:
-		return defBlock, true
+	for h := slotOf(id); ; h = (h + 1) & (1<<indexBits - 1) {
+		i := index[h]
+		if i == 0 {
+			return def{}, false
+		}
+		if e := &entries[i-1]; e.id == id {
+			return e.d, true
+		}
 	}
-	d, ok := schema[id]
-	return d, ok
 }
 
 // Name returns the element's name in the Matroska specification, or a hex
@@ -406,10 +426,12 @@ func descendant(d def, id, m ID) bool {
 	if d.flags&global != 0 || (id == m && d.flags&recursive != 0) {
 		return true
 	}
-	for p := d.parent; p != 0; p = schema[p].parent {
+	for p := d.parent; p != 0; {
 		if p == m {
 			return true
 		}
+		pd, _ := lookup(p)
+		p = pd.parent
 	}
 	return false
 }

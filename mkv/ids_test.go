@@ -73,3 +73,24 @@ func TestDescendant(t *testing.T) {
 		}
 	}
 }
+
+// TestLookup checks the decoder's hash index against the schema: every
+// element is found with its definition, and IDs near them are not.
+func TestLookup(t *testing.T) {
+	for id, want := range schema {
+		if d, ok := lookup(id); !ok || d != want {
+			t.Errorf("lookup(%v) = %v, %v; want %v", id, d, ok, want)
+		}
+		for _, near := range []ID{id + 1, id - 1, id ^ 0x80, id << 8} {
+			if _, inSchema := schema[near]; inSchema {
+				continue
+			}
+			if d, ok := lookup(near); ok {
+				t.Errorf("lookup(0x%X) found %v, which is not in the schema", uint32(near), d)
+			}
+		}
+	}
+	if len(entries) != len(schema) {
+		t.Errorf("%d entries for %d elements", len(entries), len(schema))
+	}
+}
