@@ -11,17 +11,24 @@ import (
 // kernel's copy on some CPUs; 64 bytes (a cache line) is safe everywhere.
 const align = 64
 
+// firstBuffer is the size of the pull decoder's buffer before any byte has
+// arrived: it grows to the buffer size (WithBufferSize) as reads fill it,
+// so that a short input costs little memory.
+const firstBuffer = 64 << 10
+
 // maxEmptyReads is how many reads in a row may return no data and no error
 // before the decoder gives up with io.ErrNoProgress (as bufio does).
 const maxEmptyReads = 100
 
 // Decoder reads Matroska elements from an io.Reader, one event per call to
-// Next. It reads ahead into a buffer that grows only to hold an element
-// larger than it, up to the maximum element size (WithMaxElementSize).
+// Next. It reads ahead into a buffer that grows to the buffer size as reads
+// fill it, and past it only to hold an element larger than it, up to the
+// maximum element size (WithMaxElementSize).
 type Decoder struct {
 	m    machine
 	r    io.Reader
 	mem  []byte // the buffer, 64-byte aligned; m.buf is mem[:w]
+	full bool   // the last read filled the room it was given, a quarter of the buffer or more
 	eof  bool
 	rerr error
 }
@@ -30,7 +37,7 @@ type Decoder struct {
 func NewDecoder(r io.Reader, opts ...Option) *Decoder {
 	d := &Decoder{r: r}
 	d.m.init(opts)
-	d.mem = alignedBuffer(d.m.opts.bufferSize)
+	d.mem = alignedBuffer(min(d.m.opts.bufferSize, firstBuffer))
 	d.m.buf = d.mem[:0]
 	return d
 }
@@ -87,6 +94,12 @@ func (d *Decoder) fill(need int) {
 	m := &d.m
 	left := len(m.buf) - m.pos
 	switch {
+	case d.full && cap(d.mem) < d.m.opts.bufferSize:
+		// The reader has more than the buffer took: the buffer grows
+		// fourfold, up to the buffer size.
+		mem := alignedBuffer(min(4*cap(d.mem), d.m.opts.bufferSize))
+		d.slide(mem, left)
+		d.mem = mem
 	case left == 0:
 		m.base += int64(m.pos)
 		m.buf, m.pos = d.mem[:0], 0
@@ -111,7 +124,7 @@ func (d *Decoder) fill(need int) {
 	}
 	for range maxEmptyReads {
 		n, err := d.r.Read(d.mem[w:end])
-		m.buf = d.mem[:w+n]
+		m.buf, d.full = d.mem[:w+n], n == end-w && n >= cap(d.mem)/4
 		if err != nil {
 			if err == io.EOF {
 				d.eof = true

@@ -9,8 +9,13 @@ const (
 	// DefaultMaxDepth bounds the nesting of masters. Matroska needs about
 	// 10; nested SimpleTags need a few more.
 	DefaultMaxDepth = 64
-	// DefaultBufferSize is the size of the pull decoder's first buffer.
-	DefaultBufferSize = 256 << 10
+	// DefaultBufferSize is the size the pull decoder's buffer grows to as
+	// reads fill it: 1 MiB, the L2 cache of one core of the machines the
+	// benchmarks run on. Reads that large keep a stream of bytes flowing at
+	// the speed of a plain copy (BenchmarkRatio: the decoder at 0.95-1.05x
+	// io.CopyBuffer, against 0.85x with 256 KiB); past the L2 cache the
+	// bytes the decoder parses after each read are no longer in it.
+	DefaultBufferSize = 1 << 20
 )
 
 type options struct {
@@ -52,8 +57,9 @@ func WithCRC(verify bool) Option {
 }
 
 // WithBufferSize sets the size of the pull decoder's read buffer (default
-// DefaultBufferSize). The buffer still grows to hold a larger element, up to
-// the maximum element size. n below 4 KiB is raised to 4 KiB.
+// DefaultBufferSize). The buffer starts at 64 KiB, or n if smaller, and
+// grows to n as reads fill it; past n it grows only to hold a larger
+// element, up to the maximum element size. n below 4 KiB is raised to 4 KiB.
 func WithBufferSize(n int) Option {
 	return func(o *options) { o.bufferSize = max(n, 4<<10) }
 }
