@@ -28,11 +28,10 @@ type Reader struct {
 	// Frame bytes of the fragment Next is gathering, and where each ends.
 	// Unless WithOwnedFrames, the arena is the reader's: lent with the
 	// fragment Next returns, and reused from the next call on.
-	arena      []byte
-	ends       []int
-	lent       bool
-	hintBytes  int // frame bytes of the last fragment, to size the next one's
-	hintFrames int
+	arena     []byte
+	ends      []int
+	lent      bool
+	hintBytes int // frame bytes of the last fragment, to size the next one's
 }
 
 // NewReader returns a Reader of the response body r.
@@ -127,6 +126,9 @@ func (r *Reader) InputOffset() int64 { return r.d.InputOffset() }
 // for NextEvent to hand out.
 func (r *Reader) pull(whole bool) (*Fragment, error) {
 	r.a.pending, r.next = r.a.pending[:0], 0
+	// Whole fragments without frame data: the frames go straight into
+	// their fragment, never pending.
+	r.a.direct = whole && r.a.opts.noData
 	for {
 		if f := r.a.done; f != nil {
 			r.a.done = nil
@@ -161,9 +163,7 @@ func (r *Reader) gather() {
 	if f == nil {
 		return
 	}
-	if f.Frames == nil && r.hintFrames > 0 {
-		f.Frames = make([]Frame, 0, min(r.hintFrames+r.hintFrames/8, a.opts.maxFrames))
-	}
+	a.sizeFrames(f)
 	for _, fr := range a.pending[r.next:] {
 		if len(f.Frames) >= a.opts.maxFrames {
 			a.overBudget(fr.Offset, a.blockID, ErrTooManyFrames)
@@ -205,7 +205,7 @@ func (r *Reader) attach(f *Fragment) {
 	}
 	r.ends = r.ends[:0]
 	if len(f.Frames) > 0 {
-		r.hintFrames = len(f.Frames)
+		r.a.hintFrames = len(f.Frames)
 	}
 }
 
@@ -364,8 +364,12 @@ type assembler struct {
 	byNumber map[uint64]int
 	indexed  int // tracks of the fragment in byNumber
 
-	pending []Frame
-	done    *Fragment
+	// pending are the frames of the last block, for NextEvent to hand out
+	// or Next to gather; direct puts them in their fragment instead.
+	pending    []Frame
+	direct     bool
+	hintFrames int // frames of the last fragment, to size the next one's
+	done       *Fragment
 
 	// strs holds the bytes of the strings of tags read (see str), and
 	// the sizes of the last fragment's lists size the next one's.
@@ -677,6 +681,24 @@ func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur 
 	a.blockID = id
 	t.Blocks++
 	timing := mkv.Timing(b, a.clusterTC, a.scale, t.DefaultDuration, dur)
+	if a.direct {
+		a.sizeFrames(f)
+		for i, data := range b.Frames {
+			if len(f.Frames) >= a.opts.maxFrames {
+				a.overBudget(offset, id, ErrTooManyFrames)
+				return
+			}
+			t.Frames++
+			if key {
+				t.Keyframes++
+			}
+			f.Frames = append(f.Frames, Frame{
+				Track: b.Track, Keyframe: key, Invisible: b.Invisible, Discardable: b.Discardable,
+				Timestamp: timing.Time(i), Duration: timing.Duration, Offset: offset, Size: len(data),
+			})
+		}
+		return
+	}
 	for i, data := range b.Frames {
 		t.Frames++
 		if key {
@@ -686,6 +708,14 @@ func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur 
 			Track: b.Track, Keyframe: key, Invisible: b.Invisible, Discardable: b.Discardable,
 			Timestamp: timing.Time(i), Duration: timing.Duration, Offset: offset, Size: len(data), Data: data,
 		})
+	}
+}
+
+// sizeFrames gives f room for as many frames as the last fragment had,
+// and an eighth more, within the budget.
+func (a *assembler) sizeFrames(f *Fragment) {
+	if f.Frames == nil && a.hintFrames > 0 {
+		f.Frames = make([]Frame, 0, min(a.hintFrames+a.hintFrames/8, a.opts.maxFrames))
 	}
 }
 
