@@ -103,12 +103,12 @@ func (d *Decoder) fill(need int) {
 	case left == 0:
 		m.base += int64(m.pos)
 		m.buf, m.pos = d.mem[:0], 0
-	case need+align > cap(d.mem) && 4*left >= 3*cap(d.mem):
+	case need+align > cap(d.mem) && left+align > cap(d.mem):
 		// The element is larger than the buffer (and not larger than the
 		// maximum element size: the machine checked that before asking),
-		// and what arrived of it fills three quarters of the buffer. The
-		// buffer grows by half, up to what the element needs: memory
-		// follows the bytes that arrived (at most twice them), never a
+		// and what arrived of it fills the buffer. The buffer grows by
+		// half, up to what the element needs: memory follows the bytes
+		// that arrived (at most one and a half times them), never a
 		// declared size alone.
 		mem := alignedBuffer(min(cap(d.mem)+cap(d.mem)/2, need+align))
 		d.slide(mem, left)
