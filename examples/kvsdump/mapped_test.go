@@ -13,9 +13,9 @@ import (
 )
 
 // TestMappedSameAsRead checks that a file read in place, window by window,
-// prints what the same bytes read from standard input print, whole, cut
-// inside a frame, and with -frames: elements cut across the windows'
-// edges included.
+// given by name or as standard input, prints what the same bytes read
+// through a pipe print, whole, cut inside a frame, with -frames and -table:
+// elements cut across the windows' edges included.
 func TestMappedSameAsRead(t *testing.T) {
 	if !canMap {
 		t.Skip("this system reads files, it does not map them")
@@ -49,6 +49,17 @@ func TestMappedSameAsRead(t *testing.T) {
 			fileMsg := strings.ReplaceAll(fileErr.String(), path, "standard input")
 			if fileMsg != pipeErr.String() {
 				t.Errorf("file says %q, standard input %q", fileErr.String(), pipeErr.String())
+			}
+			// Standard input redirected from the file is mapped too.
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var redirOut, redirErr bytes.Buffer
+			code := run(context.Background(), append(tt.args, "-"), f, &redirOut, &redirErr)
+			if redirOut.String() != pipeOut.String() || redirErr.String() != pipeErr.String() || code != pipeCode {
+				t.Errorf("redirected standard input: exit %d, %d bytes out, %q", code, redirOut.Len(), redirErr.String())
 			}
 		})
 	}
