@@ -79,19 +79,24 @@ func (in *input) pushMapped(f *os.File, p *kvs.PushReader, inBody *bool) (err er
 		if in.n >= st.Size() {
 			return nil
 		}
-		n := int(min(st.Size()-in.n, mapWindow))
-		b, unmap, err := mapRange(f, in.n, n)
-		if err != nil {
-			return err
-		}
-		if k := min(n, 4-len(in.head)); k > 0 {
-			in.head = append(in.head, b[:k]...)
-		}
-		in.n += int64(n)
-		_, err = p.Write(b)
-		unmap()
-		if err != nil {
+		if err := in.pushWindow(f, p, int(min(st.Size()-in.n, mapWindow))); err != nil {
 			return err
 		}
 	}
+}
+
+// pushWindow maps the next n bytes of f and writes them to p. The window
+// is unmapped when it returns, by a fault's panic too.
+func (in *input) pushWindow(f *os.File, p *kvs.PushReader, n int) error {
+	b, unmap, err := mapRange(f, in.n, n)
+	if err != nil {
+		return err
+	}
+	defer unmap()
+	if k := min(n, 4-len(in.head)); k > 0 {
+		in.head = append(in.head, b[:k]...)
+	}
+	in.n += int64(n)
+	_, err = p.Write(b)
+	return err
 }
