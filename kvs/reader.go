@@ -692,10 +692,9 @@ func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur 
 			if key {
 				t.Keyframes++
 			}
-			f.Frames = append(f.Frames, Frame{
-				Track: b.Track, Keyframe: key, Invisible: b.Invisible, Discardable: b.Discardable,
-				Timestamp: timing.Time(i), Duration: timing.Duration, Offset: offset, Size: len(data),
-			})
+			fr := grow(&f.Frames)
+			fr.Track, fr.Keyframe, fr.Invisible, fr.Discardable = b.Track, key, b.Invisible, b.Discardable
+			fr.Timestamp, fr.Duration, fr.Offset, fr.Size = timing.Time(i), timing.Duration, offset, len(data)
 		}
 		return
 	}
@@ -704,11 +703,22 @@ func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur 
 		if key {
 			t.Keyframes++
 		}
-		a.pending = append(a.pending, Frame{
-			Track: b.Track, Keyframe: key, Invisible: b.Invisible, Discardable: b.Discardable,
-			Timestamp: timing.Time(i), Duration: timing.Duration, Offset: offset, Size: len(data), Data: data,
-		})
+		fr := grow(&a.pending)
+		fr.Track, fr.Keyframe, fr.Invisible, fr.Discardable = b.Track, key, b.Invisible, b.Discardable
+		fr.Timestamp, fr.Duration, fr.Offset, fr.Size, fr.Data = timing.Time(i), timing.Duration, offset, len(data), data
 	}
+}
+
+// grow extends *s by one Frame and returns it, for the caller to set field
+// by field: appending a Frame literal copies it whole, with the bookkeeping
+// of its pointer, for every frame.
+func grow(s *[]Frame) *Frame {
+	n := len(*s)
+	if n == cap(*s) {
+		*s = append(*s, Frame{})
+	}
+	*s = (*s)[:n+1]
+	return &(*s)[n]
 }
 
 // sizeFrames gives f room for as many frames as the last fragment had,

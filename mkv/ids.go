@@ -385,8 +385,14 @@ func buildIndex() (*[1 << indexBits]uint16, []entry) {
 // slotOf is id's first slot in index (Fibonacci hashing).
 func slotOf(id ID) uint32 { return uint32(id) * 0x9E3779B1 >> (32 - indexBits) }
 
+// defSimpleBlock is the definition met most often, looked up first.
+var defSimpleBlock = schema[IDSimpleBlock]
+
 // lookup returns the schema's definition of id.
 func lookup(id ID) (def, bool) {
+	if id == IDSimpleBlock {
+		return defSimpleBlock, true
+	}
 	for h := slotOf(id); ; h = (h + 1) & (1<<indexBits - 1) {
 		i := index[h]
 		if i == 0 {

@@ -30,14 +30,14 @@ func parseBlock(data []byte, b *Block, frames [][]byte) ([][]byte, error) {
 	}
 	track, _ := readSize(data[:tl])
 	flags := data[tl+2]
-	*b = Block{
-		Track:       uint64(track),
-		Timecode:    int16(uint16(data[tl])<<8 | uint16(data[tl+1])),
-		Keyframe:    flags&0x80 != 0,
-		Invisible:   flags&0x08 != 0,
-		Discardable: flags&0x01 != 0,
-		Lacing:      Lacing(flags >> 1 & 3),
-	}
+	// Field by field: a composite literal would clear Frames too, a
+	// pointer store that costs a write-barrier check for every block.
+	b.Track = uint64(track)
+	b.Timecode = int16(uint16(data[tl])<<8 | uint16(data[tl+1]))
+	b.Keyframe = flags&0x80 != 0
+	b.Invisible = flags&0x08 != 0
+	b.Discardable = flags&0x01 != 0
+	b.Lacing = Lacing(flags >> 1 & 3)
 	p := data[tl+3:]
 	frames = frames[:0]
 	if b.Lacing == NoLacing {

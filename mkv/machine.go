@@ -234,8 +234,9 @@ func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int
 	if ev.Bytes != nil {
 		ev.Bytes = nil
 	}
-	if ev.Block.Frames != nil {
-		// Set by a block, whose decoding always sets Frames.
+	if ev.Block.Frames != nil && t != TypeBlock {
+		// Set by a block, whose decoding always sets Frames (and every
+		// other field of Block, so a block does not clear it first).
 		ev.Block = Block{}
 	}
 }
