@@ -269,10 +269,8 @@ func (m *machine) short(off int64, id ID, n int, eof bool) (int, error) {
 func (m *machine) end(off int64) (int, error) {
 	o := m.stack[len(m.stack)-1]
 	m.stack = m.stack[:len(m.stack)-1]
-	m.ev = Event{
-		Kind: End, ID: o.id, Type: TypeMaster, Offset: o.offset, HeaderSize: o.hdr,
-		Size: off - o.offset - int64(o.hdr), Depth: len(m.stack),
-	}
+	m.reset(o.id, TypeMaster, o.offset, o.hdr, off-o.offset-int64(o.hdr), len(m.stack))
+	m.ev.Kind = End
 	if o.hasCRC {
 		m.crcs--
 		if o.crc != o.crcWant {
