@@ -9,7 +9,7 @@
 // whether each target is met. Fragment and frame counts come from the
 // stream the benchmarks read. Run it from the bench module:
 //
-//	cd bench && go run ./cmd/benchtable [-count 5] [-benchtime 20x] [-pairs 30] [-processes 3]
+//	cd bench && go run ./cmd/benchtable [-count 5] [-benchtime 20x] [-pairs 30] [-processes 7]
 package main
 
 import (
@@ -52,7 +52,7 @@ func main() {
 	count := flag.Int("count", 5, "runs of each speed benchmark")
 	benchtime := flag.String("benchtime", "20x", "go test -benchtime of the speed benchmarks")
 	pairs := flag.Int("pairs", 30, "pairs of ops of BenchmarkRatio, each reader against its copy side by side")
-	processes := flag.Int("processes", 3, "runs of BenchmarkRatio, each in a process of its own")
+	processes := flag.Int("processes", 7, "runs of BenchmarkRatio, each in a process of its own")
 	hostile := flag.Bool("hostile", true, "also run BenchmarkHostile")
 	flag.Parse()
 
