@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -19,9 +20,6 @@ type printer interface {
 	fragment(*kvs.Fragment)
 	flush()
 }
-
-// rfc3339ms formats times as RFC 3339 in UTC with milliseconds.
-const rfc3339ms = "2006-01-02T15:04:05.000Z07:00"
 
 // The JSON Lines records are appended by hand, field by field, in the
 // order and with the escaping encoding/json gives (print_test.go checks
@@ -155,7 +153,7 @@ func appendFrame(b []byte, f *kvs.Fragment, fr *kvs.Frame) []byte {
 // appendTime appends t in RFC 3339 with milliseconds, quoted: digits and
 // punctuation that need no escaping.
 func appendTime(b []byte, t time.Time) []byte {
-	return append(t.AppendFormat(append(b, '"'), rfc3339ms), '"')
+	return append(t.AppendFormat(append(b, '"'), kvsreport.TimeLayout), '"')
 }
 
 // appendString appends s as a JSON string, escaped as encoding/json does
@@ -307,7 +305,7 @@ func timeCell(t interface {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.Time().Format(rfc3339ms)
+	return t.Time().Format(kvsreport.TimeLayout)
 }
 
 // errorCell is the ERROR column: the in-band error, and "partial" for a

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -15,33 +16,22 @@ import (
 // hand-written appenders of print.go must equal byte for byte.
 
 type fragmentJSON struct {
-	Index             int         `json:"index"`
-	Offset            int64       `json:"offset"`
-	Size              int64       `json:"size"`
-	Partial           bool        `json:"partial,omitempty"`
-	FragmentNumber    string      `json:"fragmentNumber,omitempty"`
-	ServerTimestamp   string      `json:"serverTimestamp,omitempty"`
-	ProducerTimestamp string      `json:"producerTimestamp,omitempty"`
-	MillisBehindNow   *int64      `json:"millisBehindNow,omitempty"`
-	ContinuationToken string      `json:"continuationToken,omitempty"`
-	Error             *errorJSON  `json:"error,omitempty"`
-	Tags              []tagJSON   `json:"tags,omitempty"`
-	Tracks            []trackJSON `json:"tracks,omitempty"`
+	Index             int              `json:"index"`
+	Offset            int64            `json:"offset"`
+	Size              int64            `json:"size"`
+	Partial           bool             `json:"partial,omitempty"`
+	FragmentNumber    string           `json:"fragmentNumber,omitempty"`
+	ServerTimestamp   string           `json:"serverTimestamp,omitempty"`
+	ProducerTimestamp string           `json:"producerTimestamp,omitempty"`
+	MillisBehindNow   *int64           `json:"millisBehindNow,omitempty"`
+	ContinuationToken string           `json:"continuationToken,omitempty"`
+	Error             *kvsreport.Error `json:"error,omitempty"`
+	Tags              []kvsreport.Tag  `json:"tags,omitempty"`
+	Tracks            []trackJSON      `json:"tracks,omitempty"`
 }
 
-type errorJSON struct {
-	Code    string `json:"code,omitempty"`
-	ID      int    `json:"id,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
-type tagJSON struct {
-	Name   string    `json:"name"`
-	Value  *string   `json:"value,omitempty"`
-	Binary []byte    `json:"binary,omitempty"`
-	Tags   []tagJSON `json:"tags,omitempty"`
-}
-
+// trackJSON is kvsreport.Track without its Bytes, which kvsdump does not
+// print.
 type trackJSON struct {
 	Number    uint64 `json:"number"`
 	Type      string `json:"type"`
@@ -62,41 +52,16 @@ type frameJSON struct {
 	Offset    int64  `json:"offset"`
 }
 
+// toJSON is the record of f: kvsreport's, with kvsdump's fields.
 func toJSON(f *kvs.Fragment) fragmentJSON {
+	r := kvsreport.FromFragment("", f)
 	j := fragmentJSON{
-		Index: f.Index, Offset: f.Offset, Size: f.Size, Partial: f.Partial,
-		FragmentNumber: f.Number.String(), ContinuationToken: f.ContinuationToken,
-	}
-	for _, t := range f.Tags {
-		j.Tags = append(j.Tags, tagToJSON(t.SimpleTag))
-	}
-	if !f.ServerTimestamp.IsZero() {
-		j.ServerTimestamp = f.ServerTimestamp.Time().Format(rfc3339ms)
-	}
-	if !f.ProducerTimestamp.IsZero() {
-		j.ProducerTimestamp = f.ProducerTimestamp.Time().Format(rfc3339ms)
-	}
-	if f.HasMillisBehindNow {
-		j.MillisBehindNow = &f.MillisBehindNow
-	}
-	if e := f.Err; e != nil {
-		j.Error = &errorJSON{Code: e.Code, ID: e.ID, Message: e.Message}
+		Index: r.Index, Offset: f.Offset, Size: r.Size, Partial: r.Partial,
+		FragmentNumber: r.FragmentNumber, ServerTimestamp: r.ServerTimestamp, ProducerTimestamp: r.ProducerTimestamp,
+		MillisBehindNow: r.MillisBehindNow, ContinuationToken: r.ContinuationToken, Error: r.Error, Tags: r.Tags,
 	}
 	for _, t := range f.Tracks {
 		j.Tracks = append(j.Tracks, trackJSON{t.Number, t.Type.String(), t.CodecID, t.Blocks, t.Frames, t.Keyframes})
-	}
-	return j
-}
-
-func tagToJSON(t mkv.SimpleTag) tagJSON {
-	j := tagJSON{Name: t.Name}
-	if t.Binary != nil {
-		j.Binary = t.Binary
-	} else {
-		j.Value = &t.Value
-	}
-	for _, c := range t.Tags {
-		j.Tags = append(j.Tags, tagToJSON(c))
 	}
 	return j
 }
@@ -105,7 +70,7 @@ func frameToJSON(f *kvs.Fragment, fr *kvs.Frame) frameJSON {
 	return frameJSON{
 		Fragment: f.Index, Track: fr.Track, Keyframe: fr.Keyframe,
 		Timestamp: int64(fr.Timestamp), Duration: int64(fr.Duration),
-		WallClock: f.WallClock(fr).Format(rfc3339ms), Size: fr.Size, Offset: fr.Offset,
+		WallClock: f.WallClock(fr).Format(kvsreport.TimeLayout), Size: fr.Size, Offset: fr.Offset,
 	}
 }
 
