@@ -38,9 +38,9 @@ func BenchmarkRatio(b *testing.B) {
 	for _, s := range subjects {
 		b.Run(s.name, func(b *testing.B) {
 			var ratios []float64
+			yard := func() time.Duration { return timed(func() { copyOnce(b, s.source, buf) }) }
+			subject := func() time.Duration { return timed(func() { s.op(s.source) }) }
 			for i := 0; b.Loop(); i++ {
-				yard := func() time.Duration { return timed(func() { copyOnce(b, s.source, buf) }) }
-				subject := func() time.Duration { return timed(func() { s.op(s.source) }) }
 				var c, x time.Duration
 				if i%2 == 0 {
 					c, x = yard(), subject()

@@ -681,6 +681,8 @@ func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur 
 	a.blockID = id
 	t.Blocks++
 	timing := mkv.Timing(b, a.clusterTC, a.scale, t.DefaultDuration, dur)
+	// Two loops, not one with tests on a.direct per frame: that costs
+	// NextEvent about 2% (BenchmarkRatio/Streaming).
 	if a.direct {
 		a.sizeFrames(f)
 		for i, data := range b.Frames {
