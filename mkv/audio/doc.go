@@ -34,18 +34,21 @@
 // samples, or too long for ADTS), which say where and wrap ErrCodecPrivate,
 // ErrFormat or ErrFrame.
 //
-// Write a track of a Matroska file as WAV:
+// A Writer takes the mkv.Track of a TrackEntry (as mkv.Track.Set or a
+// kvs.Fragment reads it) and then the track's frames, each as its block
+// is read:
 //
-//	var track mkv.Track // filled with Track.Set from the TrackEntry
-//	out, _ := os.Create("track" + ext)
-//	w, err := audio.NewWriter(out, &track)
+//	w, err := audio.NewWriter(out, &track) // out: a file, or os.Stdout
 //	if err != nil {
-//		return err // *audio.CodecError for a codec it does not convert
+//		return err // a *CodecError for a codec it does not convert
 //	}
-//	for each frame of the track {
+//	for _, frame := range block.Frames {
 //		if err := w.WriteFrame(frame); err != nil {
 //			return err
 //		}
 //	}
-//	return w.Close() // the sizes, when out can seek
+//	...
+//	return w.Close() // the sizes, when out seeks
+//
+// Example reads a stream and converts its track this way.
 package audio

@@ -66,8 +66,10 @@ func pcmFormat(t *mkv.Track) (*wavFormat, error) {
 	tag := uint16(tagPCM)
 	bits := t.BitDepth
 	if t.CodecID == CodecPCMFloat {
-		// ffmpeg reads a float track without BitDepth as 32-bit.
-		tag, bits = tagFloat, max(bits, 32)
+		tag = tagFloat
+		if bits == 0 {
+			bits = 32 // as ffmpeg reads a float track without BitDepth
+		}
 		if bits != 32 && bits != 64 {
 			return nil, &FormatError{Err: fmt.Errorf("%w: %s of BitDepth %d, not 32 or 64", ErrFormat, t.CodecID, bits)}
 		}
