@@ -246,3 +246,67 @@ func TestWAVThroughFFmpeg(t *testing.T) {
 		})
 	}
 }
+
+// TestMkvmergeWAV converts a track mkvmerge wrote from an 8 kHz mono WAV,
+// without SamplingFrequency and Channels (they equal Matroska's
+// defaults): the WAV has the defaults, and the source's samples.
+func TestMkvmergeWAV(t *testing.T) {
+	mediatest.Need(t)
+	if _, err := exec.LookPath("mkvmerge"); err != nil {
+		mediatest.Skip(t, "mkvmerge", "apt-get install mkvtoolnix")
+	}
+	dir := t.TempDir()
+	src, merged, out := filepath.Join(dir, "src.wav"), filepath.Join(dir, "src.mkv"), filepath.Join(dir, "out.wav")
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=2", "-c:a", "pcm_s16le", src)
+	mediatest.Run(t, "mkvmerge", "-q", "-o", merged, src)
+	tr, frames := readMKV(t, merged)
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	convert(t, f, &tr, frames)
+	f.Close()
+	if p, want := probe(t, out), "codec_name=pcm_s16le,sample_rate=8000,channels=1,duration=2.000000"; p != want {
+		t.Errorf("ffprobe reads %s\nwant            %s", p, want)
+	}
+	want := mediatest.Run(t, "ffmpeg", "-v", "error", "-i", src, "-c", "copy", "-f", "s16le", "-")
+	if got := mediatest.Run(t, "ffmpeg", "-v", "error", "-i", out, "-c", "copy", "-f", "s16le", "-"); got != want || len(got) != 32000 {
+		t.Errorf("%d bytes of samples, want the source's %d", len(got), len(want))
+	}
+}
+
+// TestACMCopied converts an A_MS/ACM track of a format the package does
+// not derive (IMA ADPCM, whose WAVEFORMATEX carries samples per block in
+// its extra bytes): the format is copied, and ffmpeg decodes the blocks.
+func TestACMCopied(t *testing.T) {
+	mediatest.Need(t)
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "src.wav"), filepath.Join(dir, "out.wav")
+	mediatest.Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=2", "-c:a", "adpcm_ima_wav", src)
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fmt chunk is the WAVEFORMATEX; the data, blocks of nBlockAlign.
+	fmtAt, dataAt := bytes.Index(b, []byte("fmt ")), bytes.Index(b, []byte("data"))
+	cp := b[fmtAt+8 : fmtAt+8+int(binary.LittleEndian.Uint32(b[fmtAt+4:]))]
+	align := int(binary.LittleEndian.Uint16(cp[12:]))
+	data := b[dataAt+8 : dataAt+8+int(binary.LittleEndian.Uint32(b[dataAt+4:]))]
+	var blocks [][]byte
+	for off := 0; off < len(data); off += align {
+		blocks = append(blocks, data[off:min(off+align, len(data))])
+	}
+	tr, got := mkvOf(t, dir, mkv.Track{CodecID: audio.CodecACM, CodecPrivate: cp, SamplingRate: 8000}, blocks, 0)
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	convert(t, f, &tr, got)
+	f.Close()
+	// The duration differs: the source has a fact chunk with its sample
+	// count, a copied format none.
+	if got, want := probe(t, out), "codec_name=adpcm_ima_wav,sample_rate=8000,channels=1,duration="; !strings.HasPrefix(got, want) {
+		t.Errorf("ffprobe reads %s\nwant            %s...", got, want)
+	}
+	mediatest.Plays(t, out)
+}
