@@ -121,6 +121,30 @@ func (f *Fragment) Track(number uint64) *Track {
 	return nil
 }
 
+// TrackByName returns the first track whose Name is name (Amazon Connect
+// names its tracks AUDIO_FROM_CUSTOMER and AUDIO_TO_CUSTOMER), or nil.
+func (f *Fragment) TrackByName(name string) *Track {
+	for i := range f.Tracks {
+		if f.Tracks[i].Name == name {
+			return &f.Tracks[i]
+		}
+	}
+	return nil
+}
+
+// Tag returns the TagString of the first top-level SimpleTag named name
+// (before or after the Cluster, in document order), such as the ContactId
+// Amazon Connect puts on every fragment, and whether there is one. A tag
+// with only a TagBinary has the value "".
+func (f *Fragment) Tag(name string) (value string, ok bool) {
+	for i := range f.Tags {
+		if f.Tags[i].Name == name {
+			return f.Tags[i].Value, true
+		}
+	}
+	return "", false
+}
+
 // Tag is a Matroska SimpleTag of a fragment, and where it was.
 type Tag struct {
 	mkv.SimpleTag
