@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -131,7 +132,7 @@ func TestGetFragmentsManyCuts(t *testing.T) {
 // unit: the follow delivers it as a fragment with Err set, and goes on.
 func TestFollowErrorUnit(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.ServeErrorUnit("cam", numbers[2], kvstest.ErrorUnit{Code: "KMS_KEY_DISABLED", ID: 4501})
+	srv.ServeErrorUnit("cam", numbers[2], kvsgen.ErrorUnit{Code: "KMS_KEY_DISABLED", ID: 4501})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -35,11 +36,11 @@ type plane struct {
 }
 
 func newPlane(n int, plan func(call, first int, body []byte) []byte) *plane {
-	g := kvstest.Generator{Fragments: n, GetMedia: true, FPS: 10, VideoBitrate: 40_000, FragmentDuration: 500e6, Audio: true}
+	g := kvsgen.Generator{Fragments: n, GetMedia: true, FPS: 10, VideoBitrate: 40_000, FragmentDuration: 500e6, Audio: true}
 	p := &plane{plan: plan}
 	for i := range n {
 		p.units = append(p.units, g.Unit(i))
-		p.number = append(p.number, tags.FragmentNumber(kvstest.FragmentNumber(i)))
+		p.number = append(p.number, tags.FragmentNumber((kvsgen.Generator{}).FragmentNumber(i)))
 	}
 	return p
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -207,7 +208,7 @@ func TestReadFrames(t *testing.T) {
 		for i := range f.Frames {
 			fr := &f.Frames[i]
 			all++
-			if fr.Track != kvstest.VideoTrack {
+			if fr.Track != kvsgen.VideoTrackNumber {
 				continue
 			}
 			if fr.Keyframe {
@@ -222,7 +223,7 @@ func TestReadFrames(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	keys := ReadFrames(s, Options{Endpoint: srv.URL(), BatchSize: 5}, FrameSelector{}, beam.CreateList(s, reqs))
 	passert.EqualsList(s, beam.ParDo(s, frameLine, keys), want)
-	every := ReadFrames(s, Options{Endpoint: srv.URL()}, FrameSelector{Tracks: []uint64{kvstest.VideoTrack, kvstest.AudioTrack}, AllFrames: true}, beam.CreateList(s, reqs))
+	every := ReadFrames(s, Options{Endpoint: srv.URL()}, FrameSelector{Tracks: []uint64{kvsgen.VideoTrackNumber, kvsgen.AudioTrackNumber}, AllFrames: true}, beam.CreateList(s, reqs))
 	passert.Count(s, every, "all frames", all)
 	ptest.RunAndValidate(t, p)
 }

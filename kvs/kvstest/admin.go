@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -156,7 +157,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			err = fmt.Errorf("kvstest: an error unit needs a Stream and a Fragment")
 		}
 		if err == nil {
-			s.ServeErrorUnit(in.Stream, in.Fragment, ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message})
+			s.ServeErrorUnit(in.Stream, in.Fragment, kvsgen.ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message})
 		}
 		return err
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -186,7 +187,7 @@ func TestErrorUnit(t *testing.T) {
 		frags, _ := fragmentFrames(t, out.Payload)
 		return frags
 	}
-	srv.ServeErrorUnit("cam", numbers[1], kvstest.ErrorUnit{Code: "KMS_ACCESS_DENIED", ID: 4500})
+	srv.ServeErrorUnit("cam", numbers[1], kvsgen.ErrorUnit{Code: "KMS_ACCESS_DENIED", ID: 4500})
 	frags := read()
 	if len(frags) != 3 {
 		t.Fatalf("%d units, want 3", len(frags))
@@ -202,7 +203,7 @@ func TestErrorUnit(t *testing.T) {
 	if e := frags[1].Err; e == nil || e.Code != "KMS_ACCESS_DENIED" || e.ID != 4500 || frags[1].HasCluster {
 		t.Errorf("error unit: %+v, cluster %v", e, frags[1].HasCluster)
 	}
-	srv.ServeErrorUnit("cam", numbers[1], kvstest.ErrorUnit{})
+	srv.ServeErrorUnit("cam", numbers[1], kvsgen.ErrorUnit{})
 	for i, f := range read() {
 		if f.Err != nil {
 			t.Errorf("unit %d after the error was lifted: %v", i, f.Err)

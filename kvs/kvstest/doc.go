@@ -30,8 +30,8 @@
 // OpenDataDir, streams and fragments are kept on disk: a fragment
 // acknowledged PERSISTED survives a restart, even after kill -9.
 //
-// Its Generator writes the KVS-shaped streams it serves, for tests, fuzz
-// seeds and benchmarks of programs that read KVS.
+// The streams it generates are kvsgen's, which tests, fuzz seeds and
+// benchmarks use without a server.
 //
 //	srv := kvstest.NewServer()
 //	defer srv.Close()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -235,11 +236,11 @@ func (s *Server) EndEarly(api API, n int64) {
 // after which the body goes on with the next fragment. It holds for every
 // serving until called again with a zero ErrorUnit.
 // GetMediaForFragmentList and ListFragments are not affected.
-func (s *Server) ServeErrorUnit(stream string, number tags.FragmentNumber, e ErrorUnit) {
+func (s *Server) ServeErrorUnit(stream string, number tags.FragmentNumber, e kvsgen.ErrorUnit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := errorUnitKey{stream, number}
-	if e == (ErrorUnit{}) {
+	if e == (kvsgen.ErrorUnit{}) {
 		delete(s.errorUnits, k)
 		return
 	}
@@ -253,7 +254,7 @@ type errorUnitKey struct {
 
 // errorUnit returns the error unit GetMedia serves in place of fragment
 // number of stream, if any.
-func (s *Server) errorUnit(stream string, number tags.FragmentNumber) (ErrorUnit, bool) {
+func (s *Server) errorUnit(stream string, number tags.FragmentNumber) (kvsgen.ErrorUnit, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.errorUnits[errorUnitKey{stream, number}]

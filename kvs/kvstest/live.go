@@ -2,6 +2,8 @@ package kvstest
 
 import (
 	"time"
+
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // follow writes GetMedia's body: the fragments of st from index first on,
@@ -81,7 +83,7 @@ func (s *Server) follow(out *mediaOut, st *stream, first int) {
 		}
 		out.unit(f.number)
 		if e, ok := s.errorUnit(st.name, f.number); ok {
-			if !out.write(Generator{}.Error(string(f.number), e)) {
+			if !out.write(kvsgen.Generator{}.Error(string(f.number), e)) {
 				return
 			}
 			out.flush()

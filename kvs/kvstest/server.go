@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -65,7 +66,7 @@ type Server struct {
 	streams    map[string]*stream
 	faults     map[API][]Fault
 	bodyFaults map[API][]*BodyFault
-	errorUnits map[errorUnitKey]ErrorUnit
+	errorUnits map[errorUnitKey]kvsgen.ErrorUnit
 	slow       map[rateKey]slowness
 	limits     map[API]int
 	active     map[rateKey]int
@@ -112,7 +113,7 @@ func newServer() *Server {
 		streams:    map[string]*stream{},
 		faults:     map[API][]Fault{},
 		bodyFaults: map[API][]*BodyFault{},
-		errorUnits: map[errorUnitKey]ErrorUnit{},
+		errorUnits: map[errorUnitKey]kvsgen.ErrorUnit{},
 		slow:       map[rateKey]slowness{},
 		// KVS's documented connection limits per stream.
 		limits:   map[API]int{GetMedia: 3, GetMediaForFragmentList: 5},
@@ -157,7 +158,7 @@ func (s *Server) Config() aws.Config {
 // stream is an archive: GetMedia ends at its end, unless PutMedia adds to
 // it. It is kept in memory only.
 func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
-	g := Generator{
+	g := kvsgen.Generator{
 		Fragments: c.Fragments, FragmentDuration: c.FragmentDuration, FPS: c.FPS, VideoBitrate: c.VideoBitrate,
 		Audio: c.Audio, Start: c.Start, ProducerTags: true, Media: c.Media,
 	}
@@ -438,7 +439,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 				b = f.unit(false, 0)
 			} else {
 				// The names the GetMediaForFragmentList documentation gives.
-				b = Generator{SideSpelling: true}.Error(string(n), ErrorUnit{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + string(n) + " not found"})
+				b = kvsgen.Generator{SideSpelling: true}.Error(string(n), kvsgen.ErrorUnit{Exception: true, Code: "ResourceNotFoundException", Message: "Fragment " + string(n) + " not found"})
 			}
 			if !out.write(b) {
 				return

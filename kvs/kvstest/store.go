@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -40,7 +41,7 @@ type fragment struct {
 	duration time.Duration
 
 	// gen and genIndex render a generated fragment: unit genIndex of gen.
-	gen      *Generator
+	gen      *kvsgen.Generator
 	genIndex int
 	genSize  int64
 
@@ -167,7 +168,7 @@ func (st *stream) notify() {
 func (st *stream) add(f *fragment) {
 	f.seq = st.nextSeq
 	st.nextSeq++
-	f.number = tags.FragmentNumber(FragmentNumber(f.seq))
+	f.number = tags.FragmentNumber(kvsgen.Generator{}.FragmentNumber(f.seq))
 	st.index[f.number] = len(st.frags)
 	st.frags = append(st.frags, f)
 	st.notify()
