@@ -173,7 +173,7 @@ func TestCheckpointSurvivesKill(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 24, FragmentDuration: 200 * time.Millisecond, FPS: 10, VideoBitrate: 20_000})
-	srv.Slow(kvstest.GetMedia, 200, 3*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 200, Delay: 3 * time.Millisecond})
 	cp := filepath.Join(t.TempDir(), "position.json")
 	rng := rand.New(rand.NewPCG(3, 5))
 	seen := map[string]int{}

@@ -334,7 +334,7 @@ func TestFollowCheckpoint(t *testing.T) {
 // goes on, losing no fragment.
 func TestFollowInvalidEndpoint(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 400, Type: kvsaws.ErrInvalidEndpoint})
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Status: 400, Type: kvsaws.ErrInvalidEndpoint})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -384,7 +384,9 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 	for i := range 20 {
 		cuts = append(cuts, int64(2000+i*50))
 	}
-	srv.CutBody(kvstest.GetMediaForFragmentList, cuts...)
+	for _, at := range cuts {
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: at})
+	}
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	n := 0
 	for f, err := range c.GetFragments(context.Background(), "cam", numbers) {
@@ -399,7 +401,7 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 
 	srv, numbers = emulator(t, 5)
 	for range 10 {
-		srv.CutBody(kvstest.GetMediaForFragmentList, 10)
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 10})
 	}
 	c = kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	var berr *kvsaws.BatchError

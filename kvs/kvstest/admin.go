@@ -14,27 +14,34 @@ import (
 
 // AdminPrefix is the path under which the emulator takes its faults and
 // settings over HTTP, for programs that run it as a command (kvsemu):
-// unsigned JSON POSTs, each the counterpart of a Go method (cut, end-early
-// and corrupt of FailBody, error-unit of ServeErrorUnit). Stream and
-// Fragment are optional: they scope a fault.
+// unsigned JSON POSTs, each the counterpart of a Go method. A fault is
+// POSTed to the name of its kind (fail, cut, end-early, corrupt, slow,
+// error-unit, move-endpoint), as the fields of a Fault with its Scope's
+// API, Stream and Fragment beside them, Form by name (header, code,
+// type), Delay as a duration ("10ms") and Unit's Exception, Code, ID and
+// Message in place of Unit; Server.Inject takes it.
 //
 //	POST /_kvsemu/fail        {"API":"GetMedia","Status":500,"Type":"InternalFailure","Form":"code","Stream":"cam","Count":2}
-//	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
-//	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
-//	POST /_kvsemu/cut         {"API":"GetMedia","At":[1000,5000],"Stream":"cam"}
+//	POST /_kvsemu/cut         {"API":"GetMedia","At":1000,"Stream":"cam"}
 //	POST /_kvsemu/end-early   {"API":"GetMediaForFragmentList","At":3000,"Stream":"cam"}
-//	POST /_kvsemu/corrupt     {"API":"GetMedia","Offset":120,"Stream":"cam","Fragment":"9134...","EveryTime":true}
+//	POST /_kvsemu/corrupt     {"API":"GetMedia","At":120,"Stream":"cam","Fragment":"9134...","EveryTime":true}
 //	POST /_kvsemu/error-unit  {"Stream":"cam","Fragment":"9134...","Code":"KMS_ACCESS_DENIED","ID":4500}
 //	POST /_kvsemu/slow        {"API":"GetMedia","Chunk":512,"Delay":"10ms","Stream":"cam"}
 //	POST /_kvsemu/move-endpoint {"Stream":"cam"}
+//	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
+//	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
 //	POST /_kvsemu/timestamps  {"Form":"exponent"}
 //	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"}
 //	GET  /_kvsemu/requests    → {"GetMedia":{"Requests":3,"PeakConnections":1},...}
 const AdminPrefix = "/_kvsemu/"
 
-// errorForms and timestampForms name the forms for the admin endpoint and
-// the command's flags.
+// faultKinds, errorForms and timestampForms name the fault kinds and the
+// forms for the admin endpoint and the command's flags.
 var (
+	faultKinds = map[string]FaultKind{
+		"fail": FailCall, "cut": CutBody, "end-early": EndBody, "corrupt": CorruptBody,
+		"slow": SlowBody, "error-unit": InBandError, "move-endpoint": MoveEndpoint,
+	}
 	errorForms     = map[string]ErrorForm{"": ErrorInHeader, "header": ErrorInHeader, "code": ErrorInCode, "type": ErrorInType}
 	timestampForms = map[string]TimestampForm{"mixed": TimestampMixed, "decimal": TimestampDecimal, "exponent": TimestampExponent, "integer": TimestampInteger}
 )
@@ -61,26 +68,19 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			w.WriteHeader(http.StatusNoContent)
 		})
 	}
-	admin("fail", func(dec *json.Decoder) error {
-		var in struct {
-			API        API
-			Status     int
-			Type, Form string
-			Stream     string
-			Count      int
-		}
-		if err := dec.Decode(&in); err != nil {
+	for name, kind := range faultKinds {
+		admin(name, func(dec *json.Decoder) error {
+			var in adminFault
+			if err := dec.Decode(&in); err != nil {
+				return err
+			}
+			f, err := in.fault(kind)
+			if err == nil {
+				s.Inject(f)
+			}
 			return err
-		}
-		form, ok := errorForms[in.Form]
-		if !ok || in.Status < 300 || in.Type == "" {
-			return fmt.Errorf("kvstest: a fault needs a Status >= 300, a Type and a Form of header, code or type")
-		}
-		for range max(in.Count, 1) {
-			s.Fail(in.API, Fault{Status: in.Status, Type: in.Type, Form: form, Stream: in.Stream})
-		}
-		return nil
-	})
+		})
+	}
 	admin("rate-limit", func(dec *json.Decoder) error {
 		var in struct {
 			API       API
@@ -100,88 +100,6 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		err := dec.Decode(&in)
 		if err == nil {
 			s.LimitConnections(in.API, in.Limit)
-		}
-		return err
-	})
-	admin("cut", func(dec *json.Decoder) error {
-		var in struct {
-			API    API
-			At     []int64
-			Stream string
-		}
-		err := dec.Decode(&in)
-		for _, at := range in.At {
-			if err == nil {
-				s.FailBody(in.API, BodyFault{Kind: BodyCut, At: at, Stream: in.Stream})
-			}
-		}
-		return err
-	})
-	admin("end-early", func(dec *json.Decoder) error {
-		var in struct {
-			API    API
-			At     int64
-			Stream string
-		}
-		err := dec.Decode(&in)
-		if err == nil {
-			s.FailBody(in.API, BodyFault{Kind: BodyEnd, At: in.At, Stream: in.Stream})
-		}
-		return err
-	})
-	admin("corrupt", func(dec *json.Decoder) error {
-		var in struct {
-			API       API
-			Offset    int64
-			Stream    string
-			Fragment  tags.FragmentNumber
-			EveryTime bool
-		}
-		err := dec.Decode(&in)
-		if err == nil {
-			s.FailBody(in.API, BodyFault{Kind: BodyCorrupt, At: in.Offset, Stream: in.Stream, Fragment: in.Fragment, EveryTime: in.EveryTime})
-		}
-		return err
-	})
-	admin("error-unit", func(dec *json.Decoder) error {
-		var in struct {
-			Stream    string
-			Fragment  tags.FragmentNumber
-			Exception bool
-			Code      string
-			ID        int
-			Message   string
-		}
-		err := dec.Decode(&in)
-		if err == nil && (in.Stream == "" || in.Fragment == "") {
-			err = fmt.Errorf("kvstest: an error unit needs a Stream and a Fragment")
-		}
-		if err == nil {
-			s.ServeErrorUnit(in.Stream, in.Fragment, kvsgen.ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message})
-		}
-		return err
-	})
-	admin("slow", func(dec *json.Decoder) error {
-		var in struct {
-			API    API
-			Chunk  int
-			Delay  string
-			Stream string
-		}
-		if err := dec.Decode(&in); err != nil {
-			return err
-		}
-		d, err := time.ParseDuration(in.Delay)
-		if err == nil {
-			s.SlowStream(in.API, in.Stream, in.Chunk, d)
-		}
-		return err
-	})
-	admin("move-endpoint", func(dec *json.Decoder) error {
-		var in struct{ Stream string }
-		err := dec.Decode(&in)
-		if err == nil {
-			s.MoveEndpoint(in.Stream)
 		}
 		return err
 	})
@@ -214,12 +132,54 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		type counts struct{ Requests, PeakConnections int }
 		out := map[API]counts{}
 		s.mu.Lock()
-		for api, n := range s.requests {
-			out[api] = counts{n, s.peak[api]}
+		for api, n := range s.limits.requests {
+			out[api] = counts{n, s.limits.peak[api]}
 		}
 		s.mu.Unlock()
 		writeJSON(w, out)
 	})
+}
+
+// adminFault is a Fault as the admin endpoint takes it.
+type adminFault struct {
+	API           API
+	Stream        string
+	Fragment      tags.FragmentNumber
+	Status        int
+	Type, Form    string
+	At            int64
+	Count         int
+	EveryTime     bool
+	Chunk         int
+	Delay         string
+	Exception     bool
+	Code, Message string
+	ID            int
+}
+
+// fault is the Fault of kind that in describes.
+func (in *adminFault) fault(kind FaultKind) (Fault, error) {
+	form, ok := errorForms[in.Form]
+	if !ok {
+		return Fault{}, fmt.Errorf("kvstest: unknown error form %q (header, code, type)", in.Form)
+	}
+	var delay time.Duration
+	if in.Delay != "" {
+		var err error
+		if delay, err = time.ParseDuration(in.Delay); err != nil {
+			return Fault{}, fmt.Errorf("kvstest: %w", err)
+		}
+	}
+	f := Fault{
+		Kind: kind, Scope: Scope{API: in.API, Stream: in.Stream, Fragment: in.Fragment},
+		Status: in.Status, Type: in.Type, Form: form, At: in.At, Count: in.Count, EveryTime: in.EveryTime,
+		Chunk: in.Chunk, Delay: delay,
+		Unit: kvsgen.ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message},
+	}
+	if kind == InBandError {
+		f.Scope.API = GetMedia
+	}
+	return f, f.check()
 }
 
 // ParseStreamConfig reads a generated stream's description, as the

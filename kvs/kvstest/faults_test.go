@@ -30,7 +30,7 @@ func TestErrorForms(t *testing.T) {
 	srv.AddStream("cam", kvstest.StreamConfig{Fragments: 2})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	for _, form := range []kvstest.ErrorForm{kvstest.ErrorInHeader, kvstest.ErrorInCode, kvstest.ErrorInType} {
-		srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: 400, Type: kvsaws.ErrClientLimitExceeded, Form: form})
+		srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 400, Type: kvsaws.ErrClientLimitExceeded, Form: form})
 		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "cam", FragmentSelector: &everything})
 		var e *kvsaws.APIError
 		if !errors.As(err, &e) || e.Code != kvsaws.ErrClientLimitExceeded || e.StatusCode != 400 {
@@ -88,7 +88,7 @@ func TestScopedFault(t *testing.T) {
 	defer srv.Close()
 	srv.AddStream("a", kvstest.StreamConfig{Fragments: 1})
 	srv.AddStream("b", kvstest.StreamConfig{Fragments: 1})
-	srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: 500, Type: "InternalFailure", Stream: "b"})
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments, Stream: "b"}, Status: 500, Type: "InternalFailure"})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	for _, tt := range []struct {
 		stream string
@@ -109,7 +109,7 @@ func TestMoveEndpoint(t *testing.T) {
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 3})
 	old := srv.DataEndpoint("cam")
-	srv.MoveEndpoint("cam")
+	srv.Inject(kvstest.Fault{Kind: kvstest.MoveEndpoint, Scope: kvstest.Scope{Stream: "cam"}})
 	if srv.DataEndpoint("cam") == old {
 		t.Fatal("the endpoint did not move")
 	}
@@ -133,7 +133,7 @@ func TestMoveEndpoint(t *testing.T) {
 	if n := get(); n != 3 {
 		t.Fatalf("%d fragments", n)
 	}
-	srv.MoveEndpoint("cam")
+	srv.Inject(kvstest.Fault{Kind: kvstest.MoveEndpoint, Scope: kvstest.Scope{Stream: "cam"}})
 	if n := get(); n != 3 {
 		t.Errorf("%d fragments after the move", n)
 	}

@@ -473,17 +473,17 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		start = ts.Time()
 	}
-	st := s.stream(w, name, arn)
+	st := s.lookup(w, name, arn)
 	if st == nil {
 		return
 	}
 	s.mu.Lock()
-	if !s.acquire(PutMedia, st.name) {
+	if !s.limits.acquire(PutMedia, st.name) {
 		s.mu.Unlock()
 		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many PutMedia connections to the stream")
 		return
 	}
-	plan, slow := s.planBody(PutMedia, st.name), s.slowness(PutMedia, st.name)
+	plan, slow := s.planBody(PutMedia, st.name), s.faults.slowness(PutMedia, st.name)
 	s.mu.Unlock()
 	defer s.release(PutMedia, st.name)
 
@@ -566,10 +566,10 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			switch stop {
-			case BodyCut:
+			case CutBody:
 				fail(nil)
 				panic(http.ErrAbortHandler) // drop the connection
-			case BodyEnd:
+			case EndBody:
 				if err := seg.Close(); err != nil {
 					fail(err)
 				}

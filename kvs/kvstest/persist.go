@@ -73,7 +73,7 @@ func (s *Server) OpenDataDir(dir string) error {
 	defer s.mu.Unlock()
 	s.dataDir = dir
 	for _, st := range loaded {
-		s.put(st, "video/h264")
+		s.streams.put(st, "video/h264")
 	}
 	return nil
 }

@@ -149,6 +149,11 @@ type stream struct {
 	deleted    bool
 	// nextSeq numbers the next fragment.
 	nextSeq int
+
+	// What DescribeStream tells of the stream, and its data endpoint's
+	// epoch, which MoveEndpoint advances: guarded by Server.mu.
+	device, mediaType, kmsKeyID, version string
+	epoch                                int
 }
 
 func newStream(name string, retention time.Duration) *stream {
@@ -229,7 +234,7 @@ func (s *Server) CreateStream(name string, retention time.Duration) error {
 
 // createLocked creates an empty stream that takes PutMedia; s.mu is held.
 func (s *Server) createLocked(name string, retention time.Duration) (*stream, error) {
-	if s.streams[name] != nil {
+	if s.streams.get(name) != nil {
 		return nil, ErrStreamExists
 	}
 	st := newStream(name, retention)
@@ -237,7 +242,7 @@ func (s *Server) createLocked(name string, retention time.Duration) (*stream, er
 	if err := s.saveStream(st); err != nil {
 		return nil, err
 	}
-	s.put(st, "video/h264")
+	s.streams.put(st, "video/h264")
 	return st, nil
 }
 
@@ -245,9 +250,7 @@ func (s *Server) createLocked(name string, retention time.Duration) (*stream, er
 // into it ends with an ERROR ack (4008), and live GetMedia of it ends.
 func (s *Server) DeleteStream(name string) error {
 	s.mu.Lock()
-	st := s.streams[name]
-	delete(s.streams, name)
-	delete(s.ctl.meta, name)
+	st := s.streams.remove(name)
 	s.mu.Unlock()
 	if st == nil {
 		return ErrNoStream
@@ -259,58 +262,43 @@ func (s *Server) DeleteStream(name string) error {
 	return removeStreamDir(st)
 }
 
+// registry is the emulator's streams by name, guarded by Server.mu: the
+// one place a stream is looked up, by the data plane, the control plane
+// and the faults alike.
+type registry struct {
+	byName map[string]*stream
+	// version numbers the streams' versions.
+	version int
+}
+
+// get returns the stream called name, or nil.
+func (r *registry) get(name string) *stream { return r.byName[name] }
+
+// put adds st, replacing any stream of its name, as a new stream of the
+// control plane: a new version, the default KMS key, the first data
+// endpoint.
+func (r *registry) put(st *stream, mediaType string) {
+	r.version++
+	st.mediaType, st.device = mediaType, ""
+	st.kmsKeyID = "arn:aws:kms:" + Region + ":" + AccountID + ":alias/aws/kinesisvideo"
+	st.version = fmt.Sprintf("KVSMKV%014d", r.version)
+	st.created = st.created.UTC().Truncate(time.Millisecond)
+	st.epoch = 1
+	r.byName[st.name] = st
+}
+
+// remove removes the stream called name, and returns it (nil if none).
+func (r *registry) remove(name string) *stream {
+	st := r.byName[name]
+	delete(r.byName, name)
+	return st
+}
+
 // streamNamed returns the stream called name, or nil.
 func (s *Server) streamNamed(name string) *stream {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.streams[name]
-}
-
-// LiveLimits bound live sessions. A zero field takes the default in its
-// comment.
-type LiveLimits struct {
-	// GetMediaSession ends a GetMedia session this long after it started,
-	// as the service ends long sessions (default 10 minutes; the client
-	// resumes with the last continuation token).
-	GetMediaSession time.Duration
-	// GetMediaIdle ends a GetMedia session waiting at the live edge of a
-	// stream that has received no data for this long (default 5 s).
-	// Streams that never took PutMedia (generated ones, ones from files)
-	// are archives: GetMedia ends at their end without waiting.
-	GetMediaIdle time.Duration
-	// PutMediaIdle ends a PutMedia request that has sent no data for this
-	// long (default 30 s, KVS's); IDLE acks come every IdleAck meanwhile
-	// (default 3 s).
-	PutMediaIdle, IdleAck time.Duration
-}
-
-func (l LiveLimits) withDefaults() LiveLimits {
-	if l.GetMediaSession <= 0 {
-		l.GetMediaSession = 10 * time.Minute
-	}
-	if l.GetMediaIdle <= 0 {
-		l.GetMediaIdle = 5 * time.Second
-	}
-	if l.PutMediaIdle <= 0 {
-		l.PutMediaIdle = 30 * time.Second
-	}
-	if l.IdleAck <= 0 {
-		l.IdleAck = 3 * time.Second
-	}
-	return l
-}
-
-// SetLiveLimits sets the limits of live GetMedia and PutMedia sessions.
-func (s *Server) SetLiveLimits(l LiveLimits) {
-	s.mu.Lock()
-	s.live = l.withDefaults()
-	s.mu.Unlock()
-}
-
-func (s *Server) liveLimits() LiveLimits {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.live.withDefaults()
+	return s.streams.get(name)
 }
 
 // AddStreamFromFile adds a stream whose fragments are the Clusters of the
@@ -381,7 +369,7 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 			return err
 		}
 	}
-	s.put(st, "video/h264")
+	s.streams.put(st, "video/h264")
 	return nil
 }
 
@@ -396,3 +384,66 @@ func (c *collector) grow(f *fragment, elem []byte) error {
 }
 
 func (c *collector) finish(f *fragment) error { f.done = true; return nil }
+
+// StreamConfig describes a generated stream. Zero fields take the defaults
+// in their comments.
+type StreamConfig struct {
+	// Fragments is the number of fragments (default 10).
+	Fragments int
+	// FragmentDuration is each fragment's length (default 2s).
+	FragmentDuration time.Duration
+	// FPS and VideoBitrate shape the video (defaults 30 and 1,000,000).
+	FPS, VideoBitrate int
+	// Audio adds an audio track.
+	Audio bool
+	// Start is the producer timestamp of the first fragment (default
+	// 2017-11-28T06:55:08.513Z).
+	Start time.Time
+	// Media makes the frames decodable H.264 and AAC (Generator.Media)
+	// instead of counting bytes of the VideoBitrate.
+	Media bool
+}
+
+// AddStream adds a stream of generated fragments, replacing any stream of
+// that name, and returns their fragment numbers in order. A generated
+// stream is an archive: GetMedia ends at its end, unless PutMedia adds to
+// it. It is kept in memory only.
+func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
+	g := kvsgen.Generator{
+		Fragments: c.Fragments, FragmentDuration: c.FragmentDuration, FPS: c.FPS, VideoBitrate: c.VideoBitrate,
+		Audio: c.Audio, Start: c.Start, ProducerTags: true, Media: c.Media,
+	}
+	if g.Fragments == 0 {
+		g.Fragments = 10
+	}
+	if g.VideoBitrate == 0 {
+		g.VideoBitrate = 1_000_000
+	}
+	if g.FragmentDuration == 0 {
+		g.FragmentDuration = 2 * time.Second
+	}
+	st := newStream(name, 24*time.Hour)
+	var numbers []tags.FragmentNumber
+	for i := range g.Fragments {
+		p, sv := g.Times(i)
+		st.add(&fragment{
+			producer: time.Unix(0, int64(p)), server: time.Unix(0, int64(sv)), duration: g.FragmentDuration,
+			gen: &g, genIndex: i, genSize: int64(len(g.Unit(i))), done: true, persisted: true,
+		})
+		numbers = append(numbers, st.frags[i].number)
+	}
+	s.mu.Lock()
+	s.streams.put(st, "video/h264")
+	s.mu.Unlock()
+	return numbers
+}
+
+// Fragments returns the metadata of a stream's persisted fragments, in
+// order, or nil when there is no such stream.
+func (s *Server) Fragments(name string) []kvsaws.FragmentInfo {
+	st := s.streamNamed(name)
+	if st == nil {
+		return nil
+	}
+	return st.list()
+}
