@@ -35,26 +35,15 @@ import (
 //	GET  /_kvsemu/requests    → {"GetMedia":{"Requests":3,"PeakConnections":1},...}
 const AdminPrefix = "/_kvsemu/"
 
-// faultKinds, errorForms and timestampForms name the fault kinds and the
-// forms for the admin endpoint and the command's flags.
+// faultKinds and errorForms name the fault kinds and the error forms for
+// the admin endpoint.
 var (
 	faultKinds = map[string]FaultKind{
 		"fail": FailCall, "cut": CutBody, "end-early": EndBody, "corrupt": CorruptBody,
 		"slow": SlowBody, "error-unit": InBandError, "move-endpoint": MoveEndpoint,
 	}
-	errorForms     = map[string]ErrorForm{"": ErrorInHeader, "header": ErrorInHeader, "code": ErrorInCode, "type": ErrorInType}
-	timestampForms = map[string]TimestampForm{"mixed": TimestampMixed, "decimal": TimestampDecimal, "exponent": TimestampExponent, "integer": TimestampInteger}
+	errorForms = map[string]ErrorForm{"": ErrorInHeader, "header": ErrorInHeader, "code": ErrorInCode, "type": ErrorInType}
 )
-
-// ParseTimestampForm reads a timestamp form's name: mixed, decimal,
-// exponent or integer.
-func ParseTimestampForm(name string) (TimestampForm, error) {
-	f, ok := timestampForms[name]
-	if !ok {
-		return 0, fmt.Errorf("kvstest: unknown timestamp form %q (mixed, decimal, exponent, integer)", name)
-	}
-	return f, nil
-}
 
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	admin := func(path string, do func(dec *json.Decoder) error) {
@@ -222,4 +211,94 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 		return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: negative setting", spec)
 	}
 	return c, nil
+}
+
+// SetRateLimit makes calls of api on one stream (or, for ListStreams and
+// CreateStream, on the account) fail with ClientLimitExceededException
+// past perSecond calls in any one second, as KVS enforces its limits; 0
+// lifts the limit. The emulator enforces no rate unless asked, so that
+// tests may burst; EnforceKVSLimits sets KVS's own.
+func (s *Server) SetRateLimit(api API, perSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.rates[api] = perSecond
+}
+
+// EnforceKVSLimits sets the request rates KVS documents: 5 calls a second
+// per stream of each stream API, 50 a second of ListStreams and
+// CreateStream. (The connection limits, 3 GetMedia and 5
+// GetMediaForFragmentList bodies at once, are on by default.)
+func (s *Server) EnforceKVSLimits() {
+	for _, api := range []API{GetDataEndpoint, ListFragments, GetMediaForFragmentList, GetMedia, PutMedia, DescribeStream, DeleteStream} {
+		s.SetRateLimit(api, 5)
+	}
+	s.SetRateLimit(ListStreams, 50)
+	s.SetRateLimit(CreateStream, 50)
+}
+
+// LimitConnections sets how many bodies of api may stream at once on one
+// stream, as KVS limits them; more fail with ConnectionLimitExceeded. The
+// defaults are KVS's: 3 for GetMedia, 5 for GetMediaForFragmentList, none
+// for PutMedia (KVS refuses a second PutMedia connection of a stream:
+// set 1 to do the same).
+func (s *Server) LimitConnections(api API, n int) {
+	s.mu.Lock()
+	s.limits.conns[api] = n
+	s.mu.Unlock()
+}
+
+// SetMaxResults caps the page size of ListFragments below its 1000.
+func (s *Server) SetMaxResults(n int) {
+	s.mu.Lock()
+	s.limits.maxResults = n
+	s.mu.Unlock()
+}
+
+// Requests returns how many calls of api the emulator received.
+func (s *Server) Requests(api API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits.requests[api]
+}
+
+// PeakConnections returns the most bodies of api that streamed at once,
+// over all streams.
+func (s *Server) PeakConnections(api API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits.peak[api]
+}
+
+// SetLiveLimits sets the limits of live GetMedia and PutMedia sessions.
+func (s *Server) SetLiveLimits(l LiveLimits) {
+	s.mu.Lock()
+	s.limits.live = l.withDefaults()
+	s.mu.Unlock()
+}
+
+// Inject injects faults, in order. It panics on a fault its kind's fields
+// are missing from, as regexp.MustCompile does on a bad pattern: faults
+// are written in tests.
+func (s *Server) Inject(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range faults {
+		if err := f.check(); err != nil {
+			panic(err)
+		}
+		if f.Kind == MoveEndpoint {
+			if st := s.streams.get(f.Scope.Stream); st != nil {
+				st.epoch++
+			}
+			continue
+		}
+		s.faults.add(f)
+	}
+}
+
+// SetTimestampForm sets how the emulator writes JSON timestamps.
+func (s *Server) SetTimestampForm(f TimestampForm) {
+	s.mu.Lock()
+	s.ctl.form = f
+	s.mu.Unlock()
 }

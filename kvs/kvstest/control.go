@@ -1,92 +1,18 @@
 package kvstest
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
-	"github.com/kvsmkv/kvsmkv/tags"
 )
-
-// AccountID is the AWS account of the emulator's stream ARNs.
-const AccountID = "123456789012"
-
-// The error types of the control plane that kvsaws does not name.
-const (
-	ErrResourceInUse   = "ResourceInUseException"
-	ErrVersionMismatch = "VersionMismatchException"
-)
-
-// control is the emulator's control-plane state, guarded by Server.mu.
-type control struct {
-	form    TimestampForm
-	answers int // answers with timestamps, so that mixed forms vary
-}
-
-// arn is a stream's ARN in KVS's format, ending in its creation time in
-// epoch milliseconds.
-func (st *stream) arn() string {
-	return fmt.Sprintf("arn:aws:kinesisvideo:%s:%s:stream/%s/%d", Region, AccountID, st.name, st.created.UnixMilli())
-}
-
-// arnPattern is the model's ResourceARN pattern, with the parts the
-// emulator reads captured.
-var arnPattern = regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.-]+)/([0-9]+)$`)
-
-// resolve returns the name of the stream a request names by name or ARN,
-// "" with the status and type to refuse it with.
-func (s *Server) resolve(name, arn string) (string, int, string) {
-	if arn == "" {
-		if name == "" {
-			return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
-		}
-		return name, 0, ""
-	}
-	m := arnPattern.FindStringSubmatch(arn)
-	if m == nil || name != "" && name != m[1] {
-		return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
-	}
-	st := s.streamNamed(m[1])
-	if st == nil || strconv.FormatInt(st.created.UnixMilli(), 10) != m[2] {
-		return "", http.StatusNotFound, kvsaws.ErrResourceNotFound
-	}
-	return m[1], 0, ""
-}
-
-// streamName is the stream a request names, for rate limits and scoped
-// faults: PutMedia names it in headers, the others in the JSON body.
-func streamName(r *http.Request, body []byte) string {
-	var in struct{ StreamName, StreamARN string }
-	if body == nil {
-		in.StreamName, in.StreamARN = r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
-	} else {
-		json.Unmarshal(body, &in)
-	}
-	if m := arnPattern.FindStringSubmatch(in.StreamARN); in.StreamName == "" && m != nil {
-		return m[1]
-	}
-	return in.StreamName
-}
-
-// endpointKey keys the data endpoint a request came through in its
-// context.
-type endpointKey struct{}
-
-// endpointRef is the data endpoint a request came through, and the path it
-// was sent to (which its signature covers).
-type endpointRef struct {
-	epoch int
-	path  string
-}
 
 // DataEndpoint returns the data endpoint GetDataEndpoint gives for stream:
 // the emulator's URL with a path that a MoveEndpoint fault invalidates.
@@ -103,93 +29,6 @@ func (s *Server) dataEndpoint(stream string) string {
 		epoch = st.epoch
 	}
 	return fmt.Sprintf("%s/ep/%d", s.srv.URL, epoch)
-}
-
-// endpoints serves data endpoints, URL/ep/N/..., by taking the prefix off
-// the path and keeping N in the request's context for admit.
-func endpoints(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rest, ok := strings.CutPrefix(r.URL.Path, "/ep/"); ok {
-			n, path, _ := strings.Cut(rest, "/")
-			epoch, err := strconv.Atoi(n)
-			if err != nil {
-				http.NotFound(w, r)
-				return
-			}
-			r = r.WithContext(context.WithValue(r.Context(), endpointKey{}, endpointRef{epoch, r.URL.Path}))
-			u := *r.URL
-			u.Path, u.RawPath = "/"+path, ""
-			r.URL = &u
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// TimestampForm is how the emulator writes the timestamps of its JSON
-// answers (ListFragments, DescribeStream, ListStreams): every form is a
-// JSON number of epoch seconds, as the model's timestamp members are, and
-// AWS's services write them in more than one.
-type TimestampForm int
-
-// The timestamp forms.
-const (
-	// TimestampMixed cycles through the other forms, value by value and
-	// answer by answer, so that clients meet all of them (the default).
-	TimestampMixed TimestampForm = iota
-	// TimestampDecimal writes 1511852108.513.
-	TimestampDecimal
-	// TimestampExponent writes 1.511852108513E9, as KVS's Java does.
-	TimestampExponent
-	// TimestampInteger writes an integer, 1511852108, scaled by an exponent
-	// when the time has a fraction of a second: 1511852108513E-3.
-	TimestampInteger
-)
-
-// SetTimestampForm sets how the emulator writes JSON timestamps.
-func (s *Server) SetTimestampForm(f TimestampForm) {
-	s.mu.Lock()
-	s.ctl.form = f
-	s.mu.Unlock()
-}
-
-// timestamps writes the timestamps of one answer in the server's form.
-type timestamps struct {
-	form TimestampForm
-	n    int
-}
-
-func (s *Server) timestamps() *timestamps {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ctl.answers++
-	return &timestamps{form: s.ctl.form, n: s.ctl.answers}
-}
-
-// number formats t, a time as seconds and nanoseconds since the epoch.
-func (ts *timestamps) number(t tags.Timestamp) json.Number {
-	form := ts.form
-	if form == TimestampMixed {
-		form = TimestampDecimal + TimestampForm(ts.n%3)
-		ts.n++
-	}
-	sec, nsec := t.Seconds()
-	frac := strings.TrimRight(fmt.Sprintf("%09d", nsec), "0")
-	whole := strconv.FormatInt(sec, 10)
-	switch {
-	case form == TimestampExponent && sec > 0:
-		digits := strings.TrimRight(whole[1:]+frac, "0")
-		if digits == "" {
-			digits = "0"
-		}
-		return json.Number(fmt.Sprintf("%s.%sE%d", whole[:1], digits, len(whole)-1))
-	case form == TimestampInteger && frac == "":
-		return json.Number(whole)
-	case form == TimestampInteger && sec >= 0:
-		return json.Number(strings.TrimLeft(whole+frac, "0") + "E-" + strconv.Itoa(len(frac)))
-	case frac == "":
-		return json.Number(whole + ".0")
-	}
-	return json.Number(whole + "." + frac)
 }
 
 func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -249,36 +88,6 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 	arn := st.arn()
 	s.mu.Unlock()
 	writeJSON(w, map[string]string{"StreamARN": arn})
-}
-
-// streamInfo is the StreamInfo shape; nil strings are written as the
-// service writes absent members, null.
-type streamInfo struct {
-	CreationTime           json.Number
-	DataRetentionInHours   int
-	DeviceName             *string
-	IngestionConfiguration *struct{}
-	KmsKeyID               string `json:"KmsKeyId"`
-	MediaType              *string
-	Status                 string
-	StreamARN              string
-	StreamName             string
-	Version                string
-}
-
-// info is what DescribeStream tells of a stream; s.mu is held.
-func (st *stream) info(ts *timestamps) streamInfo {
-	opt := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	return streamInfo{
-		CreationTime: ts.number(tags.FromTime(st.created)), DataRetentionInHours: int(st.retention / time.Hour),
-		DeviceName: opt(st.device), KmsKeyID: st.kmsKeyID, MediaType: opt(st.mediaType),
-		Status: "ACTIVE", StreamARN: st.arn(), StreamName: st.name, Version: st.version,
-	}
 }
 
 func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, body []byte) {

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
@@ -201,59 +200,6 @@ func (st *stream) start(sel kvsaws.StartSelector) (int, bool) {
 	return 0, false
 }
 
-// mediaOut writes a media body with the faults and slowness asked for.
-type mediaOut struct {
-	w       http.ResponseWriter
-	r       *http.Request
-	flusher http.Flusher
-	plan    *bodyPlan
-	slow    slowness
-}
-
-// unit marks the start of fragment number's unit, for the faults placed
-// in it.
-func (o *mediaOut) unit(number tags.FragmentNumber) { o.plan.unit(number) }
-
-// write writes b, and reports false when the body is over: the client has
-// gone away, or a fault ended it. At a cut asked for, it drops the
-// connection.
-func (o *mediaOut) write(b []byte) bool {
-	for len(b) > 0 {
-		n := len(b)
-		if o.slow.chunk > 0 {
-			n = min(n, o.slow.chunk)
-		}
-		part, stop := o.plan.next(b[:n])
-		b = b[n:]
-		if _, err := o.w.Write(part); err != nil {
-			return false
-		}
-		switch stop {
-		case CutBody:
-			o.flush()
-			panic(http.ErrAbortHandler) // drop the connection mid-body
-		case EndBody:
-			return false
-		}
-		if o.slow.chunk > 0 {
-			o.flush()
-			select {
-			case <-time.After(o.slow.delay):
-			case <-o.r.Context().Done():
-				return false // the client went away
-			}
-		}
-	}
-	return true
-}
-
-// flush sends what was written to the client now.
-func (o *mediaOut) flush() {
-	if o.flusher != nil {
-		o.flusher.Flush()
-	}
-}
-
 // serveMedia answers with a media body of stream that body writes, under
 // the stream's connection limit, with the faults and slowness asked for.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, stream string, body func(out *mediaOut)) {
@@ -263,9 +209,9 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, str
 		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many connections")
 		return
 	}
-	out := &mediaOut{w: w, r: r, plan: s.planBody(api, stream), slow: s.faults.slowness(api, stream)}
+	out := &mediaOut{w: w, r: r, plan: s.faults.planBody(&s.mu, api, stream), slow: s.faults.slowness(api, stream)}
 	s.mu.Unlock()
-	defer s.release(api, stream)
+	defer s.releaseConnection(api, stream)
 
 	w.Header().Set("Content-Type", "video/webm")
 	w.WriteHeader(http.StatusOK)

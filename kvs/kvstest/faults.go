@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
@@ -158,26 +159,6 @@ func newFaults() faults {
 	}
 }
 
-// Inject injects faults, in order. It panics on a fault its kind's fields
-// are missing from, as regexp.MustCompile does on a bad pattern: faults
-// are written in tests.
-func (s *Server) Inject(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range faults {
-		if err := f.check(); err != nil {
-			panic(err)
-		}
-		if f.Kind == MoveEndpoint {
-			if st := s.streams.get(f.Scope.Stream); st != nil {
-				st.epoch++
-			}
-			continue
-		}
-		s.faults.add(f)
-	}
-}
-
 // add injects f, checked.
 func (fs *faults) add(f Fault) {
 	api, stream := f.Scope.API, f.Scope.Stream
@@ -232,11 +213,9 @@ func faultMessage(f *Fault) string {
 }
 
 // errorUnit returns the error unit GetMedia serves in place of fragment
-// number of stream, if any.
-func (s *Server) errorUnit(stream string, number tags.FragmentNumber) (kvsgen.ErrorUnit, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.faults.errorUnits[errorUnitKey{stream, number}]
+// number of stream, if any. Call it with Server.mu held.
+func (fs *faults) errorUnit(stream string, number tags.FragmentNumber) (kvsgen.ErrorUnit, bool) {
+	e, ok := fs.errorUnits[errorUnitKey{stream, number}]
 	return e, ok
 }
 
@@ -251,7 +230,9 @@ func (fs *faults) slowness(api API, stream string) slowness {
 
 // bodyPlan applies the faults of one body as its bytes pass.
 type bodyPlan struct {
-	s      *Server
+	// mu is Server.mu, which guards fs.
+	mu     *sync.Mutex
+	fs     *faults
 	api    API
 	stream string
 	// armed are the faults placed in the body, at their offsets in it.
@@ -266,10 +247,10 @@ type armedFault struct {
 
 // planBody takes the faults of a new body of api on stream: every-time
 // ones, one once-fault of each kind, and those of fragments (placed when
-// their unit starts). Call it with s.mu held.
-func (s *Server) planBody(api API, stream string) *bodyPlan {
-	p := &bodyPlan{s: s, api: api, stream: stream}
-	q := s.faults.bodies[api]
+// their unit starts). Call it with mu, Server.mu, held.
+func (fs *faults) planBody(mu *sync.Mutex, api API, stream string) *bodyPlan {
+	p := &bodyPlan{mu: mu, fs: fs, api: api, stream: stream}
+	q := fs.bodies[api]
 	var taken [CorruptBody + 1]bool
 	kept := q[:0]
 	for _, f := range q {
@@ -285,16 +266,16 @@ func (s *Server) planBody(api API, stream string) *bodyPlan {
 		kept = append(kept, f)
 	}
 	clear(q[len(kept):])
-	s.faults.bodies[api] = kept
+	fs.bodies[api] = kept
 	return p
 }
 
 // unit tells the plan that fragment number's unit starts at the current
 // offset, placing the faults of that fragment.
 func (p *bodyPlan) unit(number tags.FragmentNumber) {
-	p.s.mu.Lock()
-	defer p.s.mu.Unlock()
-	for _, f := range p.s.faults.bodies[p.api] {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.fs.bodies[p.api] {
 		if f.Scope.Fragment == number && (f.Scope.Stream == "" || f.Scope.Stream == p.stream) {
 			p.armed = append(p.armed, armedFault{p.written + f.At, f})
 		}
@@ -343,7 +324,7 @@ func (p *bodyPlan) spend(f *Fault) {
 	if f.EveryTime || f.Scope.Fragment == "" {
 		return
 	}
-	p.s.mu.Lock()
-	defer p.s.mu.Unlock()
-	p.s.faults.bodies[p.api] = slices.DeleteFunc(p.s.faults.bodies[p.api], func(g *Fault) bool { return g == f })
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fs.bodies[p.api] = slices.DeleteFunc(p.fs.bodies[p.api], func(g *Fault) bool { return g == f })
 }

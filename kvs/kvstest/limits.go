@@ -23,11 +23,6 @@ type limits struct {
 	live       LiveLimits
 }
 
-type rateKey struct {
-	api    API
-	stream string
-}
-
 func newLimits() limits {
 	return limits{
 		rates: map[API]int{}, calls: map[rateKey][]time.Time{},
@@ -35,29 +30,6 @@ func newLimits() limits {
 		conns:  map[API]int{GetMedia: 3, GetMediaForFragmentList: 5},
 		active: map[rateKey]int{}, total: map[API]int{}, peak: map[API]int{}, requests: map[API]int{},
 	}
-}
-
-// SetRateLimit makes calls of api on one stream (or, for ListStreams and
-// CreateStream, on the account) fail with ClientLimitExceededException
-// past perSecond calls in any one second, as KVS enforces its limits; 0
-// lifts the limit. The emulator enforces no rate unless asked, so that
-// tests may burst; EnforceKVSLimits sets KVS's own.
-func (s *Server) SetRateLimit(api API, perSecond int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limits.rates[api] = perSecond
-}
-
-// EnforceKVSLimits sets the request rates KVS documents: 5 calls a second
-// per stream of each stream API, 50 a second of ListStreams and
-// CreateStream. (The connection limits, 3 GetMedia and 5
-// GetMediaForFragmentList bodies at once, are on by default.)
-func (s *Server) EnforceKVSLimits() {
-	for _, api := range []API{GetDataEndpoint, ListFragments, GetMediaForFragmentList, GetMedia, PutMedia, DescribeStream, DeleteStream} {
-		s.SetRateLimit(api, 5)
-	}
-	s.SetRateLimit(ListStreams, 50)
-	s.SetRateLimit(CreateStream, 50)
 }
 
 // overRate counts a call of api on stream and returns the fault of a call
@@ -82,39 +54,6 @@ func (l *limits) overRate(api API, stream string) *Fault {
 	return nil
 }
 
-// LimitConnections sets how many bodies of api may stream at once on one
-// stream, as KVS limits them; more fail with ConnectionLimitExceeded. The
-// defaults are KVS's: 3 for GetMedia, 5 for GetMediaForFragmentList, none
-// for PutMedia (KVS refuses a second PutMedia connection of a stream:
-// set 1 to do the same).
-func (s *Server) LimitConnections(api API, n int) {
-	s.mu.Lock()
-	s.limits.conns[api] = n
-	s.mu.Unlock()
-}
-
-// SetMaxResults caps the page size of ListFragments below its 1000.
-func (s *Server) SetMaxResults(n int) {
-	s.mu.Lock()
-	s.limits.maxResults = n
-	s.mu.Unlock()
-}
-
-// Requests returns how many calls of api the emulator received.
-func (s *Server) Requests(api API) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limits.requests[api]
-}
-
-// PeakConnections returns the most bodies of api that streamed at once,
-// over all streams.
-func (s *Server) PeakConnections(api API) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limits.peak[api]
-}
-
 // acquire takes one of the connections of api on stream, and reports false
 // when they are all taken. Call it with s.mu held.
 func (l *limits) acquire(api API, stream string) bool {
@@ -128,12 +67,10 @@ func (l *limits) acquire(api API, stream string) bool {
 	return true
 }
 
-// release gives back a connection acquire took.
-func (s *Server) release(api API, stream string) {
-	s.mu.Lock()
-	s.limits.active[rateKey{api, stream}]--
-	s.limits.total[api]--
-	s.mu.Unlock()
+// release gives back a connection acquire took. Call it with s.mu held.
+func (l *limits) release(api API, stream string) {
+	l.active[rateKey{api, stream}]--
+	l.total[api]--
 }
 
 // LiveLimits bound live sessions. A zero field takes the default in its
@@ -168,17 +105,4 @@ func (l LiveLimits) withDefaults() LiveLimits {
 		l.IdleAck = 3 * time.Second
 	}
 	return l
-}
-
-// SetLiveLimits sets the limits of live GetMedia and PutMedia sessions.
-func (s *Server) SetLiveLimits(l LiveLimits) {
-	s.mu.Lock()
-	s.limits.live = l.withDefaults()
-	s.mu.Unlock()
-}
-
-func (s *Server) liveLimits() LiveLimits {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limits.live.withDefaults()
 }

@@ -82,7 +82,10 @@ func (s *Server) follow(out *mediaOut, st *stream, first int) {
 			continue
 		}
 		out.unit(f.number)
-		if e, ok := s.errorUnit(st.name, f.number); ok {
+		s.mu.Lock()
+		e, ok := s.faults.errorUnit(st.name, f.number)
+		s.mu.Unlock()
+		if ok {
 			if !out.write(kvsgen.Generator{}.Error(string(f.number), e)) {
 				return
 			}

@@ -3,45 +3,20 @@ package kvstest
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 )
 
-// The emulator's static test credentials and region.
-const (
-	AccessKeyID     = "AKIDKVSMKVTEST"
-	SecretAccessKey = "kvsmkv-test-secret"
-	Region          = "us-west-2"
-)
-
-// API names an operation, for faults and counters.
-type API string
-
-// The operations the emulator serves.
-const (
-	CreateStream            API = "CreateStream"
-	DescribeStream          API = "DescribeStream"
-	ListStreams             API = "ListStreams"
-	DeleteStream            API = "DeleteStream"
-	GetDataEndpoint         API = "GetDataEndpoint"
-	ListFragments           API = "ListFragments"
-	GetMediaForFragmentList API = "GetMediaForFragmentList"
-	GetMedia                API = "GetMedia"
-	PutMedia                API = "PutMedia"
-)
-
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
-	srv    *httptest.Server
-	signer *v4.Signer
+	srv *httptest.Server
 
 	mu        sync.Mutex
 	streams   registry
@@ -50,48 +25,6 @@ type Server struct {
 	ctl       control
 	requestID int
 	dataDir   string
-}
-
-// NewServer starts an emulator on a loopback port. Close it when done.
-func NewServer() *Server {
-	s := newServer()
-	s.srv.Start()
-	return s
-}
-
-// NewServerAt starts an emulator listening on addr ("127.0.0.1:4567"; a
-// port of 0 picks one). Close it when done.
-func NewServerAt(addr string) (*Server, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("kvstest: %w", err)
-	}
-	s := newServer()
-	s.srv.Listener.Close()
-	s.srv.Listener = l
-	s.srv.Start()
-	return s, nil
-}
-
-// newServer makes an emulator with its handlers, not yet started.
-func newServer() *Server {
-	s := &Server{signer: v4.NewSigner(), streams: registry{byName: map[string]*stream{}}, faults: newFaults(), limits: newLimits()}
-	mux := http.NewServeMux()
-	route := func(path string, api API, serve func(w http.ResponseWriter, r *http.Request, body []byte)) {
-		mux.HandleFunc("POST /"+path, s.handle(api, serve))
-	}
-	route("createStream", CreateStream, s.createStream)
-	route("describeStream", DescribeStream, s.describeStream)
-	route("listStreams", ListStreams, s.listStreams)
-	route("deleteStream", DeleteStream, s.deleteStream)
-	route("getDataEndpoint", GetDataEndpoint, s.getDataEndpoint)
-	route("listFragments", ListFragments, s.listFragments)
-	route("getMediaForFragmentList", GetMediaForFragmentList, s.getMediaForFragmentList)
-	route("getMedia", GetMedia, s.getMedia)
-	mux.HandleFunc("POST /putMedia", s.handleStreaming(PutMedia, s.putMedia))
-	s.adminRoutes(mux)
-	s.srv = httptest.NewUnstartedServer(endpoints(mux))
-	return s
 }
 
 // URL is the emulator's address, both control and data endpoint.
@@ -132,7 +65,7 @@ func (s *Server) handle(api API, serve func(w http.ResponseWriter, r *http.Reque
 		s.requestID++
 		w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("kvstest-%d", s.requestID))
 		s.mu.Unlock()
-		if e := s.verify(r, body); e != nil {
+		if e := verify(r, body); e != nil {
 			writeError(w, e.status, e.code, e.msg)
 			return
 		}
@@ -162,15 +95,6 @@ func (s *Server) admit(r *http.Request, api API, stream string) *Fault {
 	return s.faults.takeCall(api, stream)
 }
 
-// dataPlane tells the APIs served at data endpoints.
-func dataPlane(api API) bool {
-	switch api {
-	case GetMedia, GetMediaForFragmentList, ListFragments, PutMedia:
-		return true
-	}
-	return false
-}
-
 // lookup looks a request's stream up by name or ARN, answering the error
 // when there is none.
 func (s *Server) lookup(w http.ResponseWriter, name, arn string) *stream {
@@ -184,4 +108,65 @@ func (s *Server) lookup(w http.ResponseWriter, name, arn string) *stream {
 		writeError(w, http.StatusNotFound, kvsaws.ErrResourceNotFound, "The requested stream is not found or not active.")
 	}
 	return st
+}
+
+// handleStreaming wraps an operation whose request body is a long-lived
+// stream (PutMedia) with handle: handle checks the request as if its body
+// were empty, which is the payload hash streaming producers sign (the
+// SHA-256 of "", as the KVS C producer does), and serve reads the body as
+// it comes.
+func (s *Server) handleStreaming(api API, serve func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		head := r.Clone(r.Context())
+		head.Body = http.NoBody
+		s.handle(api, func(w http.ResponseWriter, _ *http.Request, _ []byte) { serve(w, r) })(w, head)
+	}
+}
+
+// streamNamed returns the stream called name, or nil.
+func (s *Server) streamNamed(name string) *stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams.get(name)
+}
+
+func (s *Server) liveLimits() LiveLimits {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits.live.withDefaults()
+}
+
+// resolve returns the name of the stream a request names by name or ARN,
+// "" with the status and type to refuse it with.
+func (s *Server) resolve(name, arn string) (string, int, string) {
+	if arn == "" {
+		if name == "" {
+			return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
+		}
+		return name, 0, ""
+	}
+	m := arnPattern.FindStringSubmatch(arn)
+	if m == nil || name != "" && name != m[1] {
+		return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
+	}
+	st := s.streamNamed(m[1])
+	if st == nil || strconv.FormatInt(st.created.UnixMilli(), 10) != m[2] {
+		return "", http.StatusNotFound, kvsaws.ErrResourceNotFound
+	}
+	return m[1], 0, ""
+}
+
+func (s *Server) timestamps() *timestamps {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctl.answers++
+	return &timestamps{form: s.ctl.form, n: s.ctl.answers}
+}
+
+// releaseConnection gives back a connection of api on stream that
+// limits.acquire took.
+func (s *Server) releaseConnection(api API, stream string) {
+	s.mu.Lock()
+	s.limits.release(api, stream)
+	s.mu.Unlock()
 }
