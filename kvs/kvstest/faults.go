@@ -169,8 +169,8 @@ func (fs *faults) add(f Fault) {
 			q = &fs.bodies
 		}
 		n := max(f.Count, 1)
-		if f.EveryTime {
-			n = 1
+		if f.EveryTime && f.Kind != FailCall {
+			n = 1 // one fault that stays strikes every body
 		}
 		for range n {
 			c := f
