@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -216,7 +216,7 @@ func TestTrackLookup(t *testing.T) {
 // stream twice as long costs little more.
 func TestFramesRecycled(t *testing.T) {
 	gen := func(fragments int) []byte {
-		return with(func(c *kvstest.Generator) {
+		return with(func(c *kvsgen.Generator) {
 			c.Fragments, c.FragmentDuration, c.VideoBitrate, c.GetMedia = fragments, time.Second, 2_000_000, true
 		}).Bytes()
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -96,8 +96,8 @@ func unit(t *testing.T, tr h264Track, from, to, index int, p time.Duration, widt
 		}
 	}
 	w.AddTags([]mkv.SimpleTag{
-		{Name: tags.NameFragmentNumber, Value: kvstest.FragmentNumber(index)},
-		{Name: tags.NameProducerTimestamp, Value: kvstest.FormatTimestamp(p)},
+		{Name: tags.NameFragmentNumber, Value: (kvsgen.Generator{}).FragmentNumber(index)},
+		{Name: tags.NameProducerTimestamp, Value: kvsgen.FormatTimestamp(p)},
 	})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestRecorder(t *testing.T) {
 	for i, s := range starts {
 		stream = append(stream, unit(t, small, 10*i, 10*i+10, i, base+s, 320, 240)...)
 	}
-	stream = append(stream, (kvstest.Generator{}).Error(kvstest.FragmentNumber(9), kvstest.ErrorUnit{Code: "FRAGMENT_NOT_FOUND", ID: 4000})...)
+	stream = append(stream, (kvsgen.Generator{}).Error((kvsgen.Generator{}).FragmentNumber(9), kvsgen.ErrorUnit{Code: "FRAGMENT_NOT_FOUND", ID: 4000})...)
 	stream = append(stream, unit(t, big, 0, 10, 5, base+5*time.Second, 352, 288)...)
 
 	var frags []*kvs.Fragment
@@ -208,7 +208,7 @@ func packetTimes(t *testing.T, name string) []time.Duration {
 }
 
 func TestRecorderNeedsData(t *testing.T) {
-	data := (kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
+	data := (kvsgen.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
 	f, err := kvs.NewReader(bytes.NewReader(data), kvs.WithoutFrameData()).Next()
 	if err != nil {
 		t.Fatal(err)

@@ -162,10 +162,10 @@ func TestMissingFragments(t *testing.T) {
 // until they pass, and a cut body is asked for again from where it broke.
 func TestRetries(t *testing.T) {
 	srv, numbers := emulator(t, 12)
-	srv.Throttle(kvstest.GetMediaForFragmentList, 2)
-	srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: http.StatusInternalServerError, Type: "InternalFailure"})
-	srv.CutBody(kvstest.GetMediaForFragmentList, 3000)
-	srv.Slow(kvstest.GetMediaForFragmentList, 501, 0)
+	srv.Inject(kvstest.Throttled(kvstest.GetMediaForFragmentList, 2))
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: http.StatusInternalServerError, Type: "InternalFailure"})
+	srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 3000})
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, Chunk: 501, Delay: 0})
 	// One call at a time, so that the injected faults meet the calls in order.
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.BatchSize, o.Concurrency = 5, 1 })
 	i := 0
@@ -205,7 +205,7 @@ func TestNotRetried(t *testing.T) {
 	}
 	for _, code := range []string{kvsaws.ErrResourceNotFound, kvsaws.ErrNotAuthorized, kvsaws.ErrInvalidArgument} {
 		before := srv.Requests(kvstest.GetMediaForFragmentList)
-		srv.Fail(kvstest.GetMediaForFragmentList, kvstest.Fault{Status: http.StatusBadRequest, Type: code})
+		srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, Status: http.StatusBadRequest, Type: code})
 		var got error
 		for _, err := range c.GetFragments(context.Background(), "cam", numbers) {
 			got = err
@@ -257,8 +257,10 @@ func TestFollowResumes(t *testing.T) {
 	for range 5 {
 		cuts = append(cuts, 200+rng.Int64N(20000))
 	}
-	srv.CutBody(kvstest.GetMedia, cuts...)
-	srv.Throttle(kvstest.GetMedia, 2)
+	for _, at := range cuts {
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, At: at})
+	}
+	srv.Inject(kvstest.Throttled(kvstest.GetMedia, 2))
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -289,7 +291,7 @@ func TestFollowCancel(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, _ := emulator(t, 20)
 	defer srv.Close() // before the leak check; Cleanup would run after it
-	srv.Slow(kvstest.GetMedia, 64, 5*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 64, Delay: 5 * time.Millisecond})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -374,7 +376,7 @@ func TestEndpointRefresh(t *testing.T) {
 // fragment delivered.
 func TestFollowReadTimeout(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.Slow(kvstest.GetMedia, 3000, 400*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 3000, Delay: 400 * time.Millisecond})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.ReadTimeout = 100 * time.Millisecond })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

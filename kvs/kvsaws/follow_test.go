@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -35,11 +36,11 @@ type plane struct {
 }
 
 func newPlane(n int, plan func(call, first int, body []byte) []byte) *plane {
-	g := kvstest.Generator{Fragments: n, GetMedia: true, FPS: 10, VideoBitrate: 40_000, FragmentDuration: 500e6, Audio: true}
+	g := kvsgen.Generator{Fragments: n, GetMedia: true, FPS: 10, VideoBitrate: 40_000, FragmentDuration: 500e6, Audio: true}
 	p := &plane{plan: plan}
 	for i := range n {
 		p.units = append(p.units, g.Unit(i))
-		p.number = append(p.number, tags.FragmentNumber(kvstest.FragmentNumber(i)))
+		p.number = append(p.number, tags.FragmentNumber((kvsgen.Generator{}).FragmentNumber(i)))
 	}
 	return p
 }
@@ -333,7 +334,7 @@ func TestFollowCheckpoint(t *testing.T) {
 // goes on, losing no fragment.
 func TestFollowInvalidEndpoint(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 400, Type: kvsaws.ErrInvalidEndpoint})
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Status: 400, Type: kvsaws.ErrInvalidEndpoint})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -383,7 +384,9 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 	for i := range 20 {
 		cuts = append(cuts, int64(2000+i*50))
 	}
-	srv.CutBody(kvstest.GetMediaForFragmentList, cuts...)
+	for _, at := range cuts {
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: at})
+	}
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	n := 0
 	for f, err := range c.GetFragments(context.Background(), "cam", numbers) {
@@ -398,7 +401,7 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 
 	srv, numbers = emulator(t, 5)
 	for range 10 {
-		srv.CutBody(kvstest.GetMediaForFragmentList, 10)
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 10})
 	}
 	c = kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	var berr *kvsaws.BatchError

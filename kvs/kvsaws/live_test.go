@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -20,7 +21,7 @@ func TestFollowFramesLive(t *testing.T) {
 	if err := srv.CreateStream("cam", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	g := kvstest.Generator{Fragments: 4, FPS: 20, FragmentDuration: 500 * time.Millisecond, Media: true, Audio: true, Start: time.Now()}
+	g := kvsgen.Generator{Fragments: 4, FPS: 20, FragmentDuration: 500 * time.Millisecond, Media: true, Audio: true, Start: time.Now()}
 	var want [][32]byte
 	for i := range g.Fragments {
 		for _, f := range g.Frames(i) {

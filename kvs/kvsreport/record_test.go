@@ -8,13 +8,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 func TestFromFragment(t *testing.T) {
-	g := kvstest.Generator{
+	g := kvsgen.Generator{
 		Fragments: 3, FPS: 10, Audio: true, ProducerTags: true,
-		Errors: map[int]kvstest.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
+		Errors: map[int]kvsgen.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
 	}
 	r := kvs.NewReader(bytes.NewReader(g.Bytes()))
 	var got []Record
