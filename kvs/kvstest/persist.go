@@ -32,6 +32,8 @@ type streamFile struct {
 	Created   time.Time
 	Retention time.Duration
 	Live      bool
+	// Numbers is the stream's range of fragment numbers.
+	Numbers int
 }
 
 type fragmentFile struct {
@@ -56,7 +58,7 @@ func saveStream(dataDir string, st *stream) error {
 	if err := os.MkdirAll(st.dir, 0o755); err != nil {
 		return fmt.Errorf("kvstest: %w", err)
 	}
-	b, err := json.Marshal(streamFile{Name: st.name, Created: st.created, Retention: st.retention, Live: st.live})
+	b, err := json.Marshal(streamFile{Name: st.name, Created: st.created, Retention: st.retention, Live: st.live, Numbers: st.numbers})
 	if err != nil {
 		return fmt.Errorf("kvstest: %w", err)
 	}
@@ -112,7 +114,7 @@ func loadStream(dir string) (*stream, error) {
 	if err := json.Unmarshal(b, &sf); err != nil {
 		return nil, fmt.Errorf("kvstest: %s: %w", dir, err)
 	}
-	st := newStream(sf.Name, sf.Retention)
+	st := newStream(sf.Name, sf.Retention, sf.Numbers)
 	st.created, st.live, st.dir = sf.Created, sf.Live, dir
 	entries, err := os.ReadDir(dir)
 	if err != nil {

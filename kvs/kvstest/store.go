@@ -3,6 +3,7 @@ package kvstest
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strconv"
 	"sync"
 	"time"
@@ -134,8 +135,9 @@ type stream struct {
 	live       bool
 	lastIngest time.Time
 	deleted    bool
-	// nextSeq numbers the next fragment.
-	nextSeq int
+	// nextSeq numbers the next fragment; numbers is the stream's range of
+	// fragment numbers (see fragmentNumber).
+	nextSeq, numbers int
 
 	// What DescribeStream tells of the stream, and its data endpoint's
 	// epoch, which MoveEndpoint advances: guarded by Server.mu.
@@ -143,11 +145,28 @@ type stream struct {
 	epoch                                int
 }
 
-func newStream(name string, retention time.Duration) *stream {
+func newStream(name string, retention time.Duration, numbers int) *stream {
 	return &stream{
-		name: name, created: time.Now(), retention: retention,
+		name: name, created: time.Now(), retention: retention, numbers: numbers,
 		index: map[tags.FragmentNumber]int{}, changed: make(chan struct{}),
 	}
+}
+
+// firstNumber, numberStep and rangeStep make fragment numbers like KVS's:
+// 47 decimal digits, consecutive fragments of a stream differing by 2^92
+// and streams 2^124 apart, so that every stream has its own numbers (room
+// for 2^32 fragments a stream and some 10^8 streams below 10^47).
+var firstNumber, numberStep, rangeStep = func() (*big.Int, *big.Int, *big.Int) {
+	n, _ := new(big.Int).SetString(kvsgen.Generator{}.FragmentNumber(0), 10)
+	return n, new(big.Int).Lsh(big.NewInt(1), 92), new(big.Int).Lsh(big.NewInt(1), 124)
+}()
+
+// fragmentNumber is the number of fragment seq of the stream whose range
+// is numbers: range 0 numbers as kvsgen's generator does.
+func fragmentNumber(numbers, seq int) tags.FragmentNumber {
+	n := new(big.Int).Mul(rangeStep, big.NewInt(int64(numbers)))
+	n.Add(n, new(big.Int).Mul(numberStep, big.NewInt(int64(seq))))
+	return tags.FragmentNumber(n.Add(n, firstNumber).String())
 }
 
 // notify wakes the live readers. Call it with st.mu held.
@@ -160,7 +179,7 @@ func (st *stream) notify() {
 func (st *stream) add(f *fragment) {
 	f.seq = st.nextSeq
 	st.nextSeq++
-	f.number = tags.FragmentNumber(kvsgen.Generator{}.FragmentNumber(f.seq))
+	f.number = fragmentNumber(st.numbers, f.seq)
 	st.index[f.number] = len(st.frags)
 	st.frags = append(st.frags, f)
 	st.notify()
@@ -209,8 +228,15 @@ func validStreamName(name string) bool {
 // and the faults alike.
 type registry struct {
 	byName map[string]*stream
-	// version numbers the streams' versions.
-	version int
+	// version numbers the streams' versions; ranges counts the ranges of
+	// fragment numbers given out.
+	version, ranges int
+}
+
+// newStream makes a stream with a range of fragment numbers of its own.
+func (r *registry) newStream(name string, retention time.Duration) *stream {
+	r.ranges++
+	return newStream(name, retention, r.ranges-1)
 }
 
 // get returns the stream called name, or nil.
