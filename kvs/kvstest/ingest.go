@@ -55,7 +55,10 @@ func (p *putSink) finish(f *fragment) error {
 	st.notify()
 	st.mu.Unlock()
 	p.ack(Ack{EventType: EventReceived, FragmentTimecode: f.timecode, FragmentNumber: f.number})
-	if st.retention <= 0 {
+	st.mu.Lock()
+	retention := st.retention
+	st.mu.Unlock()
+	if retention <= 0 {
 		return nil
 	}
 	if err := persist(st, f); err != nil {

@@ -117,8 +117,10 @@ func (f *fragment) unit(getMedia bool, behind int64) []byte {
 // stream is a stream of fragments, complete ones and at most one being
 // ingested (the last).
 type stream struct {
-	name      string
-	created   time.Time
+	name    string
+	created time.Time
+	// retention changes with UpdateDataRetention, under both Server.mu and
+	// mu: read it under either.
 	retention time.Duration
 	// dir is where the stream is kept on disk, or "" when in memory.
 	dir string
@@ -143,6 +145,8 @@ type stream struct {
 	// epoch, which MoveEndpoint advances: guarded by Server.mu.
 	device, mediaType, kmsKeyID, version string
 	epoch                                int
+	// tags are the stream's own tags (CreateStream, TagStream).
+	tags map[string]string
 }
 
 func newStream(name string, retention time.Duration, numbers int) *stream {
@@ -246,13 +250,18 @@ func (r *registry) get(name string) *stream { return r.byName[name] }
 // control plane: a new version, the default KMS key, the first data
 // endpoint.
 func (r *registry) put(st *stream, mediaType string) {
-	r.version++
 	st.mediaType, st.device = mediaType, ""
 	st.kmsKeyID = "arn:aws:kms:" + Region + ":" + AccountID + ":alias/aws/kinesisvideo"
-	st.version = fmt.Sprintf("KVSMKV%014d", r.version)
+	r.newVersion(st)
 	st.created = st.created.UTC().Truncate(time.Millisecond)
 	st.epoch = 1
 	r.byName[st.name] = st
+}
+
+// newVersion gives st a new version, as every change of it does.
+func (r *registry) newVersion(st *stream) {
+	r.version++
+	st.version = fmt.Sprintf("KVSMKV%014d", r.version)
 }
 
 // remove removes the stream called name, and returns it (nil if none).
