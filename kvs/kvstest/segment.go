@@ -63,7 +63,8 @@ type sink interface {
 // marker (EndOfFragment), or at the end of its Segment or of the input:
 // Tags after a Cluster belong to its fragment, Tags before the first
 // Cluster of a Segment (or after a marker) to the next fragment. The
-// marker itself, and the SimpleTags drop names, are not kept.
+// marker itself, and the Tag elements holding a SimpleTag drop names, are
+// not kept.
 type segmenter struct {
 	dec  *mkv.PushDecoder
 	sink sink
@@ -103,12 +104,15 @@ type segmenter struct {
 	lastCluster time.Duration
 	hasLast     bool
 
-	// The SimpleTags of the top-level Tags being read, the one being read
-	// (name, value), and whether one of them is dropped or the marker.
-	inTags            bool
-	simple            []mkv.SimpleTag
-	tagName, tagValue string
-	dropped, eofr     bool
+	// For the top-level Tags being read: the Tag elements kept, the start
+	// of the Tag being read and whether it is dropped (it holds a
+	// SimpleTag drop names), whether a Tag was dropped and whether one
+	// held the end-of-fragment marker.
+	inTags        bool
+	keptTags      []byte
+	tagStart      int64
+	tagDrop       bool
+	dropped, eofr bool
 }
 
 // EndOfFragment is the name of the SimpleTag with which AWS's producer SDKs
@@ -184,10 +188,9 @@ func (g *segmenter) event(ev *mkv.Event) error {
 			g.track.Set(ev)
 		}
 		if g.inTags && ev.ID == mkv.IDTagName {
-			g.tagName = ev.String()
-		}
-		if g.inTags && ev.ID == mkv.IDTagString {
-			g.tagValue = ev.String()
+			name := string(ev.Bytes)
+			g.eofr = g.eofr || name == EndOfFragment
+			g.tagDrop = g.tagDrop || g.drop != nil && g.drop(name)
 		}
 		if ev.ID == mkv.IDTimecodeScale && ev.Depth == 2 && ev.Uint > 0 {
 			g.scale = ev.Uint
@@ -242,8 +245,10 @@ func (g *segmenter) startMaster(ev *mkv.Event) error {
 		}
 		g.capture, g.capDepth = ev.Offset, 1
 		if ev.ID == mkv.IDTags {
-			g.inTags, g.simple, g.dropped, g.eofr = true, nil, false, false
+			g.inTags, g.keptTags, g.dropped, g.eofr = true, nil, false, false
 		}
+	case ev.Depth == 2 && g.inTags && ev.ID == mkv.IDTag:
+		g.tagStart, g.tagDrop = ev.Offset, false
 	case ev.Depth == 2 && g.inCluster:
 		g.capture, g.capDepth = ev.Offset, 2
 	}
@@ -268,14 +273,11 @@ func (g *segmenter) endMaster(ev *mkv.Event) error {
 		}
 	case ev.ID == mkv.IDSegment && ev.Depth == 0:
 		return g.finish()
-	case ev.ID == mkv.IDSimpleTag && g.inTags:
-		t := mkv.SimpleTag{Name: g.tagName, Value: g.tagValue}
-		g.tagName, g.tagValue = "", ""
-		g.eofr = g.eofr || t.Name == EndOfFragment
-		if g.drop != nil && g.drop(t.Name) {
+	case ev.ID == mkv.IDTag && g.inTags && ev.Depth == 2:
+		if g.tagDrop {
 			g.dropped = true
 		} else {
-			g.simple = append(g.simple, t)
+			g.keptTags = append(g.keptTags, g.elem(g.tagStart, ev)...)
 		}
 	}
 	if g.capture < 0 || ev.Depth != g.capDepth {
@@ -299,14 +301,15 @@ func (g *segmenter) endMaster(ev *mkv.Event) error {
 }
 
 // endTags keeps a top-level Tags element with the fragment it belongs to,
-// less the SimpleTags dropped (rewritten as one Tag when any is), and ends
-// the fragment at the end-of-fragment marker.
+// less the Tag elements holding a SimpleTag dropped (the Tags rewritten
+// with the others, or left out when none is left), and ends the fragment
+// at the end-of-fragment marker.
 func (g *segmenter) endTags(raw []byte) error {
 	g.inTags = false
 	if g.dropped {
 		raw = nil
-		if len(g.simple) > 0 {
-			raw = mkv.AppendTags(nil, 0, g.simple)
+		if len(g.keptTags) > 0 {
+			raw = mkv.AppendElement(nil, mkv.IDTags, g.keptTags)
 		}
 	}
 	if g.cur != nil {
