@@ -434,3 +434,55 @@ func TestStreamTagsAndUpdates(t *testing.T) {
 		t.Errorf("DescribeMediaStorageConfiguration: %v", err)
 	}
 }
+
+// TestStreamTagsKept keeps a stream's tags, retention and range of
+// fragment numbers in the data directory across a restart; a stream
+// created after it numbers its fragments apart from the first's.
+func TestStreamTagsKept(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	srv := kvstest.NewServer()
+	if err := srv.OpenDataDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	kv := kinesisvideo.NewFromConfig(srv.Config())
+	if _, err := kv.CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String("kept"), DataRetentionInHours: aws.Int32(1), Tags: map[string]string{"site": "door"}}); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := kv.DescribeStream(ctx, &kinesisvideo.DescribeStreamInput{StreamName: aws.String("kept")})
+	if _, err := kv.UpdateDataRetention(ctx, &kinesisvideo.UpdateDataRetentionInput{StreamName: aws.String("kept"), CurrentVersion: info.StreamInfo.Version,
+		Operation: types.UpdateDataRetentionOperationIncreaseDataRetention, DataRetentionChangeInHours: aws.Int32(5)}); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := liveSource(t, 1, 2, absolute)
+	resp, err := srv.Config().HTTPClient.Do(signedPutMedia(t, srv, "kept", bytes.NewReader(body), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	first := srv.Fragments("kept")
+	srv.Close()
+
+	srv = kvstest.NewServer()
+	defer srv.Close()
+	if err := srv.OpenDataDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	kv = kinesisvideo.NewFromConfig(srv.Config())
+	info, err = kv.DescribeStream(ctx, &kinesisvideo.DescribeStreamInput{StreamName: aws.String("kept")})
+	if err != nil || aws.ToInt32(info.StreamInfo.DataRetentionInHours) != 6 || !cmp.Equal(srv.StreamTags("kept"), map[string]string{"site": "door"}) {
+		t.Errorf("after a restart: %+v, tags %v, %v", info, srv.StreamTags("kept"), err)
+	}
+	srv.CreateStream("new", time.Hour)
+	resp, err = srv.Config().HTTPClient.Do(signedPutMedia(t, srv, "new", bytes.NewReader(body), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	second := srv.Fragments("new")
+	if len(first) != 1 || len(second) != 1 || first[0].FragmentNumber == second[0].FragmentNumber || len(second[0].FragmentNumber) != len(first[0].FragmentNumber) {
+		t.Errorf("fragment numbers %v and %v, want one each, apart, of one length", first, second)
+	}
+}
