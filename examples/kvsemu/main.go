@@ -41,11 +41,11 @@
 // PERSISTED is on disk, also if the process is killed (kill -9). Without
 // -data everything is in memory; generated streams always are.
 //
-// AWS's producer SDKs (the C producer under the GStreamer kvssink and the
-// C++ SDK) stream into it with their default settings: given the
-// endpoint (createDefaultCallbacksProviderWithAwsCredentialsAndEndpointOverride
-// in the C producer) they create and tag streams, put media, and stop with
-// every fragment acknowledged PERSISTED. Stream tags, UpdateDataRetention
+// AWS's C producer SDK (v1.6.4 tried; the engine under the C++ SDK and
+// GStreamer's kvssink) streams into it with its default settings: given
+// the endpoint (createDefaultCallbacksProviderWithAwsCredentialsAndEndpointOverride)
+// it creates and tags streams, puts media, and stops with every fragment
+// acknowledged PERSISTED. Stream tags, UpdateDataRetention
 // and UpdateStream are served; the API model's other operations answer
 // UnsupportedOperationException (see kvstest's package documentation for
 // what is emulated and what is not).

@@ -43,9 +43,9 @@
 //
 // # PutMedia as the producer SDKs use it
 //
-// AWS's C producer (under the GStreamer kvssink and the C++ SDK) streams
-// into the emulator with its default settings; what its state machine
-// relies on is emulated:
+// AWS's C producer SDK (v1.6.4 tried; the engine under the C++ SDK and
+// GStreamer's kvssink) streams into the emulator with its default
+// settings; what its state machine relies on is emulated:
 //
 //   - A fragment ends at the next Cluster, at the end of its Segment or of
 //     the body, or at once at a Tags element holding the SimpleTag
