@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
 
@@ -31,7 +32,7 @@ func fastRetries(o *kvsaws.Options) {
 		so.Backoff = retry.NewExponentialJitterBackoff(20 * time.Millisecond)
 		so.RateLimiter = ratelimit.None
 		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{
-			kvsaws.ErrClientLimitExceeded: {}, kvsaws.ErrConnectionLimitExceeded: {},
+			kvsaws.CodeClientLimitExceeded: {}, kvsaws.CodeConnectionLimitExceeded: {},
 		}})
 	})
 	o.FollowInterval, o.FollowIdleWait, o.FollowMaxIdleWait = time.Millisecond, 5*time.Millisecond, 20*time.Millisecond
@@ -197,13 +198,32 @@ func TestNotRetried(t *testing.T) {
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 
 	// An unknown stream fails at GetDataEndpoint, in the SDK's client.
+	// It matches ErrResourceNotFound as the data plane's errors do, and
+	// stays the SDK's typed exception too.
 	var api smithy.APIError
 	for _, err := range c.GetFragments(context.Background(), "nope", numbers) {
-		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.ErrResourceNotFound {
+		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.CodeResourceNotFound {
 			t.Fatalf("unknown stream: %v", err)
 		}
+		var e *kvsaws.APIError
+		if !errors.As(err, &e) || e.Operation != "GetDataEndpoint" || e.StatusCode != http.StatusNotFound || e.RequestID == "" {
+			t.Errorf("unknown stream: errors.As(*APIError) gives %#v", e)
+		}
+		var typed *kvtypes.ResourceNotFoundException
+		if !errors.As(err, &typed) {
+			t.Errorf("unknown stream: %v is not a *types.ResourceNotFoundException", err)
+		}
+		if !errors.Is(err, kvsaws.ErrResourceNotFound) || errors.Is(err, kvsaws.ErrNotAuthorized) {
+			t.Errorf("unknown stream: errors.Is(ErrResourceNotFound) = %v, errors.Is(ErrNotAuthorized) = %v",
+				errors.Is(err, kvsaws.ErrResourceNotFound), errors.Is(err, kvsaws.ErrNotAuthorized))
+		}
 	}
-	for _, code := range []string{kvsaws.ErrResourceNotFound, kvsaws.ErrNotAuthorized, kvsaws.ErrInvalidArgument} {
+	sentinels := map[string]error{
+		kvsaws.CodeResourceNotFound: kvsaws.ErrResourceNotFound,
+		kvsaws.CodeNotAuthorized:    kvsaws.ErrNotAuthorized,
+		kvsaws.CodeInvalidArgument:  kvsaws.ErrInvalidArgument,
+	}
+	for _, code := range []string{kvsaws.CodeResourceNotFound, kvsaws.CodeNotAuthorized, kvsaws.CodeInvalidArgument} {
 		before := srv.Requests(kvstest.GetMediaForFragmentList)
 		srv.Fail(kvstest.GetMediaForFragmentList, kvstest.Fault{Status: http.StatusBadRequest, Type: code})
 		var got error
@@ -214,6 +234,14 @@ func TestNotRetried(t *testing.T) {
 		var e *kvsaws.APIError
 		if !errors.As(got, &e) || e.Code != code || e.RequestID == "" || e.Operation != "GetMediaForFragmentList" {
 			t.Fatalf("%s: got %v", code, got)
+		}
+		for c, sentinel := range sentinels {
+			if errors.Is(got, sentinel) != (c == code) {
+				t.Errorf("%s: errors.Is(err, %v) = %v", code, sentinel, !(c == code))
+			}
+		}
+		if !errors.Is(got, &kvsaws.CodeError{Code: code}) {
+			t.Errorf("%s: errors.Is(err, &CodeError{%q}) = false", code, code)
 		}
 		if n := srv.Requests(kvstest.GetMediaForFragmentList) - before; n != 1 {
 			t.Errorf("%s: %d calls, want 1", code, n)
@@ -424,7 +452,7 @@ func TestFragmentLimit(t *testing.T) {
 	}
 	_, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMediaForFragmentList(context.Background(), ep, &kvsaws.GetMediaForFragmentListInput{StreamName: "cam", Fragments: many})
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidArgument {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeInvalidArgument {
 		t.Fatalf("1001 fragments: %v", err)
 	}
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)

@@ -333,7 +333,7 @@ func TestFollowCheckpoint(t *testing.T) {
 // goes on, losing no fragment.
 func TestFollowInvalidEndpoint(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 400, Type: kvsaws.ErrInvalidEndpoint})
+	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 400, Type: kvsaws.CodeInvalidEndpoint})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

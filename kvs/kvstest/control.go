@@ -103,19 +103,19 @@ var arnPattern = regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9
 func (s *Server) resolve(name, arn string) (string, int, string) {
 	if arn == "" {
 		if name == "" {
-			return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
+			return "", http.StatusBadRequest, kvsaws.CodeInvalidArgument
 		}
 		return name, 0, ""
 	}
 	m := arnPattern.FindStringSubmatch(arn)
 	if m == nil || name != "" && name != m[1] {
-		return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
+		return "", http.StatusBadRequest, kvsaws.CodeInvalidArgument
 	}
 	s.mu.Lock()
 	meta := s.ctl.meta[m[1]]
 	s.mu.Unlock()
 	if meta == nil || strconv.FormatInt(meta.created.UnixMilli(), 10) != m[2] {
-		return "", http.StatusNotFound, kvsaws.ErrResourceNotFound
+		return "", http.StatusNotFound, kvsaws.CodeResourceNotFound
 	}
 	return m[1], 0, ""
 }
@@ -249,7 +249,7 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 		Tags                                        map[string]string
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid CreateStream request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid CreateStream request: "+err.Error())
 		return
 	}
 	retention := 0
@@ -258,10 +258,10 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	switch {
 	case !validStreamName(in.StreamName):
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "StreamName must match [a-zA-Z0-9_.-]+, 1 to 256 characters")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "StreamName must match [a-zA-Z0-9_.-]+, 1 to 256 characters")
 		return
 	case retention < 0:
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "DataRetentionInHours must be at least 0")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "DataRetentionInHours must be at least 0")
 		return
 	case len(in.Tags) > 50:
 		writeError(w, http.StatusBadRequest, "TagsPerResourceExceededLimitException", "at most 50 tags")
@@ -330,7 +330,7 @@ func (s *Server) meta(w http.ResponseWriter, name, arn string) *streamMeta {
 	m := s.ctl.meta[name]
 	s.mu.Unlock()
 	if m == nil {
-		writeError(w, http.StatusNotFound, kvsaws.ErrResourceNotFound, "The requested stream is not found or not active.")
+		writeError(w, http.StatusNotFound, kvsaws.CodeResourceNotFound, "The requested stream is not found or not active.")
 	}
 	return m
 }
@@ -338,7 +338,7 @@ func (s *Server) meta(w http.ResponseWriter, name, arn string) *streamMeta {
 func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN string }
 	if json.Unmarshal(body, &in) != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid DescribeStream request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid DescribeStream request")
 		return
 	}
 	m := s.meta(w, in.StreamName, in.StreamARN)
@@ -355,11 +355,11 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, body []byte
 		StreamNameCondition *struct{ ComparisonOperator, ComparisonValue string }
 	}
 	if json.Unmarshal(body, &in) != nil || in.MaxResults != nil && (*in.MaxResults < 1 || *in.MaxResults > 10000) {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListStreams request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid ListStreams request")
 		return
 	}
 	if c := in.StreamNameCondition; c != nil && c.ComparisonOperator != "BEGINS_WITH" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "ComparisonOperator must be BEGINS_WITH")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "ComparisonOperator must be BEGINS_WITH")
 		return
 	}
 	page := 10000
@@ -373,7 +373,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, body []byte
 			start, err = strconv.Atoi(string(b))
 		}
 		if err != nil || start < 0 {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
+			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid NextToken")
 			return
 		}
 	}
@@ -402,7 +402,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, body []byte
 func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamARN, CurrentVersion string }
 	if json.Unmarshal(body, &in) != nil || in.StreamARN == "" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "StreamARN is required")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "StreamARN is required")
 		return
 	}
 	m := s.meta(w, "", in.StreamARN)

@@ -13,7 +13,7 @@ import (
 // Fault is an error response the emulator gives instead of serving.
 type Fault struct {
 	Status int
-	Type   string // the error type, such as kvsaws.ErrClientLimitExceeded
+	Type   string // the error type, such as kvsaws.CodeClientLimitExceeded
 	// Form is where the response carries the type (default ErrorInHeader).
 	Form ErrorForm
 	// Stream, when set, scopes the fault to calls on that stream; other
@@ -116,7 +116,7 @@ func (s *Server) admit(r *http.Request, api API, stream string) *Fault {
 	defer s.mu.Unlock()
 	if ep, ok := r.Context().Value(endpointKey{}).(endpointRef); ok && dataPlane(api) {
 		if m := s.ctl.meta[stream]; m != nil && ep.epoch != m.epoch {
-			return &Fault{Status: http.StatusBadRequest, Type: kvsaws.ErrInvalidEndpoint}
+			return &Fault{Status: http.StatusBadRequest, Type: kvsaws.CodeInvalidEndpoint}
 		}
 	}
 	if limit := s.ctl.rates[api]; limit > 0 {
@@ -131,7 +131,7 @@ func (s *Server) admit(r *http.Request, api API, stream string) *Fault {
 		}
 		if len(recent) >= limit {
 			s.ctl.calls[k] = recent
-			return &Fault{Status: http.StatusBadRequest, Type: kvsaws.ErrClientLimitExceeded}
+			return &Fault{Status: http.StatusBadRequest, Type: kvsaws.CodeClientLimitExceeded}
 		}
 		s.ctl.calls[k] = append(recent, now)
 	}
@@ -157,9 +157,9 @@ func dataPlane(api API) bool {
 // faultMessage is the message of a fault's response.
 func faultMessage(f *Fault) string {
 	switch f.Type {
-	case kvsaws.ErrInvalidEndpoint:
+	case kvsaws.CodeInvalidEndpoint:
 		return "The data endpoint of the stream has moved; call GetDataEndpoint again."
-	case kvsaws.ErrClientLimitExceeded:
+	case kvsaws.CodeClientLimitExceeded:
 		return "Rate exceeded for the stream and API; reduce the request rate."
 	}
 	return "injected by kvstest"

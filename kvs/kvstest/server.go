@@ -206,7 +206,7 @@ func (s *Server) Fail(api API, faults ...Fault) {
 // Throttle makes the next n calls of api fail with ClientLimitExceeded.
 func (s *Server) Throttle(api API, n int) {
 	for range n {
-		s.Fail(api, Fault{Status: http.StatusBadRequest, Type: kvsaws.ErrClientLimitExceeded})
+		s.Fail(api, Fault{Status: http.StatusBadRequest, Type: kvsaws.CodeClientLimitExceeded})
 	}
 }
 
@@ -307,7 +307,7 @@ func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
 	st := s.streams[name]
 	s.mu.Unlock()
 	if st == nil {
-		writeError(w, http.StatusNotFound, kvsaws.ErrResourceNotFound, "The requested stream is not found or not active.")
+		writeError(w, http.StatusNotFound, kvsaws.CodeResourceNotFound, "The requested stream is not found or not active.")
 	}
 	return st
 }
@@ -315,7 +315,7 @@ func (s *Server) stream(w http.ResponseWriter, name, arn string) *stream {
 func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN, APIName string }
 	if json.Unmarshal(body, &in) != nil || !apiNames[in.APIName] {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "APIName must be one of the model's APIName values")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "APIName must be one of the model's APIName values")
 		return
 	}
 	m := s.meta(w, in.StreamName, in.StreamARN)
@@ -345,7 +345,7 @@ type listToken struct {
 func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.ListFragmentsInput
 	if err := json.Unmarshal(body, &in); err != nil || in.MaxResults < 0 || in.MaxResults > 1000 {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListFragments request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid ListFragments request")
 		return
 	}
 	var tok listToken
@@ -355,12 +355,12 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 			err = json.Unmarshal(b, &tok)
 		}
 		if err != nil || tok.Offset < 0 {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
+			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid NextToken")
 			return
 		}
 	} else if in.FragmentSelector == nil {
 		// "This is only required when the NextToken isn't passed in the API."
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "FragmentSelector is required without a NextToken")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "FragmentSelector is required without a NextToken")
 		return
 	} else {
 		tok.Selector = *in.FragmentSelector
@@ -368,7 +368,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 	sel := tok.Selector
 	if sel.TimestampRange.StartTimestamp.IsZero() || sel.TimestampRange.EndTimestamp.IsZero() ||
 		sel.FragmentSelectorType != kvsaws.ProducerTimestamp && sel.FragmentSelectorType != kvsaws.ServerTimestamp {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "FragmentSelector needs a FragmentSelectorType and both ends of its TimestampRange")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "FragmentSelector needs a FragmentSelectorType and both ends of its TimestampRange")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
@@ -423,7 +423,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.GetMediaForFragmentListInput
 	if err := json.Unmarshal(body, &in); err != nil || len(in.Fragments) == 0 || len(in.Fragments) > 1000 {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
@@ -450,7 +450,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.GetMediaInput
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid GetMedia request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid GetMedia request")
 		return
 	}
 	st := s.stream(w, in.StreamName, in.StreamARN)
@@ -459,7 +459,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	first, ok := st.start(in.StartSelector)
 	if !ok {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid StartSelector")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid StartSelector")
 		return
 	}
 	s.serveMedia(w, r, GetMedia, st.name, func(out *mediaOut) { s.follow(out, st, first) })
@@ -571,7 +571,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, str
 	s.mu.Lock()
 	if !s.acquire(api, stream) {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many connections")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeConnectionLimitExceeded, "too many connections")
 		return
 	}
 	out := &mediaOut{w: w, r: r, plan: s.planBody(api, stream), slow: s.slowness(api, stream)}
