@@ -82,4 +82,3 @@ func TestJSONLikeEncodingJSON(t *testing.T) {
 		}
 	}
 }
-
