@@ -25,9 +25,9 @@ type Reader struct {
 	next int   // the next pending frame NextEvent hands out
 	ev   Event // reused by NextEvent
 
-	// Frame bytes of the fragment Next is gathering, and where each ends.
-	// Unless WithOwnedFrames, the arena is the reader's: lent with the
-	// fragment Next returns, and reused from the next call on.
+	// Frame bytes of the fragment Next is gathering, and where each ends:
+	// lent with the fragment Next returns, and reused from the next call
+	// on.
 	arena     []byte
 	ends      []int
 	lent      bool
@@ -46,8 +46,8 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 // caller, except its frames' bytes (Frame.Data): they live in a buffer the
 // reader recycles, valid until the next call to Next, NextEvent or their
 // iterators (as mkv's frames are), so that reading frames allocates
-// nothing per frame. To keep them, read WithOwnedFrames or keep
-// Fragment.Clone(). A GetMedia fragment is returned as soon as its
+// nothing per frame; to keep them, keep f.Clone() (see the package doc,
+// "Frame bytes"). A GetMedia fragment is returned as soon as its
 // trailing CONTINUATION_TOKEN tags have been read; other fragments when
 // their unit ends. At the end of the input Next returns io.EOF. When the
 // input is cut off or malformed inside a unit, or a fragment goes past a
@@ -175,7 +175,6 @@ func (r *Reader) gather() {
 				return
 			}
 			if r.arena == nil {
-				// Owned frames: memory for this fragment alone.
 				r.arena = make([]byte, 0, min(r.hintBytes+r.hintBytes/8, int(a.opts.maxBytes)))
 			}
 			r.arena = append(r.arena, fr.Data...)
@@ -198,11 +197,7 @@ func (r *Reader) attach(f *Fragment) {
 		}
 		r.hintBytes = len(r.arena)
 	}
-	if r.a.opts.owned {
-		r.arena = nil
-	} else {
-		r.lent = true
-	}
+	r.lent = true
 	r.ends = r.ends[:0]
 	if len(f.Frames) > 0 {
 		r.a.hintFrames = len(f.Frames)

@@ -122,11 +122,11 @@ func TestRecorder(t *testing.T) {
 	stream = append(stream, unit(t, big, 0, 10, 5, base+5*time.Second, 352, 288)...)
 
 	var frags []*kvs.Fragment
-	for f, err := range kvs.NewReader(bytes.NewReader(stream), kvs.WithOwnedFrames()).All() {
+	for f, err := range kvs.NewReader(bytes.NewReader(stream)).All() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		frags = append(frags, f)
+		frags = append(frags, f.Clone())
 	}
 	if len(frags) != 6 {
 		t.Fatalf("%d fragments, want 6", len(frags))

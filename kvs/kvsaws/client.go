@@ -346,7 +346,8 @@ func SortFragments(fs []FragmentInfo) {
 }
 
 // FetchRange lists the fragments of stream in a time range and fetches
-// them, in order: ListFragments then GetFragments.
+// them, in order: ListFragments then GetFragments. Frame bytes are lent,
+// as GetFragments lends them.
 func (c *Client) FetchRange(ctx context.Context, stream string, sel FragmentSelector) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
 		var numbers []tags.FragmentNumber

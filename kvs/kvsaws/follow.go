@@ -1,7 +1,6 @@
 package kvsaws
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,9 +32,6 @@ type FollowOptions struct {
 	// follow resumes after it. By default the follow ends with a
 	// *FollowError.
 	SkipFailing bool
-	// CopyFrames makes FollowFrames hand out frames whose Data belongs to
-	// the caller; by default it is valid only until the next step.
-	CopyFrames bool
 }
 
 // FollowError ends a follow that could not get past a fragment: its
@@ -73,7 +69,8 @@ func (e *FollowError) Unwrap() error { return e.Err }
 // GetMedia is never called more often than Options.FollowInterval allows.
 // In-band errors arrive as fragments with Err set. Fragments are numbered by
 // Index from 0 across sessions; Offset and Size are those in their session's
-// response.
+// response. Each fragment's frame bytes are lent, valid until the loop body
+// returns: keep f.Clone() to keep them (see kvs, "Frame bytes").
 func (c *Client) Follow(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
 		f, err := c.newFollower(ctx, stream, start, optFns)
@@ -84,7 +81,7 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector,
 		for {
 			var partial *kvs.Fragment
 			err := f.session(ctx, func(body io.Reader) error {
-				r := kvs.NewReader(body, c.readerOptions()...)
+				r := kvs.NewReader(body, c.opts.ReaderOptions...)
 				for {
 					fr, err := r.Next()
 					if err != nil {
@@ -348,8 +345,9 @@ type FollowEvent struct {
 	Kind FollowEventKind
 	// Fragment is the fragment the event belongs to (nil in Reconnect).
 	Fragment *kvs.Fragment
-	// Frame is the frame of a FrameArrived event; its Data is valid until
-	// the next step unless FollowOptions.CopyFrames.
+	// Frame is the frame of a FrameArrived event. It and its Data are
+	// lent, valid until the loop body returns (bytes.Clone keeps the
+	// bytes; see kvs, "Frame bytes").
 	Frame *kvs.Frame
 	// Err is the cause of a Reconnect.
 	Err error
@@ -363,7 +361,9 @@ type FollowEvent struct {
 // are skipped by their position), and one that is not sent again is
 // reported with FragmentCutOff. Fragments are numbered by Index across
 // sessions; the Fragment of FragmentStart, FrameArrived and FragmentEnd
-// events of one fragment is the same pointer within a session.
+// events of one fragment is the same pointer within a session. The
+// FollowEvent and the Frame it holds are lent, valid until the loop body
+// returns; the Fragment is the caller's (it holds no frames).
 func (c *Client) FollowFrames(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*FollowEvent, error] {
 	return func(yield func(*FollowEvent, error) bool) {
 		f, err := c.newFollower(ctx, stream, start, optFns)
@@ -450,13 +450,7 @@ func (ff *frameFollower) read(body io.Reader) error {
 			}
 			ff.sent++
 			ff.progress = true
-			frame := ev.Frame
-			if ff.opts.CopyFrames {
-				c := *frame
-				c.Data = bytes.Clone(frame.Data)
-				frame = &c
-			}
-			if !ff.emit(FrameArrived, fr, frame) {
+			if !ff.emit(FrameArrived, fr, ev.Frame) {
 				return errStopped
 			}
 		case kvs.FragmentEvent:
