@@ -300,7 +300,11 @@ func isSyntax(err error) bool {
 	return errors.As(err, &se)
 }
 
-// EventKind says what an Event reports.
+// EventKind says what an Event reports: FrameEvent, FragmentEvent,
+// FragmentStartEvent or ReconnectEvent (go doc kvs.FrameEvent shows them
+// all). A Reader and a PushReader report the first two; kvsaws's
+// FollowFrames reports those with the same meaning, and the other two,
+// which only a client that reconnects has.
 type EventKind uint8
 
 // The kinds of Event.
@@ -309,20 +313,43 @@ const (
 	// tags before the Cluster, the tracks, the counts.
 	FrameEvent EventKind = iota + 1
 	// FragmentEvent reports a fragment complete, with all its tags,
-	// those after the Cluster included.
+	// those after the Cluster included, or cut off: then its Fragment is
+	// Partial, and its frames delivered so far are all there will be.
 	FragmentEvent
+	// FragmentStartEvent opens a fragment, with the tags before its
+	// Cluster and its tracks, before its first frame (kvsaws's
+	// FollowFrames only).
+	FragmentStartEvent
+	// ReconnectEvent says a GetMedia session ended and the next begins,
+	// with Err saying why (kvsaws's FollowFrames only). It is information,
+	// not a failure: no frame is lost or repeated across it.
+	ReconnectEvent
 )
 
-// Event is one step of reading: a frame, or the end of a fragment.
+var eventKindNames = [...]string{"", "frame", "fragment", "fragment start", "reconnect"}
+
+func (k EventKind) String() string {
+	if k != 0 && int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", uint8(k))
+}
+
+// Event is one step of reading: a frame, or the end of a fragment (and,
+// from kvsaws's FollowFrames, a fragment's start or a reconnect).
 type Event struct {
 	Kind EventKind
-	// Fragment is the fragment the event belongs to. In a FrameEvent it is
-	// still being read; the FragmentEvent that completes it carries the
-	// same pointer. Its Frames are those gathered by Next, if any.
+	// Fragment is the fragment the event belongs to (nil in a
+	// ReconnectEvent). In a FrameEvent it is still being read; the
+	// FragmentEvent that completes it carries the same pointer. Its Frames
+	// are those gathered by Next, if any.
 	Fragment *Fragment
 	// Frame is the frame of a FrameEvent. It, and its Data, are valid
 	// only until the next call.
 	Frame *Frame
+	// Err is why a ReconnectEvent happened, never nil in one; nil in
+	// every other event.
+	Err error
 }
 
 // assembler turns mkv events into fragments and frames: the state machine

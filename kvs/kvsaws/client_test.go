@@ -3,6 +3,7 @@ package kvsaws_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"math/rand/v2"
 	"net/http"
 	"runtime"
@@ -311,35 +312,60 @@ func TestFollowResumes(t *testing.T) {
 	}
 }
 
-// TestFollowCancel cancels a follow in the middle of a slow body: it must
-// return promptly with the context's error and leave no goroutine behind.
+// TestFollowCancel cancels a follow in the middle of a slow body, as
+// Ctrl-C does: Follow and FollowFrames must end promptly, without an error
+// and without yielding anything more, and leave no goroutine behind.
 func TestFollowCancel(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, _ := emulator(t, 20)
 	defer srv.Close() // before the leak check; Cleanup would run after it
 	srv.Slow(kvstest.GetMedia, 64, 5*time.Millisecond)
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got error
-	var at time.Time
-	n := 0
-	for _, err := range c.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
-		if err != nil {
-			got = err
-			break
-		}
-		n++
-		if n == 1 {
+	start := kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}
+	follows := []struct {
+		name   string
+		follow func(context.Context) iter.Seq2[any, error]
+	}{
+		{"Follow", func(ctx context.Context) iter.Seq2[any, error] {
+			return func(yield func(any, error) bool) {
+				for f, err := range c.Follow(ctx, "cam", start) {
+					if !yield(f, err) {
+						return
+					}
+				}
+			}
+		}},
+		{"FollowFrames", func(ctx context.Context) iter.Seq2[any, error] {
+			return func(yield func(any, error) bool) {
+				for ev, err := range c.FollowFrames(ctx, "cam", start) {
+					if !yield(ev, err) {
+						return
+					}
+				}
+			}
+		}},
+	}
+	for _, tt := range follows {
+		ctx, cancel := context.WithCancel(context.Background())
+		var at time.Time
+		n := 0
+		for _, err := range tt.follow(ctx) {
+			if err != nil {
+				t.Fatalf("%s: error %v after the cancel", tt.name, err)
+			}
+			if n++; n == 2 {
+				t.Fatalf("%s: yielded after the cancel", tt.name)
+			}
 			at = time.Now()
 			cancel()
 		}
-	}
-	if !errors.Is(got, context.Canceled) {
-		t.Fatalf("got %v, want context.Canceled", got)
-	}
-	if d := time.Since(at); d > 2*time.Second {
-		t.Errorf("returned %v after the cancel", d)
+		cancel()
+		if n != 1 {
+			t.Fatalf("%s: %d items, want 1", tt.name, n)
+		}
+		if d := time.Since(at); d > 2*time.Second {
+			t.Errorf("%s: returned %v after the cancel", tt.name, d)
+		}
 	}
 }
 

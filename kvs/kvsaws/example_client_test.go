@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
@@ -85,14 +86,14 @@ func ExampleClient_FollowFrames() {
 			log.Fatal(err)
 		}
 		switch ev.Kind {
-		case kvsaws.FragmentStart:
+		case kvs.FragmentStartEvent:
 			fmt.Println("start", ev.Fragment.Index)
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			fmt.Println("  frame", ev.Frame.Track, ev.Frame.Keyframe, ev.Fragment.WallClock(ev.Frame).Format(time.TimeOnly))
-		case kvsaws.FragmentEnd:
+		case kvs.FragmentEvent:
 			fmt.Println("end", ev.Fragment.Index, ev.Fragment.MillisBehindNow, "ms behind")
 		}
-		if ev.Kind == kvsaws.FragmentEnd && ev.Fragment.Index == 1 {
+		if ev.Kind == kvs.FragmentEvent && ev.Fragment.Index == 1 {
 			break
 		}
 	}

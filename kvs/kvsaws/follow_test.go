@@ -111,19 +111,22 @@ func frameLog(t *testing.T, c *kvsaws.Client, p *plane) (frames []string, cut []
 			t.Fatalf("after %d frames: %v", len(frames), err)
 		}
 		switch ev.Kind {
-		case kvsaws.FragmentStart:
+		case kvs.FragmentStartEvent:
 			started[ev.Fragment.Number]++
 			if started[ev.Fragment.Number] > 1 {
 				t.Fatalf("fragment %s started twice", ev.Fragment.Number)
 			}
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			frames = append(frames, fmt.Sprintf("%s:%x", ev.Fragment.Number, sha256.Sum256(ev.Frame.Data)))
-		case kvsaws.FragmentEnd, kvsaws.FragmentCutOff:
-			if ev.Kind == kvsaws.FragmentCutOff {
+		case kvs.FragmentEvent:
+			if ev.Fragment.Partial {
 				cut = append(cut, ev.Fragment.Number)
 			}
 			ended++
-		case kvsaws.Reconnect:
+		case kvs.ReconnectEvent:
+			if ev.Err == nil {
+				t.Fatal("a reconnect without its reason")
+			}
 			reconnects++
 		}
 		if ended == len(p.units) {
