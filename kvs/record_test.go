@@ -134,11 +134,15 @@ func TestRecorder(t *testing.T) {
 	dir := t.TempDir()
 	record := func(merge bool) []string {
 		var files []string
+		var opts []kvs.RecorderOption
+		if merge {
+			opts = append(opts, kvs.WithMerge())
+		}
 		r := kvs.NewRecorder(func(first *kvs.Fragment) (io.WriteSeeker, error) {
 			name := filepath.Join(dir, fmt.Sprintf("%v-%s.mkv", merge, first.Number))
 			files = append(files, name)
 			return os.Create(name)
-		}, func(o *kvs.RecorderOptions) { o.Merge = merge })
+		}, opts...)
 		skipped := 0
 		for _, f := range frags {
 			s, err := r.Add(f)
@@ -216,5 +220,46 @@ func TestRecorderNeedsData(t *testing.T) {
 	r := kvs.NewRecorder(func(*kvs.Fragment) (io.WriteSeeker, error) { return &seekBuffer{}, nil })
 	if _, err := r.Add(f); !errors.Is(err, kvs.ErrNoFrameData) {
 		t.Errorf("got %v, want ErrNoFrameData", err)
+	}
+}
+
+// TestRecorderWritingApp checks that WithWritingApp names the application
+// in the file's Info, and that the default is kvsmkv.
+func TestRecorderWritingApp(t *testing.T) {
+	data := (kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
+	f, err := kvs.NewReader(bytes.NewReader(data)).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		opts []kvs.RecorderOption
+		want string
+	}{
+		{"default", nil, "kvsmkv"},
+		{"WithWritingApp", []kvs.RecorderOption{kvs.WithWritingApp("door-recorder")}, "door-recorder"},
+	} {
+		out := &seekBuffer{}
+		r := kvs.NewRecorder(func(*kvs.Fragment) (io.WriteSeeker, error) { return out, nil }, tt.opts...)
+		if _, err := r.Add(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var app string
+		d := mkv.NewDecoder(bytes.NewReader(out.b))
+		for {
+			ev, err := d.Next()
+			if err != nil {
+				break
+			}
+			if ev.ID == mkv.IDWritingApp {
+				app = ev.StringValue()
+			}
+		}
+		if app != tt.want {
+			t.Errorf("%s: WritingApp %q, want %q", tt.name, app, tt.want)
+		}
 	}
 }
