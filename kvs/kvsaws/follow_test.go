@@ -416,3 +416,40 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 }
 
 var _ kvs.Option // the reader's options reach every body through Options.ReaderOptions
+
+// TestFollowFramesReconnectReasons checks that every ReconnectEvent says
+// why: ErrMediaEnded after a body that ended cleanly, the decoder's error
+// (io.ErrUnexpectedEOF) after one cut inside a fragment.
+func TestFollowFramesReconnectReasons(t *testing.T) {
+	p := newPlane(4, nil)
+	p.plan = func(call, first int, body []byte) []byte {
+		switch call {
+		case 0:
+			return body[:len(p.units[0])] // ends cleanly after fragment 0
+		case 1:
+			return body[:len(p.units[1])/2] // cut inside fragment 1
+		}
+		return body
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var reasons []error
+	ended := 0
+	for ev, err := range scripted(p).FollowFrames(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Kind {
+		case kvs.ReconnectEvent:
+			reasons = append(reasons, ev.Err)
+		case kvs.FragmentEvent:
+			ended++
+		}
+		if ended == len(p.units) {
+			break
+		}
+	}
+	if len(reasons) != 2 || !errors.Is(reasons[0], kvsaws.ErrMediaEnded) || !errors.Is(reasons[1], io.ErrUnexpectedEOF) {
+		t.Errorf("reconnects %v, want [%v, a cut-off error]", reasons, kvsaws.ErrMediaEnded)
+	}
+}
