@@ -25,7 +25,8 @@ type Record struct {
 	// Index is the fragment's position in what was read: the response for
 	// kvsdump, the request's list of fragments for kvsbeam.
 	Index int `json:"index"`
-	// Offset is the position of the fragment's unit in the response.
+	// Offset is the position of the fragment's unit in the response (0 in
+	// kvsbeam's records, whose responses are batches).
 	Offset int64 `json:"offset"`
 	// Size is the length in bytes of the fragment's unit in the response.
 	Size int64 `json:"size"`
