@@ -77,7 +77,7 @@ func (p *putSink) finish(f *fragment) error {
 func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
 	if (name == "") == (arn == "") {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "specify either x-amzn-stream-name or x-amzn-stream-arn, not both")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "specify either x-amzn-stream-name or x-amzn-stream-arn, not both")
 		return
 	}
 	relative := false
@@ -86,14 +86,14 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	case "RELATIVE":
 		relative = true
 	default:
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE")
 		return
 	}
 	start := time.Now()
 	if v := r.Header.Get("x-amzn-producer-start-timestamp"); v != "" {
 		ts, err := tags.ParseTimestamp(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid x-amzn-producer-start-timestamp")
+			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid x-amzn-producer-start-timestamp")
 			return
 		}
 		start = ts.Time()
@@ -105,7 +105,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if !s.limits.acquire(PutMedia, st.name) {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many PutMedia connections to the stream")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeConnectionLimitExceeded, "too many PutMedia connections to the stream")
 		return
 	}
 	plan, slow := s.faults.planBody(&s.mu, PutMedia, st.name), s.faults.slowness(PutMedia, st.name)
