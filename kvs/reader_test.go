@@ -548,3 +548,15 @@ func TestPushReader(t *testing.T) {
 		t.Errorf("Write with a failing handler: %v, want its error", err)
 	}
 }
+
+// TestEventKindString checks that event kinds print as words.
+func TestEventKindString(t *testing.T) {
+	for k, want := range map[kvs.EventKind]string{
+		kvs.FrameEvent: "frame", kvs.FragmentEvent: "fragment", kvs.FragmentStartEvent: "fragment start",
+		kvs.ReconnectEvent: "reconnect", 0: "EventKind(0)", 9: "EventKind(9)",
+	} {
+		if got := fmt.Sprint(k); got != want {
+			t.Errorf("fmt.Sprint(EventKind(%d)) = %q, want %q", uint8(k), got, want)
+		}
+	}
+}

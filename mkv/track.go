@@ -103,11 +103,11 @@ func (t *Track) Set(ev *Event) bool {
 			t.Channels = cmp.Or(t.Channels, DefaultChannels)
 		}
 	case IDCodecID:
-		t.CodecID = ev.String()
+		t.CodecID = ev.StringValue()
 	case IDName:
-		t.Name = ev.String()
+		t.Name = ev.StringValue()
 	case IDLanguage:
-		t.Language = ev.String()
+		t.Language = ev.StringValue()
 	case IDCodecPrivate:
 		t.CodecPrivate = append([]byte(nil), ev.Bytes...)
 	case IDDefaultDuration:

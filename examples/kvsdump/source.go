@@ -75,13 +75,17 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 	return s, nil
 }
 
-// openEmulator starts an emulator with a demo stream and reads a day of it.
+// openEmulator starts an emulator with a demo stream and reads the time
+// range of -start and -end, or the day that holds the whole stream.
 func (c *config) openEmulator(ctx context.Context, stderr io.Writer) (*source, error) {
 	srv := kvstest.NewServer()
 	srv.AddStream("kvsdump-demo", kvstest.StreamConfig{Fragments: 12, Audio: true, Media: true})
 	fmt.Fprintf(stderr, "kvsdump: emulator at %s, stream kvsdump-demo\n", srv.URL())
 	l := c.live
-	l.stream, l.start, l.end = "kvsdump-demo", "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
+	l.stream = "kvsdump-demo"
+	if l.start == "" && l.end == "" {
+		l.start, l.end = "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
+	}
 	s, err := l.source(ctx, srv.Config())
 	if err != nil {
 		srv.Close()
@@ -106,33 +110,6 @@ func eventsOf(frags iter.Seq2[*kvs.Fragment, error]) iter.Seq2[*kvs.Event, error
 				}
 			}
 			if !yield(&kvs.Event{Kind: kvs.FragmentEvent, Fragment: f}, nil) {
-				return
-			}
-		}
-	}
-}
-
-// frameEvents turns a frame-level follow into the events a Reader's
-// NextEvent gives: each frame as it arrives, then its fragment; a fragment
-// cut off and not sent again ends marked Partial.
-func frameEvents(follow iter.Seq2[*kvsaws.FollowEvent, error]) iter.Seq2[*kvs.Event, error] {
-	return func(yield func(*kvs.Event, error) bool) {
-		var ev kvs.Event
-		for fe, err := range follow {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			switch fe.Kind {
-			case kvsaws.FrameArrived:
-				ev = kvs.Event{Kind: kvs.FrameEvent, Fragment: fe.Fragment, Frame: fe.Frame}
-			case kvsaws.FragmentEnd, kvsaws.FragmentCutOff:
-				fe.Fragment.Partial = fe.Kind == kvsaws.FragmentCutOff
-				ev = kvs.Event{Kind: kvs.FragmentEvent, Fragment: fe.Fragment}
-			default:
-				continue
-			}
-			if !yield(&ev, nil) {
 				return
 			}
 		}
@@ -278,7 +255,7 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 			}
 		}
 		if l.frames {
-			return &source{events: frameEvents(client.FollowFrames(ctx, l.stream, sel, opts)), stream: true}, nil
+			return &source{events: client.FollowFrames(ctx, l.stream, sel, opts), stream: true}, nil
 		}
 		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel, opts)), stream: true}, nil
 	}

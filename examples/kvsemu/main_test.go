@@ -321,7 +321,7 @@ func TestDataKill9(t *testing.T) {
 		}
 		numbers, err := list(first.env)
 		var nf *kvsaws.APIError
-		if errors.As(err, &nf) && nf.Code == kvsaws.ErrResourceNotFound {
+		if errors.As(err, &nf) && nf.Code == kvsaws.CodeResourceNotFound {
 			continue // the producer has not created the stream yet
 		}
 		if err != nil {

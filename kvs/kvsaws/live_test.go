@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
@@ -47,14 +48,15 @@ func TestFollowFramesLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch ev.Kind {
-		case kvsaws.FragmentStart:
+		case kvs.FragmentStartEvent:
 			starts++
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			got = append(got, sha256.Sum256(ev.Frame.Data))
-		case kvsaws.FragmentEnd:
+		case kvs.FragmentEvent:
+			if ev.Fragment.Partial {
+				t.Fatalf("fragment %s cut off", ev.Fragment.Number)
+			}
 			ends++
-		case kvsaws.FragmentCutOff:
-			t.Fatalf("fragment %s cut off", ev.Fragment.Number)
 		}
 		if ends == g.Fragments {
 			break

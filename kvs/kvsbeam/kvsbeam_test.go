@@ -77,7 +77,7 @@ func expected(t *testing.T, client *kvsaws.Client, reqs []Request) []kvsreport.R
 				t.Fatal(err)
 			}
 			rec := kvsreport.FromFragment(r.Stream, f)
-			rec.Index = i
+			rec.Index, rec.Offset = i, 0
 			if rec.FragmentNumber == "" {
 				rec.FragmentNumber = numbers[i].String()
 			}

@@ -234,7 +234,7 @@ func TestConnectionsPerStream(t *testing.T) {
 	defer held.Payload.Close()
 	_, err = get("a")
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrConnectionLimitExceeded {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeConnectionLimitExceeded {
 		t.Errorf("second body of a: %v, want ConnectionLimitExceeded", err)
 	}
 	other, err := get("b")

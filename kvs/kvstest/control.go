@@ -34,7 +34,7 @@ func (s *Server) dataEndpoint(stream string) string {
 func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN, APIName string }
 	if json.Unmarshal(body, &in) != nil || !apiNames[in.APIName] {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "APIName must be one of the model's APIName values")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "APIName must be one of the model's APIName values")
 		return
 	}
 	if api, ok := notEmulatedAPIs[in.APIName]; ok {
@@ -55,7 +55,7 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 		Tags                                        map[string]string
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid CreateStream request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid CreateStream request: "+err.Error())
 		return
 	}
 	retention := 0
@@ -64,10 +64,10 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	switch {
 	case !validStreamName(in.StreamName):
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "StreamName must match [a-zA-Z0-9_.-]+, 1 to 256 characters")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "StreamName must match [a-zA-Z0-9_.-]+, 1 to 256 characters")
 		return
 	case retention < 0 || retention > maxRetentionHours:
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "DataRetentionInHours must be 0 to 87600")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "DataRetentionInHours must be 0 to 87600")
 		return
 	}
 	if len(in.Tags) > 0 {
@@ -108,7 +108,7 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN string }
 	if json.Unmarshal(body, &in) != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid DescribeStream request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid DescribeStream request")
 		return
 	}
 	st := s.lookup(w, in.StreamName, in.StreamARN)
@@ -129,11 +129,11 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, body []byte
 		StreamNameCondition *struct{ ComparisonOperator, ComparisonValue string }
 	}
 	if json.Unmarshal(body, &in) != nil || in.MaxResults != nil && (*in.MaxResults < 1 || *in.MaxResults > 10000) {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListStreams request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid ListStreams request")
 		return
 	}
 	if c := in.StreamNameCondition; c != nil && c.ComparisonOperator != "BEGINS_WITH" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "ComparisonOperator must be BEGINS_WITH")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "ComparisonOperator must be BEGINS_WITH")
 		return
 	}
 	page := 10000
@@ -147,7 +147,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, body []byte
 			start, err = strconv.Atoi(string(b))
 		}
 		if err != nil || start < 0 {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
+			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid NextToken")
 			return
 		}
 	}
@@ -176,7 +176,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, body []byte
 func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamARN, CurrentVersion string }
 	if json.Unmarshal(body, &in) != nil || in.StreamARN == "" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "StreamARN is required")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "StreamARN is required")
 		return
 	}
 	st := s.lookup(w, "", in.StreamARN)

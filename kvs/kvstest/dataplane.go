@@ -33,7 +33,7 @@ type listToken struct {
 func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.ListFragmentsInput
 	if err := json.Unmarshal(body, &in); err != nil || in.MaxResults < 0 || in.MaxResults > 1000 {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListFragments request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid ListFragments request")
 		return
 	}
 	var tok listToken
@@ -43,12 +43,12 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 			err = json.Unmarshal(b, &tok)
 		}
 		if err != nil || tok.Offset < 0 {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid NextToken")
+			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid NextToken")
 			return
 		}
 	} else if in.FragmentSelector == nil {
 		// "This is only required when the NextToken isn't passed in the API."
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "FragmentSelector is required without a NextToken")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "FragmentSelector is required without a NextToken")
 		return
 	} else {
 		tok.Selector = *in.FragmentSelector
@@ -56,7 +56,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 	sel := tok.Selector
 	if sel.TimestampRange.StartTimestamp.IsZero() || sel.TimestampRange.EndTimestamp.IsZero() ||
 		sel.FragmentSelectorType != kvsaws.ProducerTimestamp && sel.FragmentSelectorType != kvsaws.ServerTimestamp {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "FragmentSelector needs a FragmentSelectorType and both ends of its TimestampRange")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "FragmentSelector needs a FragmentSelectorType and both ends of its TimestampRange")
 		return
 	}
 	st := s.lookup(w, in.StreamName, in.StreamARN)
@@ -111,7 +111,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, body []by
 func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.GetMediaForFragmentListInput
 	if err := json.Unmarshal(body, &in); err != nil || len(in.Fragments) == 0 || len(in.Fragments) > 1000 {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "Fragments must hold 1 to 1000 fragment numbers")
 		return
 	}
 	st := s.lookup(w, in.StreamName, in.StreamARN)
@@ -138,7 +138,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in kvsaws.GetMediaInput
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid GetMedia request")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid GetMedia request")
 		return
 	}
 	st := s.lookup(w, in.StreamName, in.StreamARN)
@@ -147,7 +147,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	first, ok := st.start(in.StartSelector)
 	if !ok {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid StartSelector")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid StartSelector")
 		return
 	}
 	s.serveMedia(w, r, GetMedia, st.name, func(out *mediaOut) { s.follow(out, st, first) })
@@ -206,7 +206,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, api API, str
 	s.mu.Lock()
 	if !s.limits.acquire(api, stream) {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many connections")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeConnectionLimitExceeded, "too many connections")
 		return
 	}
 	out := &mediaOut{w: w, r: r, plan: s.faults.planBody(&s.mu, api, stream), slow: s.faults.slowness(api, stream)}

@@ -81,7 +81,7 @@ type Fault struct {
 	Scope Scope
 
 	// Status and Type are a FailCall's response: the HTTP status and the
-	// error type, such as kvsaws.ErrClientLimitExceeded. Form is where the
+	// error type, such as kvsaws.CodeClientLimitExceeded. Form is where the
 	// response carries the type (default ErrorInHeader).
 	Status int
 	Type   string
@@ -109,7 +109,7 @@ type Fault struct {
 
 // Throttled is the fault KVS answers calls past its rates with.
 func Throttled(api API, count int) Fault {
-	return Fault{Kind: FailCall, Scope: Scope{API: api}, Status: http.StatusBadRequest, Type: kvsaws.ErrClientLimitExceeded, Count: count}
+	return Fault{Kind: FailCall, Scope: Scope{API: api}, Status: http.StatusBadRequest, Type: kvsaws.CodeClientLimitExceeded, Count: count}
 }
 
 // check reports what is missing from f for its kind.
@@ -204,9 +204,9 @@ func (fs *faults) takeCall(api API, stream string) *Fault {
 // faultMessage is the message of a fault's response.
 func faultMessage(f *Fault) string {
 	switch f.Type {
-	case kvsaws.ErrInvalidEndpoint:
+	case kvsaws.CodeInvalidEndpoint:
 		return "The data endpoint of the stream has moved; call GetDataEndpoint again."
-	case kvsaws.ErrClientLimitExceeded:
+	case kvsaws.CodeClientLimitExceeded:
 		return "Rate exceeded for the stream and API; reduce the request rate."
 	}
 	return "injected by kvstest"

@@ -30,10 +30,10 @@ func TestErrorForms(t *testing.T) {
 	srv.AddStream("cam", kvstest.StreamConfig{Fragments: 2})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	for _, form := range []kvstest.ErrorForm{kvstest.ErrorInHeader, kvstest.ErrorInCode, kvstest.ErrorInType} {
-		srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 400, Type: kvsaws.ErrClientLimitExceeded, Form: form})
+		srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 400, Type: kvsaws.CodeClientLimitExceeded, Form: form})
 		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "cam", FragmentSelector: &everything})
 		var e *kvsaws.APIError
-		if !errors.As(err, &e) || e.Code != kvsaws.ErrClientLimitExceeded || e.StatusCode != 400 {
+		if !errors.As(err, &e) || e.Code != kvsaws.CodeClientLimitExceeded || e.StatusCode != 400 {
 			t.Errorf("form %d: %v", form, err)
 		}
 	}
@@ -62,7 +62,7 @@ func TestRateLimit(t *testing.T) {
 	start := time.Now()
 	for range 8 {
 		var e *kvsaws.APIError
-		if err := list("a"); errors.As(err, &e) && e.Code == kvsaws.ErrClientLimitExceeded {
+		if err := list("a"); errors.As(err, &e) && e.Code == kvsaws.CodeClientLimitExceeded {
 			refused++
 		} else if err != nil {
 			t.Fatal(err)
@@ -112,7 +112,7 @@ func TestFaultCount(t *testing.T) {
 		kvstest.Throttled(kvstest.ListFragments, 1),
 	)
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
-	for i, want := range []string{"InternalFailure", "InternalFailure", kvsaws.ErrClientLimitExceeded, ""} {
+	for i, want := range []string{"InternalFailure", "InternalFailure", kvsaws.CodeClientLimitExceeded, ""} {
 		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "a", FragmentSelector: &everything})
 		var apiErr *kvsaws.APIError
 		switch {
@@ -176,7 +176,7 @@ func TestMoveEndpoint(t *testing.T) {
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	_, err := dp.ListFragments(context.Background(), old, &kvsaws.ListFragmentsInput{StreamName: "cam", FragmentSelector: &everything})
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidEndpoint || e.StatusCode != 400 {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeInvalidEndpoint || e.StatusCode != 400 {
 		t.Fatalf("old endpoint: %v", err)
 	}
 	c := kvsaws.NewFromConfig(srv.Config())
@@ -273,7 +273,7 @@ func TestListFragmentsNextTokenOnly(t *testing.T) {
 	}
 	_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "cam"})
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidArgument || e.StatusCode != 400 {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeInvalidArgument || e.StatusCode != 400 {
 		t.Errorf("neither selector nor token: %v", err)
 	}
 }

@@ -80,7 +80,7 @@ func (p *putSink) finish(f *fragment) error {
 func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
 	if (name == "") == (arn == "") {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "specify either x-amzn-stream-name or x-amzn-stream-arn, not both")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "specify either x-amzn-stream-name or x-amzn-stream-arn, not both")
 		return
 	}
 	relative := false
@@ -89,14 +89,14 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	case "RELATIVE":
 		relative = true
 	default:
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE")
 		return
 	}
 	start := time.Now()
 	if v := r.Header.Get("x-amzn-producer-start-timestamp"); v != "" {
 		t, ok := parseStartTimestamp(v)
 		if !ok {
-			writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid x-amzn-producer-start-timestamp")
+			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid x-amzn-producer-start-timestamp")
 			return
 		}
 		start = t
@@ -107,7 +107,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	case "0":
 		acks = false
 	default:
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "x-amzn-fragment-acknowledgment-required must be 0 or 1")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "x-amzn-fragment-acknowledgment-required must be 0 or 1")
 		return
 	}
 	st := s.lookup(w, name, arn)
@@ -117,7 +117,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if !s.limits.acquire(PutMedia, st.name) {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, kvsaws.ErrConnectionLimitExceeded, "too many PutMedia connections to the stream")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeConnectionLimitExceeded, "too many PutMedia connections to the stream")
 		return
 	}
 	plan, slow := s.faults.planBody(&s.mu, PutMedia, st.name), s.faults.slowness(PutMedia, st.name)

@@ -64,7 +64,7 @@ func TestStreamLifecycle(t *testing.T) {
 	}
 	for _, err := range c.ListFragments(ctx, "cam", sel) {
 		var api smithy.APIError
-		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.ErrResourceNotFound {
+		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.CodeResourceNotFound {
 			t.Errorf("after DeleteStream: %v, want ResourceNotFound", err)
 		}
 		break

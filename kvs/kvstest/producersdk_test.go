@@ -399,7 +399,7 @@ func TestStreamTagsAndUpdates(t *testing.T) {
 			_, err := kv.UpdateDataRetention(ctx, &kinesisvideo.UpdateDataRetentionInput{StreamARN: arn, CurrentVersion: aws.String(version()),
 				Operation: types.UpdateDataRetentionOperationDecreaseDataRetention, DataRetentionChangeInHours: aws.Int32(25)})
 			return err
-		}, kvsaws.ErrInvalidArgument},
+		}, kvsaws.CodeInvalidArgument},
 		{"UpdateStream at a stale version", func() error {
 			_, err := kv.UpdateStream(ctx, &kinesisvideo.UpdateStreamInput{StreamARN: arn, CurrentVersion: aws.String(v1)})
 			return err
@@ -415,7 +415,7 @@ func TestStreamTagsAndUpdates(t *testing.T) {
 		{"tags of a missing stream", func() error {
 			_, err := kv.ListTagsForStream(ctx, &kinesisvideo.ListTagsForStreamInput{StreamName: aws.String("nope")})
 			return err
-		}, kvsaws.ErrResourceNotFound},
+		}, kvsaws.CodeResourceNotFound},
 		{"an operation not emulated", func() error {
 			_, err := kv.DescribeImageGenerationConfiguration(ctx, &kinesisvideo.DescribeImageGenerationConfigurationInput{StreamARN: arn})
 			return err

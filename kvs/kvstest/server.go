@@ -86,7 +86,7 @@ func (s *Server) admit(r *http.Request, api API, stream string) *Fault {
 	defer s.mu.Unlock()
 	if ep, ok := r.Context().Value(endpointKey{}).(endpointRef); ok && dataPlane(api) {
 		if st := s.streams.get(stream); st != nil && ep.epoch != st.epoch {
-			return &Fault{Kind: FailCall, Status: http.StatusBadRequest, Type: kvsaws.ErrInvalidEndpoint}
+			return &Fault{Kind: FailCall, Status: http.StatusBadRequest, Type: kvsaws.CodeInvalidEndpoint}
 		}
 	}
 	if f := s.limits.overRate(api, stream); f != nil {
@@ -105,7 +105,7 @@ func (s *Server) lookup(w http.ResponseWriter, name, arn string) *stream {
 	}
 	st := s.streamNamed(name)
 	if st == nil {
-		writeError(w, http.StatusNotFound, kvsaws.ErrResourceNotFound, "The requested stream is not found or not active.")
+		writeError(w, http.StatusNotFound, kvsaws.CodeResourceNotFound, "The requested stream is not found or not active.")
 	}
 	return st
 }
@@ -141,17 +141,17 @@ func (s *Server) liveLimits() LiveLimits {
 func (s *Server) resolve(name, arn string) (string, int, string) {
 	if arn == "" {
 		if name == "" {
-			return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
+			return "", http.StatusBadRequest, kvsaws.CodeInvalidArgument
 		}
 		return name, 0, ""
 	}
 	m := arnPattern.FindStringSubmatch(arn)
 	if m == nil || name != "" && name != m[1] {
-		return "", http.StatusBadRequest, kvsaws.ErrInvalidArgument
+		return "", http.StatusBadRequest, kvsaws.CodeInvalidArgument
 	}
 	st := s.streamNamed(m[1])
 	if st == nil || strconv.FormatInt(st.created.UnixMilli(), 10) != m[2] {
-		return "", http.StatusNotFound, kvsaws.ErrResourceNotFound
+		return "", http.StatusNotFound, kvsaws.CodeResourceNotFound
 	}
 	return m[1], 0, ""
 }

@@ -27,15 +27,15 @@ const (
 // status, type and message to refuse them with, or 0.
 func checkTags(have, tags map[string]string) (int, string, string) {
 	if len(tags) == 0 {
-		return http.StatusBadRequest, kvsaws.ErrInvalidArgument, "Tags must hold 1 to 50 tags."
+		return http.StatusBadRequest, kvsaws.CodeInvalidArgument, "Tags must hold 1 to 50 tags."
 	}
 	n := len(have)
 	for k, v := range tags {
 		if l := utf8.RuneCountInString(k); l < 1 || l > 128 {
-			return http.StatusBadRequest, kvsaws.ErrInvalidArgument, "A tag key must be 1 to 128 characters."
+			return http.StatusBadRequest, kvsaws.CodeInvalidArgument, "A tag key must be 1 to 128 characters."
 		}
 		if utf8.RuneCountInString(v) > 256 {
-			return http.StatusBadRequest, kvsaws.ErrInvalidArgument, "A tag value must be at most 256 characters."
+			return http.StatusBadRequest, kvsaws.CodeInvalidArgument, "A tag value must be at most 256 characters."
 		}
 		if _, ok := have[k]; !ok {
 			n++
@@ -79,7 +79,7 @@ func (s *Server) tagStream(w http.ResponseWriter, name, arn string, tags map[str
 // untagStream removes the tags of keys from a stream.
 func (s *Server) untagStream(w http.ResponseWriter, name, arn string, keys []string) {
 	if len(keys) == 0 || len(keys) > maxTags {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "TagKeyList must hold 1 to 50 keys.")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "TagKeyList must hold 1 to 50 keys.")
 		return
 	}
 	st := s.lookup(w, name, arn)
@@ -120,7 +120,7 @@ func (s *Server) tagStreamOp(w http.ResponseWriter, r *http.Request, body []byte
 		Tags                  map[string]string
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid TagStream request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid TagStream request: "+err.Error())
 		return
 	}
 	s.tagStream(w, in.StreamName, in.StreamARN, in.Tags)
@@ -132,7 +132,7 @@ func (s *Server) untagStreamOp(w http.ResponseWriter, r *http.Request, body []by
 		TagKeyList            []string
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid UntagStream request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid UntagStream request: "+err.Error())
 		return
 	}
 	s.untagStream(w, in.StreamName, in.StreamARN, in.TagKeyList)
@@ -141,7 +141,7 @@ func (s *Server) untagStreamOp(w http.ResponseWriter, r *http.Request, body []by
 func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ StreamName, StreamARN, NextToken string }
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid ListTagsForStream request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid ListTagsForStream request: "+err.Error())
 		return
 	}
 	s.listTags(w, in.StreamName, in.StreamARN)
@@ -151,13 +151,13 @@ func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, body 
 // must name a stream (signaling channels are not emulated).
 func resourceARN(w http.ResponseWriter, body []byte, in any) (string, bool) {
 	if err := json.Unmarshal(body, in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid request: "+err.Error())
 		return "", false
 	}
 	var arn struct{ ResourceARN string }
 	json.Unmarshal(body, &arn)
 	if arn.ResourceARN == "" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "ResourceARN is required.")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "ResourceARN is required.")
 		return "", false
 	}
 	return arn.ResourceARN, true
@@ -215,7 +215,7 @@ func (s *Server) StreamTags(name string) map[string]string {
 // held and returns the status, type and message to refuse with, or 0.
 func (s *Server) update(w http.ResponseWriter, name, arn, current string, change func(st *stream) (int, string, string)) {
 	if current == "" {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "CurrentVersion is required.")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "CurrentVersion is required.")
 		return
 	}
 	st := s.lookup(w, name, arn)
@@ -250,7 +250,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, bod
 		DataRetentionChangeInHours                       int
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid UpdateDataRetention request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid UpdateDataRetention request: "+err.Error())
 		return
 	}
 	sign := 1
@@ -259,11 +259,11 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, bod
 	case "DECREASE_DATA_RETENTION":
 		sign = -1
 	default:
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "Operation must be INCREASE_DATA_RETENTION or DECREASE_DATA_RETENTION.")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "Operation must be INCREASE_DATA_RETENTION or DECREASE_DATA_RETENTION.")
 		return
 	}
 	if in.DataRetentionChangeInHours < 1 {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "DataRetentionChangeInHours must be at least 1.")
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "DataRetentionChangeInHours must be at least 1.")
 		return
 	}
 	s.update(w, in.StreamName, in.StreamARN, in.CurrentVersion, func(st *stream) (int, string, string) {
@@ -271,7 +271,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, bod
 		defer st.mu.Unlock()
 		hours := int(st.retention/time.Hour) + sign*in.DataRetentionChangeInHours
 		if hours < 0 || hours > maxRetentionHours {
-			return http.StatusBadRequest, kvsaws.ErrInvalidArgument, "The data retention must stay between 0 and 87600 hours."
+			return http.StatusBadRequest, kvsaws.CodeInvalidArgument, "The data retention must stay between 0 and 87600 hours."
 		}
 		st.retention = time.Duration(hours) * time.Hour
 		return 0, "", ""
@@ -284,7 +284,7 @@ func (s *Server) updateStream(w http.ResponseWriter, r *http.Request, body []byt
 		DeviceName, MediaType                 *string
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, kvsaws.ErrInvalidArgument, "invalid UpdateStream request: "+err.Error())
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid UpdateStream request: "+err.Error())
 		return
 	}
 	s.update(w, in.StreamName, in.StreamARN, in.CurrentVersion, func(st *stream) (int, string, string) {
