@@ -95,7 +95,8 @@
 // CreateStream keeps its Tags; TagStream, UntagStream and ListTagsForStream
 // (by name or ARN) and TagResource, UntagResource and ListTagsForResource
 // (by the stream's ARN) manage them, at most 50 a stream
-// (TagsPerResourceExceededLimitException). UpdateDataRetention and
+// (TagsPerResourceExceededLimitException; keys and values are checked for
+// length, not for the model's character pattern). UpdateDataRetention and
 // UpdateStream check CurrentVersion (VersionMismatchException) and give
 // the stream a new version; a retention stays within 0 to 87,600 hours.
 // Every other operation of the kinesisvideo and

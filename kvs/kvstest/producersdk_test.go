@@ -486,3 +486,23 @@ func TestStreamTagsKept(t *testing.T) {
 		t.Errorf("fragment numbers %v and %v, want one each, apart, of one length", first, second)
 	}
 }
+
+// TestUnknownPath answers a path that is no operation with a typed JSON
+// error, not Go's "404 page not found".
+func TestUnknownPath(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	for _, path := range []string{"/nothingHere", "/ep/x/getMedia"} {
+		resp, err := http.Post(srv.URL()+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg struct{ Message string }
+		json.NewDecoder(resp.Body).Decode(&msg)
+		resp.Body.Close()
+		code, _, _ := strings.Cut(resp.Header.Get("X-Amzn-ErrorType"), ":")
+		if resp.StatusCode != http.StatusNotFound || code != kvstest.ErrUnknownOperation || !strings.Contains(msg.Message, "kvsemu") {
+			t.Errorf("%s: %s %q %q", path, resp.Status, code, msg.Message)
+		}
+	}
+}

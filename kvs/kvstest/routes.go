@@ -57,7 +57,7 @@ func newServer() *Server {
 	mux.HandleFunc("POST /putMedia", s.handleStreaming(PutMedia, s.putMedia))
 	s.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "UnknownOperationException", "kvsemu knows no operation at "+r.Method+" "+r.URL.Path)
+		writeError(w, http.StatusNotFound, ErrUnknownOperation, "kvsemu knows no operation at "+r.Method+" "+r.URL.Path)
 	})
 	s.srv = httptest.NewUnstartedServer(endpoints(mux))
 	return s

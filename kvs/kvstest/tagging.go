@@ -13,6 +13,8 @@ import (
 const (
 	ErrTagsPerResourceExceeded = "TagsPerResourceExceededLimitException"
 	ErrUnsupportedOperation    = "UnsupportedOperationException"
+	// ErrUnknownOperation answers a path that is no operation (404).
+	ErrUnknownOperation = "UnknownOperationException"
 )
 
 // maxTags and maxRetentionHours are KVS's limits: 50 tags a stream, a
