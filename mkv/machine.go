@@ -1,6 +1,7 @@
 package mkv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
@@ -56,6 +57,13 @@ type machine struct {
 	ev     Event
 	frames [][]byte
 	err    error
+
+	// Resynchronisation (WithResync): after a fault the machine scans
+	// from scanFrom for the next unit; resumed is where it last resumed,
+	// so that a fault there scans from the byte after it.
+	scanning bool
+	scanFrom int64
+	resumed  int64
 }
 
 func (m *machine) init(opts []Option) {
@@ -65,15 +73,32 @@ func (m *machine) init(opts []Option) {
 	}
 	m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
 	m.stack = make([]open, 0, 16)
+	m.resumed = -1
 }
 
 // offset returns the stream offset of the next byte to decode.
 func (m *machine) offset() int64 { return m.base + int64(m.pos) }
 
-// fail records a sticky error and returns it.
+// fail records a sticky error and returns it. With WithResync, a fault
+// that is not the end of input is delivered as a Damage event instead, and
+// the machine scans for the next unit from the element that could not be
+// decoded (the byte at pos).
 func (m *machine) fail(off int64, id ID, err error) (int, error) {
-	m.err = &SyntaxError{Offset: off, ID: id, Err: err}
-	return 0, m.err
+	se := &SyntaxError{Offset: off, ID: id, Err: err}
+	if !m.opts.resync || err == io.ErrUnexpectedEOF {
+		m.err = se
+		return 0, m.err
+	}
+	m.reset(id, TypeUnknown, off, 0, 0, len(m.stack))
+	m.ev.Kind, m.ev.Err = Damage, se
+	m.stack, m.crcs, m.skip = m.stack[:0], 0, 0
+	m.scanning, m.scanFrom = true, m.offset()
+	if m.scanFrom == m.resumed {
+		// The unit resync resumed at failed at its first byte: look
+		// past it, or the machine would find it again.
+		m.consume(1)
+	}
+	return 0, nil
 }
 
 // consume passes n bytes, feeding them to the CRC-32 of every master that
@@ -100,6 +125,9 @@ func (m *machine) step(eof bool) (int, error) {
 	}
 	if m.skip > 0 {
 		return m.skipData(eof)
+	}
+	if m.scanning {
+		return m.scan(eof)
 	}
 	off := m.offset()
 	var top *open
@@ -151,6 +179,24 @@ func (m *machine) step(eof bool) (int, error) {
 	// ends it, and so does a new EBML header (RFC 8794 section 6.2).
 	if top != nil && top.end < 0 && (id == IDEBML || known && !descendant(d, id, top.id)) {
 		return m.end(off)
+	}
+	if m.opts.resync && len(m.stack) > 0 && id == IDEBML {
+		// A unit's EBML header inside a master of known size: that
+		// master (the outermost of known size) runs past the unit's
+		// end. Resynchronising resumes at the header.
+		o := m.stack[0]
+		for _, s := range m.stack {
+			if s.end >= 0 {
+				o = s
+				break
+			}
+		}
+		return m.fail(o.offset, o.id, ErrOverflow)
+	}
+	if m.opts.resync && !known && len(m.stack) < 2 {
+		// No unknown element stands at the top levels of what KVS
+		// writes: there it is junk, whose size cannot be trusted.
+		return m.fail(off, id, ErrUnexpected)
 	}
 	if unknown {
 		if !known || d.flags&unknownSize == 0 {
@@ -234,6 +280,12 @@ func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int
 	if ev.Bytes != nil {
 		ev.Bytes = nil
 	}
+	if ev.Checksum.Checked {
+		ev.Checksum = Checksum{}
+	}
+	if ev.Err != nil {
+		ev.Err = nil
+	}
 	if ev.Block.Frames != nil && t != TypeBlock {
 		// Set by a block, whose decoding always sets Frames (and every
 		// other field of Block, so a block does not clear it first).
@@ -273,9 +325,7 @@ func (m *machine) end(off int64) (int, error) {
 	m.ev.Kind = End
 	if o.hasCRC {
 		m.crcs--
-		if o.crc != o.crcWant {
-			return m.fail(o.offset, o.id, ErrChecksum)
-		}
+		m.ev.Checksum = Checksum{Checked: true, Stored: o.crcWant, Computed: o.crc}
 	}
 	return 0, nil
 }
@@ -345,4 +395,105 @@ func (m *machine) headerLimit(v uint64) {
 	case IDEBMLMaxSizeLength:
 		m.maxSizeLen = int(min(max(v, 1), defaultMaxSizeLen))
 	}
+}
+
+// ebmlMagic is the ID of the EBML header, which starts every unit.
+var ebmlMagic = []byte{0x1A, 0x45, 0xDF, 0xA3}
+
+// maxUnitHeader bounds the size of an EBML header that resynchronisation
+// accepts (KVS writes 35 bytes), so that checking a candidate costs a
+// bounded number of bytes.
+const maxUnitHeader = 256
+
+// scan looks for the next unit after a fault: an EBML header that
+// validates, followed by a Segment (see unitAt). Bytes before a candidate
+// are consumed as they are passed, so that a long run of junk holds no
+// memory; each byte is looked at a bounded number of times.
+func (m *machine) scan(eof bool) (int, error) {
+	for {
+		b := m.buf[m.pos:]
+		i := bytes.Index(b, ebmlMagic)
+		if i < 0 {
+			// Keep what may be the start of an ID cut at the end.
+			keep := min(len(b), len(ebmlMagic)-1)
+			if eof {
+				keep = 0
+			}
+			m.consume(len(b) - keep)
+			if eof {
+				return m.resume()
+			}
+			return keep + 1, nil
+		}
+		m.consume(i)
+		need, ok := unitAt(m.buf[m.pos:])
+		switch {
+		case ok:
+			return m.resume()
+		case need > len(m.buf)-m.pos && !eof:
+			return need, nil
+		}
+		m.consume(1)
+	}
+}
+
+// resume ends a scan at pos with a Resync event.
+func (m *machine) resume() (int, error) {
+	off := m.offset()
+	m.reset(0, TypeUnknown, m.scanFrom, 0, off-m.scanFrom, 0)
+	m.ev.Kind = Resync
+	m.scanning, m.resumed = false, off
+	return 0, nil
+}
+
+// unitAt reports whether b, which starts with an EBML header's ID, starts a
+// unit: an EBML header of known size up to maxUnitHeader whose children
+// parse and whose DocType is matroska or webm, then a Segment's ID. When b
+// is too short to tell, it returns the number of bytes it needs.
+func unitAt(b []byte) (need int, ok bool) {
+	const idLen = 4
+	if len(b) <= idLen {
+		return idLen + 1, false
+	}
+	sizeLen := vintLen(b[idLen])
+	if sizeLen == 0 {
+		return 0, false
+	}
+	hdr := idLen + sizeLen
+	if len(b) < hdr {
+		return hdr, false
+	}
+	size, unknown := readSize(b[idLen:hdr])
+	if unknown || size > maxUnitHeader {
+		return 0, false
+	}
+	end := hdr + int(size)
+	if len(b) < end+idLen {
+		return end + idLen, false
+	}
+	if !bytes.Equal(b[end:end+idLen], []byte{0x18, 0x53, 0x80, 0x67}) {
+		return 0, false
+	}
+	doc := false
+	for p := b[hdr:end]; len(p) > 0; {
+		n := vintLen(p[0])
+		if n == 0 || n > 4 || len(p) <= n {
+			return 0, false
+		}
+		id, ok := readID(p[:n])
+		s := vintLen(p[n])
+		if !ok || s == 0 || len(p) < n+s {
+			return 0, false
+		}
+		v, unknown := readSize(p[n : n+s])
+		if unknown || v > int64(len(p)-n-s) {
+			return 0, false
+		}
+		if id == IDDocType {
+			t := bytes.TrimRight(p[n+s:n+s+int(v)], "\x00")
+			doc = string(t) == "matroska" || string(t) == "webm"
+		}
+		p = p[n+s+int(v):]
+	}
+	return 0, doc
 }
