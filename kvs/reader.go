@@ -120,6 +120,11 @@ func (r *Reader) Events() iter.Seq2[*Event, error] {
 // InputOffset returns the number of bytes of the response decoded so far.
 func (r *Reader) InputOffset() int64 { return r.d.InputOffset() }
 
+// Skipped returns the number of bytes resynchronisation (WithResync) has
+// skipped so far: those of the damaged fragments' Damage records, and junk
+// outside any fragment.
+func (r *Reader) Skipped() int64 { return r.a.skipped }
+
 // pull decodes until a fragment is complete (returned), or the input ends
 // or fails. With whole, it gathers each block's frames into the fragment as
 // it goes; without, it returns (nil, nil) as soon as frames are pending,
@@ -272,6 +277,10 @@ func (p *PushReader) Close() error {
 // InputOffset returns the number of bytes of the input decoded so far.
 func (p *PushReader) InputOffset() int64 { return p.p.InputOffset() }
 
+// Skipped returns the number of bytes resynchronisation (WithResync) has
+// skipped so far (see Reader.Skipped).
+func (p *PushReader) Skipped() int64 { return p.a.skipped }
+
 // fail ends the input with err (io.EOF at a clean end) and delivers what
 // completes.
 func (p *PushReader) fail(err error) error {
@@ -336,6 +345,11 @@ type Event struct {
 type assembler struct {
 	opts options
 	err  error // the end of input (io.EOF) or the fault, once reached
+
+	// Resynchronisation: the decoder's last fault, until the scan after
+	// it ends, and the bytes skipped in all.
+	fault   *Damage
+	skipped int64
 
 	// The unit being read.
 	unit       bool
@@ -421,6 +435,13 @@ func (a *assembler) init(opts []Option) {
 	for _, o := range opts {
 		o(&a.opts)
 	}
+	// The reader's own choices first, so that WithDecoderOptions may
+	// override them.
+	own := []mkv.Option{mkv.WithCRC(!a.opts.noCRC)}
+	if a.opts.resync {
+		own = append(own, mkv.WithResync())
+	}
+	a.opts.mkv = append(own, a.opts.mkv...)
 }
 
 // Causes of a cut-off response that the mkv decoder cannot see: unknown
@@ -468,6 +489,10 @@ func (a *assembler) hold(ev *mkv.Event, n int) bool {
 
 // handle applies one mkv event to the unit being read.
 func (a *assembler) handle(ev *mkv.Event) {
+	if ev.Kind == mkv.Damage || ev.Kind == mkv.Resync {
+		a.resync(ev)
+		return
+	}
 	if a.group.Open() || ev.ID == mkv.IDBlockGroup {
 		if a.group.Add(ev) {
 			if g := &a.group; g.HasBlock {
@@ -482,6 +507,9 @@ func (a *assembler) handle(ev *mkv.Event) {
 	case mkv.Start:
 		a.start(ev)
 	case mkv.End:
+		if ev.Checksum.Mismatch() {
+			a.checksum(ev)
+		}
 		a.end(ev)
 	case mkv.Value:
 		a.value(ev)
