@@ -92,9 +92,12 @@ func (a *assembler) checksum(ev *mkv.Event) {
 
 // resync applies a Damage or Resync event of the decoder (WithResync): the
 // fault is remembered, and once the scan has found the next unit the
-// fragment being read, if any, is delivered with it, Partial and Damaged.
-// A fault outside any fragment (junk between units, or after a GetMedia
-// fragment's closing tags) damages none: its bytes count in Skipped.
+// fragment it hit is delivered with it, Partial and Damaged. A fault where
+// no fragment is being read is a fragment of its own, so that every fault
+// is reported on one: after a GetMedia fragment's closing tags (junk
+// between GetMedia units, a broken EBML header of the next unit), a
+// Continued fragment of the same Index; before any unit, a fragment with
+// the next Index.
 func (a *assembler) resync(ev *mkv.Event) {
 	if ev.Kind == mkv.Damage {
 		d := &Damage{Offset: ev.Offset, ID: ev.ID, Err: ev.Err}
@@ -112,9 +115,8 @@ func (a *assembler) resync(ev *mkv.Event) {
 		return
 	}
 	d.Skipped = ev.Size
-	if a.unit && a.frag != nil {
-		a.frag.Damage = append(a.frag.Damage, d)
-		a.complete(ev.Offset+ev.Size, true)
-	}
+	f := a.f(min(d.Offset, ev.Offset))
+	f.Damage = append(f.Damage, d)
+	a.complete(ev.Offset+ev.Size, true)
 	a.unit = false
 }

@@ -3,15 +3,20 @@ package kvs_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -159,6 +164,160 @@ func TestCorpusCRC(t *testing.T) {
 			}
 			if f.Number != clean[1].Number || f.Offset+f.Size != clean[2].Offset {
 				t.Errorf("bad size, resync: fragment 1 is %s at %d+%d, want %s up to %d", f.Number, f.Offset, f.Size, clean[1].Number, clean[2].Offset)
+			}
+		})
+	}
+}
+
+// damageStream is a GetMedia stream of five units whose Clusters have a
+// size and a CRC-32, as GetMedia writes them, with audio and producer tags.
+func damageStream() []byte {
+	g := kvstest.Generator{Fragments: 5, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600,
+		GetMedia: true, ProducerTags: true, KnownSizeCluster: true, CRC: true, Audio: true, AudioFrameSize: 20}
+	return g.Bytes()
+}
+
+// ignoreIndex leaves Index out of a comparison: a unit whose EBML header
+// was destroyed is no unit any more, so the units after it come one Index
+// earlier.
+var ignoreIndex = cmpopts.IgnoreFields(kvs.Fragment{}, "Index")
+
+// checkDamaged checks what a damaged stream gave against the clean one,
+// whose unit `hit` (and only it) the damage touched, spanning the bytes
+// [lo, hi) of the damaged stream, the units after it shifted by shift
+// bytes: every other unit comes out exactly as from the clean stream
+// (Index aside), and the fragments in between are intact or damaged at an
+// offset in the span, with a cause.
+func checkDamaged(t *testing.T, what string, clean, got []*kvs.Fragment, hit int, lo, hi, shift int64) {
+	t.Helper()
+	next := 0
+	var between []*kvs.Fragment
+	for i, want := range clean {
+		if i == hit {
+			continue
+		}
+		w := want
+		if i > hit {
+			w = want.Clone()
+			w.Offset += shift
+			for j := range w.Frames {
+				w.Frames[j].Offset += shift
+			}
+		}
+		for next < len(got) && (got[next].Offset != w.Offset || got[next].Continued) {
+			between = append(between, got[next])
+			next++
+		}
+		if next == len(got) {
+			t.Fatalf("%s: unit %d (offset %d) lost; got %s", what, i, w.Offset, describe(got))
+		}
+		g := got[next]
+		next++
+		if diff := cmp.Diff(w, g, cmpTS, cmpData, ignoreIndex); diff != "" {
+			t.Fatalf("%s: unit %d mismatch (-want +got):\n%s", what, i, diff)
+		}
+		if i < hit && g.Index != i {
+			t.Fatalf("%s: unit %d has Index %d", what, i, g.Index)
+		}
+	}
+	for _, f := range append(between, got[next:]...) {
+		if f.Offset < lo || f.Offset >= hi {
+			t.Fatalf("%s: fragment at %d outside the damaged span [%d, %d); got %s", what, f.Offset, lo, hi, describe(got))
+		}
+		for _, d := range f.Damage {
+			if d.Offset < lo || d.Offset >= hi || d.Err == nil || d.Error() == "" {
+				t.Fatalf("%s: damage %v outside the damaged span [%d, %d)", what, d, lo, hi)
+			}
+		}
+	}
+}
+
+func describe(frags []*kvs.Fragment) string {
+	var b strings.Builder
+	for _, f := range frags {
+		fmt.Fprintf(&b, "\n  %d at %d+%d %v continued=%v %v", f.Index, f.Offset, f.Size, f.State(), f.Continued, f.Damage)
+	}
+	return b.String()
+}
+
+// TestResyncMutation overwrites every byte of the middle unit of a
+// five-unit stream, with 0x00 and with its complement, and reads it
+// resynchronising: every other unit comes out exactly as from the clean
+// stream, and the middle unit comes out intact (the byte was one nothing
+// checks, such as a tag's value) or damaged with an offset in it and a
+// cause (a size made larger runs into the next unit, whose header
+// resynchronisation finds inside the element).
+func TestResyncMutation(t *testing.T) {
+	data := damageStream()
+	for _, mode := range readModes {
+		t.Run(mode.name, func(t *testing.T) {
+			clean, err := mode.read(data, kvs.WithResync())
+			if err != nil || len(clean) != 5 {
+				t.Fatalf("clean: %d fragments, %v", len(clean), err)
+			}
+			lo, hi := clean[2].Offset, clean[2].Offset+clean[2].Size
+			step := int64(1)
+			if mode.name != "Next" {
+				step = 7
+			}
+			damaged := 0
+			for p := lo; p < hi; p += step {
+				for _, v := range []byte{0, ^data[p]} {
+					m := bytes.Clone(data)
+					m[p] = v
+					what := fmt.Sprintf("byte %d (unit offset %d) = %#x", p, p-lo, v)
+					got, err := mode.read(m, kvs.WithResync())
+					if err != nil {
+						t.Fatalf("%s: %v", what, err)
+					}
+					for _, f := range got {
+						if f.State() == kvs.Damaged {
+							damaged++
+							break
+						}
+					}
+					checkDamaged(t, what, clean, got, 2, lo, hi, 0)
+				}
+			}
+			t.Logf("%d mutations damaged a fragment", damaged)
+		})
+	}
+}
+
+// TestResyncTruncation cuts the middle unit of a five-unit stream at
+// every byte and joins the units after it: reading resynchronising, every
+// other unit comes out exactly as from the clean stream, and what was
+// complete of the cut one comes out damaged, with where and why.
+func TestResyncTruncation(t *testing.T) {
+	data := damageStream()
+	for _, mode := range readModes {
+		t.Run(mode.name, func(t *testing.T) {
+			clean, err := mode.read(data)
+			if err != nil || len(clean) != 5 {
+				t.Fatalf("clean: %d fragments, %v", len(clean), err)
+			}
+			lo, hi := clean[2].Offset, clean[2].Offset+clean[2].Size
+			step := int64(1)
+			if mode.name != "Next" {
+				step = 5
+			}
+			for cut := lo + 1; cut < hi; cut += step {
+				m := append(bytes.Clone(data[:cut]), data[hi:]...)
+				what := fmt.Sprintf("unit cut at %d", cut-lo)
+				got, err := mode.read(m, kvs.WithResync())
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				checkDamaged(t, what, clean, got, 2, lo, cut, cut-hi)
+				var skipped int64
+				for _, f := range got {
+					for _, d := range f.Damage {
+						skipped += d.Skipped
+					}
+				}
+				if skipped > cut-lo {
+					t.Fatalf("%s: %d bytes skipped, more than the %d left of the unit", what, skipped, cut-lo)
+				}
 			}
 		})
 	}

@@ -119,8 +119,10 @@ func WithoutCRC() Option { return func(o *options) { o.noCRC = true } }
 // of failing: the fragment the fault hit is delivered with what was
 // complete of it, Partial, with a Damage record (offset, element, cause,
 // bytes skipped), and reading goes on at the next unit, an EBML header
-// that validates followed by a Segment (see mkv.WithResync). Junk between
-// units damages no fragment; Skipped counts its bytes. The budgets still
+// that validates followed by a Segment (see mkv.WithResync). A fault where
+// no fragment is being read (junk between units) is delivered as a
+// fragment of its own, Damaged (see Fragment.Damage); Skipped counts the
+// bytes skipped in all. The budgets still
 // hold while scanning, and input that ends inside a unit still ends with
 // io.ErrUnexpectedEOF; budget errors are still final.
 func WithResync() Option { return func(o *options) { o.resync = true } }

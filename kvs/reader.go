@@ -121,8 +121,7 @@ func (r *Reader) Events() iter.Seq2[*Event, error] {
 func (r *Reader) InputOffset() int64 { return r.d.InputOffset() }
 
 // Skipped returns the number of bytes resynchronisation (WithResync) has
-// skipped so far: those of the damaged fragments' Damage records, and junk
-// outside any fragment.
+// skipped so far, the sum of the Skipped of the Damage records delivered.
 func (r *Reader) Skipped() int64 { return r.a.skipped }
 
 // pull decodes until a fragment is complete (returned), or the input ends

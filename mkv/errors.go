@@ -36,9 +36,10 @@ var (
 	// damage (see kvs.Damage).
 	ErrChecksum = errors.New("CRC-32 mismatch")
 	// ErrUnexpected means, with WithResync, an element that cannot stand
-	// where it is: an unknown element at the top two levels (in place of
-	// an EBML header, a Segment or a Segment's child), where it is taken
-	// for junk whose size cannot be trusted.
+	// where it is: a known element outside the master the schema puts it
+	// in, or an unknown element at the top two levels (in place of an
+	// EBML header, a Segment or a Segment's child). Either is taken for
+	// junk, whose size cannot be trusted.
 	ErrUnexpected = errors.New("unexpected element")
 )
 

@@ -193,9 +193,7 @@ func (m *machine) step(eof bool) (int, error) {
 		}
 		return m.fail(o.offset, o.id, ErrOverflow)
 	}
-	if m.opts.resync && !known && len(m.stack) < 2 {
-		// No unknown element stands at the top levels of what KVS
-		// writes: there it is junk, whose size cannot be trusted.
+	if m.opts.resync && m.misplaced(d, known, id, top) {
 		return m.fail(off, id, ErrUnexpected)
 	}
 	if unknown {
@@ -213,6 +211,13 @@ func (m *machine) step(eof bool) (int, error) {
 
 	switch {
 	case !known || id == IDVoid:
+		if m.opts.resync && int64(len(b)) >= int64(hdr)+size {
+			if need, found := overrun(b, hdr+int(size), eof); found {
+				return m.fail(off, id, ErrOverflow)
+			} else if need > 0 {
+				return need, nil
+			}
+		}
 		m.ev.Kind = Skip
 		m.consume(hdr)
 		m.skip = size
@@ -230,6 +235,13 @@ func (m *machine) step(eof bool) (int, error) {
 			}
 			if int64(len(b)) < int64(hdr)+size {
 				return m.short(off, id, hdr+int(size), eof)
+			}
+		}
+		if m.opts.resync {
+			if need, found := overrun(b, hdr, eof); found {
+				return m.fail(off, id, ErrOverflow)
+			} else if need > 0 {
+				return need, nil
 			}
 		}
 		o := open{id: id, offset: off, hdr: hdr, end: -1, limit: -1}
@@ -256,6 +268,13 @@ func (m *machine) step(eof bool) (int, error) {
 	if len(b) < total {
 		return m.short(off, id, total, eof)
 	}
+	if m.opts.resync {
+		if need, found := overrun(b, total, eof); found {
+			return m.fail(off, id, ErrOverflow)
+		} else if need > 0 {
+			return need, nil
+		}
+	}
 	data := b[hdr:total:total]
 	if err := m.value(d.typ, data, top); err != nil {
 		return m.fail(off, id, err)
@@ -268,6 +287,21 @@ func (m *machine) step(eof bool) (int, error) {
 		m.crcs++
 	}
 	return 0, nil
+}
+
+// misplaced reports, for resynchronisation, an element that cannot stand
+// where it is: a known element outside the master the schema puts it in,
+// or an unknown element at the top two levels, which no KVS unit has.
+// Damaged input reads as such elements, whose sizes cannot be trusted: a
+// size read from junk could pass over the units after it.
+func (m *machine) misplaced(d def, known bool, id ID, top *open) bool {
+	switch {
+	case !known:
+		return len(m.stack) < 2
+	case top == nil:
+		return d.parent != 0 && d.flags&global == 0
+	}
+	return !descendant(d, id, top.id)
 }
 
 // reset makes m.ev the event of an element with everything else zero. It
@@ -297,6 +331,23 @@ func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int
 // the event.
 func (m *machine) skipData(eof bool) (int, error) {
 	n := min(m.skip, int64(len(m.buf)-m.pos))
+	if m.opts.resync && m.skip > n {
+		// An element larger than the buffer, passed in chunks (smaller
+		// ones were checked whole): a unit starting in a chunk means it
+		// runs past its unit's end.
+		chunk := m.buf[m.pos : m.pos+int(n)]
+		for from := 0; from < len(chunk); {
+			i := bytes.Index(chunk[from:], ebmlMagic)
+			if i < 0 {
+				break
+			}
+			if _, ok := unitAt(m.buf[m.pos+from+i:]); ok {
+				m.consume(from + i)
+				return m.fail(m.ev.Offset, m.ev.ID, ErrOverflow)
+			}
+			from += i + 1
+		}
+	}
 	m.consume(int(n))
 	m.skip -= n
 	if m.skip > 0 {
@@ -443,6 +494,8 @@ func (m *machine) resume() (int, error) {
 	m.reset(0, TypeUnknown, m.scanFrom, 0, off-m.scanFrom, 0)
 	m.ev.Kind = Resync
 	m.scanning, m.resumed = false, off
+	// The damaged unit's EBML header may have set them.
+	m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
 	return 0, nil
 }
 
@@ -496,4 +549,40 @@ func unitAt(b []byte) (need int, ok bool) {
 		p = p[n+s+int(v):]
 	}
 	return 0, doc
+}
+
+// overrun looks, for resynchronisation, for a unit that starts inside the
+// element b[:total] (a master's header, or a whole value or skipped
+// element), after its first byte: in damaged input a size can be larger
+// than what the element had, and take in the start of the units after it.
+// It reports whether one starts there, or the number of bytes from b's
+// start it needs to tell (unless eof): the bytes of a candidate unit's
+// header, or, when the element ends with the first bytes of an EBML
+// header's ID, the rest of the ID.
+func overrun(b []byte, total int, eof bool) (need int, found bool) {
+	more := len(ebmlMagic) - 1
+	w := b[:min(total+more, len(b))]
+	for from := 1; ; {
+		i := bytes.Index(w[from:], ebmlMagic)
+		if i < 0 || from+i >= total {
+			break
+		}
+		at := from + i
+		n, ok := unitAt(b[at:])
+		if ok {
+			return 0, true
+		}
+		if at+n > len(b) && !eof {
+			return at + n, false
+		}
+		from = at + 1
+	}
+	if !eof && len(b) < total+more {
+		for k := more; k > 0; k-- {
+			if total-k >= 1 && len(b) < total+len(ebmlMagic)-k && bytes.HasSuffix(b[:total], ebmlMagic[:k]) {
+				return total + len(ebmlMagic) - k, false
+			}
+		}
+	}
+	return 0, false
 }

@@ -63,8 +63,8 @@ func WithCRC(verify bool) Option {
 // WithResync makes the decoder resynchronise after malformed input instead
 // of failing: a fault other than the end of input (an invalid ID or size,
 // an element past the end of its parent or over the maximum size, a
-// unit's EBML header inside a master of known size, an unknown element at
-// the top two levels) is delivered as a Damage event, then the decoder
+// unit's EBML header inside a master of known size, an element outside the
+// master the schema puts it in, an unknown element at the top two levels) is delivered as a Damage event, then the decoder
 // scans for the next unit, an EBML header whose children parse, with
 // DocType matroska or webm, followed by a Segment, and delivers a Resync
 // event saying how many bytes it skipped. The scan holds at most a
