@@ -70,6 +70,15 @@ func (d *Damage) Error() string {
 // Unwrap returns the cause.
 func (d *Damage) Unwrap() error { return d.Err }
 
+// Equal reports whether d and o record the same damage: every field equal,
+// causes compared with ==. (go-cmp uses it to compare fragments.)
+func (d *Damage) Equal(o *Damage) bool {
+	if d == nil || o == nil {
+		return d == o
+	}
+	return *d == *o
+}
+
 // State returns whether f is Intact, Partial or Damaged. A fragment with
 // Damage records is Damaged, even if it is also Partial.
 func (f *Fragment) State() State {
