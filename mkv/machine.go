@@ -51,8 +51,10 @@ type machine struct {
 	// skip counts the bytes of a skipped element still to pass; the Skip
 	// event in ev is delivered once they have.
 	skip int64
-	// crcs counts the open masters whose CRC-32 is being computed.
-	crcs int
+	// crcs counts the open masters whose CRC-32 is being computed, which
+	// are up to date with the bytes before stream offset crcMark.
+	crcs    int
+	crcMark int64
 
 	ev     Event
 	frames [][]byte
@@ -101,18 +103,26 @@ func (m *machine) fail(off int64, id ID, err error) (int, error) {
 	return 0, nil
 }
 
-// consume passes n bytes, feeding them to the CRC-32 of every master that
-// verifies one.
-func (m *machine) consume(n int) {
+// consume passes n bytes. The CRC-32s of the masters that verify one are
+// brought up to date later, by flushCRC, over all the bytes passed since:
+// one call over a buffer's worth of bytes instead of one per element, many
+// of which are a few bytes, where crc32 is several times slower.
+func (m *machine) consume(n int) { m.pos += n }
+
+// flushCRC feeds the bytes passed since the last flush to the CRC-32 of
+// every master that verifies one. It must run before those bytes leave
+// the buffer (the doors call it whenever the machine needs more input) and
+// before a CRC-32 is started or compared.
+func (m *machine) flushCRC() {
 	if m.crcs > 0 {
-		p := m.buf[m.pos : m.pos+n]
+		p := m.buf[m.crcMark-m.base : m.pos]
 		for i := range m.stack {
 			if o := &m.stack[i]; o.hasCRC {
 				o.crc = crc32.Update(o.crc, crc32.IEEETable, p)
 			}
 		}
 	}
-	m.pos += n
+	m.crcMark = m.offset()
 }
 
 // step decodes the next event into m.ev. It returns (0, nil) when m.ev is
@@ -283,6 +293,7 @@ func (m *machine) step(eof bool) (int, error) {
 	if id == IDCRC32 && m.opts.verifyCRC && top != nil && off == top.offset+int64(top.hdr) && len(data) == 4 {
 		// A CRC-32 first in its master covers the rest of the master's
 		// data (RFC 8794 section 11.3.1); it is stored little-endian.
+		m.flushCRC()
 		top.hasCRC, top.crcWant, top.crc = true, binary.LittleEndian.Uint32(data), 0
 		m.crcs++
 	}
@@ -370,6 +381,9 @@ func (m *machine) short(off int64, id ID, n int, eof bool) (int, error) {
 
 // end closes the innermost master at stream offset off.
 func (m *machine) end(off int64) (int, error) {
+	if m.stack[len(m.stack)-1].hasCRC {
+		m.flushCRC()
+	}
 	o := m.stack[len(m.stack)-1]
 	m.stack = m.stack[:len(m.stack)-1]
 	m.reset(o.id, TypeMaster, o.offset, o.hdr, off-o.offset-int64(o.hdr), len(m.stack))
