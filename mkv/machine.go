@@ -221,8 +221,9 @@ func (m *machine) step(eof bool) (int, error) {
 
 	switch {
 	case !known || id == IDVoid:
-		if m.opts.resync && int64(len(b)) >= int64(hdr)+size {
-			if need, found := overrun(b, hdr+int(size), eof); found {
+		if m.opts.resync {
+			// The header here, the data as skipData passes it.
+			if need, found := overrun(b, hdr, eof); found {
 				return m.fail(off, id, ErrOverflow)
 			} else if need > 0 {
 				return need, nil
@@ -342,22 +343,20 @@ func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int
 // the event.
 func (m *machine) skipData(eof bool) (int, error) {
 	n := min(m.skip, int64(len(m.buf)-m.pos))
-	if m.opts.resync && m.skip > n {
-		// An element larger than the buffer, passed in chunks (smaller
-		// ones were checked whole): a unit starting in a chunk means it
-		// runs past its unit's end.
-		chunk := m.buf[m.pos : m.pos+int(n)]
-		for from := 0; from < len(chunk); {
-			i := bytes.Index(chunk[from:], ebmlMagic)
-			if i < 0 {
-				break
-			}
-			if _, ok := unitAt(m.buf[m.pos+from+i:]); ok {
-				m.consume(from + i)
-				return m.fail(m.ev.Offset, m.ev.ID, ErrOverflow)
-			}
-			from += i + 1
+	if m.opts.resync {
+		// A unit starting in the data means the element runs past its
+		// unit's end. Bytes a candidate needs to be told are kept.
+		at, keep, need := unitIn(m.buf[m.pos:], 0, int(n), eof)
+		m.consume(keep)
+		m.skip -= int64(keep)
+		if at >= 0 {
+			m.skip = 0
+			return m.fail(m.ev.Offset, m.ev.ID, ErrOverflow)
 		}
+		if keep < int(n) {
+			return need - keep, nil
+		}
+		n = 0
 	}
 	m.consume(int(n))
 	m.skip -= n
@@ -566,37 +565,51 @@ func unitAt(b []byte) (need int, ok bool) {
 }
 
 // overrun looks, for resynchronisation, for a unit that starts inside the
-// element b[:total] (a master's header, or a whole value or skipped
-// element), after its first byte: in damaged input a size can be larger
-// than what the element had, and take in the start of the units after it.
-// It reports whether one starts there, or the number of bytes from b's
-// start it needs to tell (unless eof): the bytes of a candidate unit's
-// header, or, when the element ends with the first bytes of an EBML
-// header's ID, the rest of the ID.
+// element b[:total] (a master's or skipped element's header, or a whole
+// value), after its first byte: in damaged input a size can be larger than
+// what the element had, and take in the start of the units after it. It
+// reports whether one starts there, or the number of bytes from b's start
+// it needs to tell (see unitIn).
 func overrun(b []byte, total int, eof bool) (need int, found bool) {
+	at, keep, need := unitIn(b, 1, total, eof)
+	if at >= 0 {
+		return 0, true
+	}
+	if keep < total {
+		return need, false
+	}
+	return 0, false
+}
+
+// unitIn looks for a unit (see unitAt) that starts in b[from:limit]. It
+// returns its index at, or -1. Otherwise keep is where the bytes not yet
+// told start (limit when none is left), and need the number of bytes from
+// b's start it needs to tell them, unless eof: a candidate needs the rest
+// of its header, or b ends with the first bytes of an EBML header's ID.
+// The answer does not depend on how the input was cut into reads.
+func unitIn(b []byte, from, limit int, eof bool) (at, keep, need int) {
 	more := len(ebmlMagic) - 1
-	w := b[:min(total+more, len(b))]
-	for from := 1; ; {
-		i := bytes.Index(w[from:], ebmlMagic)
-		if i < 0 || from+i >= total {
+	w := b[:min(limit+more, len(b))]
+	for i := from; i < limit; i++ {
+		j := bytes.Index(w[i:], ebmlMagic)
+		if j < 0 || i+j >= limit {
 			break
 		}
-		at := from + i
-		n, ok := unitAt(b[at:])
+		i += j
+		n, ok := unitAt(b[i:])
 		if ok {
-			return 0, true
+			return i, i, 0
 		}
-		if at+n > len(b) && !eof {
-			return at + n, false
+		if i+n > len(b) && !eof {
+			return -1, i, i + n
 		}
-		from = at + 1
 	}
-	if !eof && len(b) < total+more {
+	if !eof && len(b) < limit+more {
 		for k := more; k > 0; k-- {
-			if total-k >= 1 && len(b) < total+len(ebmlMagic)-k && bytes.HasSuffix(b[:total], ebmlMagic[:k]) {
-				return total + len(ebmlMagic) - k, false
+			if s := len(b) - k; s >= from && s < limit && bytes.Equal(b[s:], ebmlMagic[:k]) {
+				return -1, s, s + len(ebmlMagic)
 			}
 		}
 	}
-	return 0, false
+	return -1, limit, 0
 }
