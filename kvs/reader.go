@@ -53,8 +53,10 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 // input is cut off or malformed inside a unit, or a fragment goes past a
 // budget (ErrBudget), Next first returns what was complete of that
 // fragment, marked Partial, then the error: a *mkv.SyntaxError, with
-// errors.Is(err, io.ErrUnexpectedEOF) when cut off. A fragment carrying an
-// in-band error (Fragment.Err) is not an error of Next.
+// errors.Is(err, io.ErrUnexpectedEOF) when cut off. With WithResync a
+// malformed unit is no error: its fragment comes Damaged and reading goes
+// on. A fragment carrying an in-band error (Fragment.Err) or Damage (a
+// CRC-32 mismatch) is not an error of Next.
 func (r *Reader) Next() (*Fragment, error) {
 	if r.lent {
 		r.arena, r.lent = r.arena[:0], false
