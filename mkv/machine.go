@@ -66,6 +66,11 @@ type machine struct {
 	scanning bool
 	scanFrom int64
 	resumed  int64
+	// The bytes of the element at stream offset cleanAt, from its first
+	// to cleanTo, start no unit: an element waiting for the bytes a
+	// candidate needs is not searched again from its start.
+	cleanAt int64
+	cleanTo int
 }
 
 func (m *machine) init(opts []Option) {
@@ -75,7 +80,7 @@ func (m *machine) init(opts []Option) {
 	}
 	m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
 	m.stack = make([]open, 0, 16)
-	m.resumed = -1
+	m.resumed, m.cleanAt = -1, -1
 }
 
 // offset returns the stream offset of the next byte to decode.
@@ -223,7 +228,7 @@ func (m *machine) step(eof bool) (int, error) {
 	case !known || id == IDVoid:
 		if m.opts.resync {
 			// The header here, the data as skipData passes it.
-			if need, found := overrun(b, hdr, eof); found {
+			if need, found := m.overrun(b, off, hdr, eof); found {
 				return m.fail(off, id, ErrOverflow)
 			} else if need > 0 {
 				return need, nil
@@ -249,7 +254,7 @@ func (m *machine) step(eof bool) (int, error) {
 			}
 		}
 		if m.opts.resync {
-			if need, found := overrun(b, hdr, eof); found {
+			if need, found := m.overrun(b, off, hdr, eof); found {
 				return m.fail(off, id, ErrOverflow)
 			} else if need > 0 {
 				return need, nil
@@ -280,7 +285,7 @@ func (m *machine) step(eof bool) (int, error) {
 		return m.short(off, id, total, eof)
 	}
 	if m.opts.resync {
-		if need, found := overrun(b, total, eof); found {
+		if need, found := m.overrun(b, off, total, eof); found {
 			return m.fail(off, id, ErrOverflow)
 		} else if need > 0 {
 			return need, nil
@@ -565,17 +570,22 @@ func unitAt(b []byte) (need int, ok bool) {
 }
 
 // overrun looks, for resynchronisation, for a unit that starts inside the
-// element b[:total] (a master's or skipped element's header, or a whole
-// value), after its first byte: in damaged input a size can be larger than
-// what the element had, and take in the start of the units after it. It
-// reports whether one starts there, or the number of bytes from b's start
-// it needs to tell (see unitIn).
-func overrun(b []byte, total int, eof bool) (need int, found bool) {
-	at, keep, need := unitIn(b, 1, total, eof)
+// element b[:total] at stream offset off (a master's or skipped element's
+// header, or a whole value), after its first byte: in damaged input a size
+// can be larger than what the element had, and take in the start of the
+// units after it. It reports whether one starts there, or the number of
+// bytes from b's start it needs to tell (see unitIn).
+func (m *machine) overrun(b []byte, off int64, total int, eof bool) (need int, found bool) {
+	from := 1
+	if m.cleanAt == off {
+		from = max(from, m.cleanTo)
+	}
+	at, keep, need := unitIn(b, from, total, eof)
 	if at >= 0 {
 		return 0, true
 	}
 	if keep < total {
+		m.cleanAt, m.cleanTo = off, keep
 		return need, false
 	}
 	return 0, false
