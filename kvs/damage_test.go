@@ -322,3 +322,70 @@ func TestResyncTruncation(t *testing.T) {
 		})
 	}
 }
+
+// TestResyncCases damages the middle of a five-unit stream in the ways
+// the issue names, in every mode. Without WithResync, reading fails at the
+// fault; with it, every unit the damage did not touch comes out exactly as
+// from the clean stream, and the damage is on one fragment with its offset
+// and cause.
+func TestResyncCases(t *testing.T) {
+	data := damageStream()
+	clean, err := readWhole(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2 := clean[2].Offset
+	seg := u2 + int64(bytes.Index(data[u2:], []byte{0x18, 0x53, 0x80, 0x67}))
+	cluster := u2 + int64(bytes.Index(data[u2:], []byte{0x1F, 0x43, 0xB6, 0x75}))
+	junk := []byte("not a header \x1a\x45\xdf\xa3\x84\xec\x01\xff\xff\xff\xff\xff\xff\xff")
+	tests := []struct {
+		name    string
+		damaged []byte
+		hit     int   // the fragment the damage is reported on
+		index   int   // its Index
+		offset  int64 // the damage's
+		cause   error
+	}{
+		{"broken Segment ID", func() []byte { d := bytes.Clone(data); d[seg+3]++; return d }(), 2, 2, seg, mkv.ErrUnexpected},
+		{"bad Cluster size", func() []byte { d := bytes.Clone(data); d[cluster+4] = 0; return d }(), 2, 2, cluster, mkv.ErrInvalidSize},
+		{"junk between units", bytes.Join([][]byte{data[:u2], junk, data[u2:]}, nil), 2, 1, u2, mkv.ErrUnexpected},
+	}
+	for _, tt := range tests {
+		for _, mode := range readModes {
+			t.Run(tt.name+"/"+mode.name, func(t *testing.T) {
+				want, err := mode.read(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := mode.read(tt.damaged); err == nil {
+					t.Errorf("without WithResync: no error")
+				}
+				got, err := mode.read(tt.damaged, kvs.WithResync())
+				if err != nil || len(got) != 6 && tt.index == 1 || len(got) != 5 && tt.index == 2 {
+					t.Fatalf("%d fragments, %v%s", len(got), err, describe(got))
+				}
+				shift := int64(len(tt.damaged) - len(data))
+				for i, g := range got {
+					if i == tt.hit {
+						continue
+					}
+					w := want[min(i, len(want)-1)]
+					if i > tt.hit && tt.index == 1 {
+						w = want[i-1].Clone()
+						w.Offset += shift
+						for j := range w.Frames {
+							w.Frames[j].Offset += shift
+						}
+					}
+					if diff := cmp.Diff(w, g, cmpTS, cmpData); diff != "" {
+						t.Errorf("fragment %d mismatch (-want +got):\n%s", i, diff)
+					}
+				}
+				f := got[tt.hit]
+				if f.State() != kvs.Damaged || f.Index != tt.index || len(f.Damage) != 1 || f.Damage[0].Offset != tt.offset || !errors.Is(f.Damage[0], tt.cause) {
+					t.Errorf("damaged fragment %d (Index %d, %v): %v; want %v at %d", tt.hit, f.Index, f.State(), f.Damage, tt.cause, tt.offset)
+				}
+			})
+		}
+	}
+}
