@@ -42,8 +42,8 @@ func (s *source) close() {
 // open opens the source the command line names.
 func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*source, error) {
 	c.live.readerOpts = []kvs.Option{kvs.WithoutFrameData()}
-	if c.out.wanted() {
-		c.live.readerOpts = nil // the outputs need the frames' bytes
+	if c.out.wanted() || c.media.wanted() {
+		c.live.readerOpts = nil // the outputs and -mkv, -annexb need the frames' bytes
 	}
 	c.live.frames = !c.out.wanted() // the folder outputs take whole fragments
 	switch {
