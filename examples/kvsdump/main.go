@@ -185,7 +185,7 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&l.count, "n", 0, "stop after this many fragments (0: no limit)")
 	fs.StringVar(&l.endpoint, "endpoint", "", "with -stream: KVS control-plane endpoint URL, such as an emulator's")
 	fs.StringVar(&l.region, "region", "", "with -stream: AWS region (default: from the environment)")
-	fs.BoolVar(&c.emulate, "emulate", false, "start a local KVS emulator and dump a time range of its demo stream (default: the whole stream)")
+	fs.BoolVar(&c.emulate, "emulate", false, "start a local KVS emulator with a demo stream that ends now, and dump a time range of it (by default the last hour: all of it)")
 	o := &c.out
 	fs.StringVar(&o.outDir, "out", "", "write each fragment as a playable MKV file in this folder, named by fragment number")
 	fs.BoolVar(&o.merge, "merge", false, "with -out: write runs of consecutive fragments with the same tracks as one file")
