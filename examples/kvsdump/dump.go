@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 )
@@ -26,6 +27,9 @@ type dumper struct {
 	mu        sync.Mutex
 	stopped   bool
 	fragments int
+	// clearRows clears the progress line before each line printed, as
+	// both go to the same terminal.
+	clearRows bool
 }
 
 func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
@@ -40,6 +44,9 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 		d.p = newJSONPrinter(d.out, c.frames)
 	}
 	c.media.stdout, c.media.warn = d.out, stderr
+	if d.clearRows = d.prog.on && !c.media.toStdout() && isTerminal(stdout); d.clearRows {
+		d.out.stream = true // each row written whole, before the progress line comes back
+	}
 	return d
 }
 
@@ -59,6 +66,11 @@ func (d *dumper) run(ctx context.Context) int {
 	}
 	done := make(chan int, 1)
 	go func() { done <- d.read(ctx) }()
+	if d.prog.on {
+		stop := make(chan struct{})
+		defer close(stop)
+		go d.tick(stop)
+	}
 	var code int
 	select {
 	case code = <-done:
@@ -69,6 +81,24 @@ func (d *dumper) run(ctx context.Context) int {
 	defer d.mu.Unlock()
 	d.stopped = true
 	return d.finish(code)
+}
+
+// tick updates the progress line once a second until stop is closed.
+func (d *dumper) tick(stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			d.mu.Lock()
+			if !d.stopped {
+				d.prog.tick(now)
+			}
+			d.mu.Unlock()
+		}
+	}
 }
 
 // read handles every event of the source and returns the exit status.
@@ -83,6 +113,11 @@ func (d *dumper) read(ctx context.Context) int {
 	}
 	if in := d.src.in; in != nil && in.n == 0 {
 		fmt.Fprintf(d.stderr, "kvsdump: %s is empty (0 bytes): no fragment to print\n", in.name)
+		return exitEmpty
+	}
+	if d.fragments == 0 && d.src.empty != nil {
+		d.prog.done()
+		fmt.Fprintf(d.stderr, "kvsdump: %s\n", d.src.empty(ctx))
 		return exitEmpty
 	}
 	return exitOK
@@ -103,6 +138,9 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(err, d.src.in))
 		return exitInput, false
 	case ev.Kind == kvs.FrameEvent:
+		if d.clearRows && d.c.frames {
+			d.prog.clear()
+		}
 		d.p.frame(ev.Fragment, ev.Frame)
 		if d.c.media.wanted() {
 			if err := d.c.media.frame(ev.Fragment, ev.Frame); err != nil {
@@ -112,6 +150,9 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 			d.out.lineDone()
 		}
 	case ev.Kind == kvs.FragmentEvent:
+		if d.clearRows {
+			d.prog.clear()
+		}
 		d.p.fragment(ev.Fragment)
 		d.prog.fragment(ev.Fragment)
 		if err := d.c.out.fragment(ev.Fragment, d.stderr); err != nil {

@@ -20,13 +20,15 @@
 //	1    the input was cut off, malformed or unreadable (after printing every good
 //	     fragment, the cut-off one marked "partial"), or KVS or an output failed
 //	2    usage: a bad flag or argument
-//	3    the input was empty (0 bytes)
+//	3    the input was empty (0 bytes), or the time range held no fragment
+//	     (the message says where the stream's fragments are)
 //	130  interrupted by SIGINT, SIGTERM or SIGPIPE, or standard output was closed
 //
 // Messages go to standard error. When standard error is a terminal, a
 // progress line there (fragments, megabytes, rate, and how far behind now
-// the stream is) is rewritten once a second and ended with a newline when
-// kvsdump is done.
+// the stream is; while no fragment comes, how long since the last) is
+// rewritten once a second, cleared before each line printed to the same
+// terminal, and ended with a newline when kvsdump is done.
 package main
 
 import (
@@ -111,7 +113,8 @@ or of a stream read from KVS with -stream, one JSON line per fragment.
 With no FILE, dumps a built-in sample stream; "-" reads standard input.
 
 Exit status: 0 clean end, 1 input cut off, malformed or unreadable (or KVS
-failed), 2 usage, 3 empty input, 130 interrupted (SIGINT, SIGTERM, SIGPIPE).
+failed), 2 usage, 3 empty input or a time range with no fragment, 130
+interrupted (SIGINT, SIGTERM, SIGPIPE).
 On a terminal, standard error shows a progress line, updated each second.
 A flag that does not apply to the source read (FILE, -stream, -stream
 -follow or -emulate) is refused.

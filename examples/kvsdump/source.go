@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -29,7 +30,10 @@ type source struct {
 	in *input
 	// stream says that the input arrives over time, so that each line is
 	// written as soon as it is known.
-	stream  bool
+	stream bool
+	// empty, for a time range, says that it held no fragment, and where
+	// the stream's fragments are when it can tell.
+	empty   func(context.Context) string
 	closers []func()
 }
 
@@ -268,7 +272,58 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 		typ = kvsaws.ServerTimestamp
 	}
 	frags := client.FetchRange(ctx, l.stream, kvsaws.Range(typ, start, end))
-	return &source{events: eventsOf(frags), stream: true}, nil
+	empty := func(ctx context.Context) string {
+		return emptyRange(ctx, client, l.stream, typ, start, end)
+	}
+	return &source{events: eventsOf(frags), stream: true, empty: empty}, nil
+}
+
+// hintFragments is how many fragments emptyRange lists, at most, to say
+// where a stream's fragments are.
+const hintFragments = 1000
+
+// emptyRange says that the range of stream from start to end holds no
+// fragment, and where its fragments are: the first and last timestamps of
+// typ among the first hintFragments that ListFragments lists over all
+// time.
+func emptyRange(ctx context.Context, client *kvsaws.Client, stream string, typ kvsaws.FragmentSelectorType, start, end time.Time) string {
+	kind := "producer"
+	if typ == kvsaws.ServerTimestamp {
+		kind = "server"
+	}
+	msg := fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", stream,
+		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), kind)
+	var first, last time.Time
+	n := 0
+	all := kvsaws.Range(typ, time.Unix(0, 0), time.Now().Add(24*time.Hour))
+	for f, err := range client.ListFragments(ctx, stream, all) {
+		if err != nil {
+			return msg
+		}
+		at := f.ProducerTimestamp.Time()
+		if typ == kvsaws.ServerTimestamp {
+			at = f.ServerTimestamp.Time()
+		}
+		if n == 0 || at.Before(first) {
+			first = at
+		}
+		if n == 0 || at.After(last) {
+			last = at
+		}
+		if n++; n == hintFragments {
+			break
+		}
+	}
+	layout := kvsreport.TimeLayout
+	switch {
+	case n == 0:
+		return msg + "; the stream holds no fragment at all"
+	case n == hintFragments:
+		return fmt.Sprintf("%s; among its first %d fragments listed, the earliest is at %s and the latest at %s: give -start and -end",
+			msg, n, first.UTC().Format(layout), last.UTC().Format(layout))
+	}
+	return fmt.Sprintf("%s; its %d fragments are from %s to %s: give -start and -end", msg, n,
+		first.UTC().Format(layout), last.UTC().Format(layout))
 }
 
 // timeRange parses -start and -end.
