@@ -247,21 +247,52 @@ var errNoCredentials = errors.New("no AWS credentials found: set AWS_ACCESS_KEY_
 // source returns the fragments the flags ask for: a followed stream, or a
 // time range listed and fetched.
 func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
-	client := kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
+	client := l.client(cfg)
+	events, err := l.events(ctx, client, l.stream, l.checkpointer())
+	if err != nil {
+		return nil, err
+	}
+	s := &source{events: events, stream: true}
+	if !l.follow {
+		s.empty = func(ctx context.Context) string {
+			start, end, _ := l.timeRange() // parsed once already
+			typ := kvsaws.ProducerTimestamp
+			if l.server {
+				typ = kvsaws.ServerTimestamp
+			}
+			return emptyRange(ctx, client, l.stream, typ, start, end)
+		}
+	}
+	return s, nil
+}
+
+// client is the KVS client of cfg, reading with the flags' reader options.
+func (l *live) client(cfg aws.Config) *kvsaws.Client {
+	return kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
+}
+
+// checkpointer is the Checkpointer of -checkpoint, or nil.
+func (l *live) checkpointer() kvsaws.Checkpointer {
+	if l.checkpoint == "" {
+		return nil
+	}
+	return kvsaws.NewFileCheckpointer(l.checkpoint)
+}
+
+// events returns the events of stream the flags ask for, read with client:
+// a follow (whose position cp keeps, when not nil), or a time range listed
+// and fetched.
+func (l *live) events(ctx context.Context, client *kvsaws.Client, stream string, cp kvsaws.Checkpointer) (iter.Seq2[*kvs.Event, error], error) {
 	if l.follow {
 		sel, err := selector(l.from)
 		if err != nil {
 			return nil, err
 		}
-		opts := func(o *kvsaws.FollowOptions) {
-			if l.checkpoint != "" {
-				o.Checkpointer = kvsaws.NewFileCheckpointer(l.checkpoint)
-			}
-		}
+		opts := func(o *kvsaws.FollowOptions) { o.Checkpointer = cp }
 		if l.frames {
-			return &source{events: client.FollowFrames(ctx, l.stream, sel, opts), stream: true}, nil
+			return client.FollowFrames(ctx, stream, sel, opts), nil
 		}
-		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel, opts)), stream: true}, nil
+		return eventsOf(client.Follow(ctx, stream, sel, opts)), nil
 	}
 	start, end, err := l.timeRange()
 	if err != nil {
@@ -271,11 +302,7 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 	if l.server {
 		typ = kvsaws.ServerTimestamp
 	}
-	frags := client.FetchRange(ctx, l.stream, kvsaws.Range(typ, start, end))
-	empty := func(ctx context.Context) string {
-		return emptyRange(ctx, client, l.stream, typ, start, end)
-	}
-	return &source{events: eventsOf(frags), stream: true, empty: empty}, nil
+	return eventsOf(client.FetchRange(ctx, stream, kvsaws.Range(typ, start, end))), nil
 }
 
 // hintFragments is how many fragments emptyRange lists, at most, to say
