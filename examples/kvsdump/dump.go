@@ -69,7 +69,7 @@ func (d *dumper) run(ctx context.Context) int {
 	if d.prog.on {
 		stop := make(chan struct{})
 		defer close(stop)
-		go d.tick(stop)
+		go d.tick(stop, d.prog.tick)
 	}
 	var code int
 	select {
@@ -83,8 +83,9 @@ func (d *dumper) run(ctx context.Context) int {
 	return d.finish(code)
 }
 
-// tick updates the progress line once a second until stop is closed.
-func (d *dumper) tick(stop <-chan struct{}) {
+// tick calls draw with the time once a second, to update the progress
+// line, until stop is closed.
+func (d *dumper) tick(stop <-chan struct{}, draw func(time.Time)) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -94,7 +95,7 @@ func (d *dumper) tick(stop <-chan struct{}) {
 		case now := <-t.C:
 			d.mu.Lock()
 			if !d.stopped {
-				d.prog.tick(now)
+				draw(now)
 			}
 			d.mu.Unlock()
 		}

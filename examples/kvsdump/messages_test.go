@@ -307,3 +307,42 @@ func TestEmptyRange(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyRangeSeveral checks the same with several streams: each stream
+// whose range holds no fragment is named on standard error, and the exit
+// status is 3 when none had any, 0 when another had some.
+func TestEmptyRangeSeveral(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("old", kvstest.StreamConfig{Fragments: 3, FragmentDuration: time.Second, Start: time.Date(2017, 11, 28, 6, 55, 8, 0, time.UTC)})
+	srv.AddStream("now", kvstest.StreamConfig{Fragments: 2, FragmentDuration: time.Second, Start: time.Now().Add(-time.Minute)})
+	if err := srv.CreateStream("new", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
+	t.Setenv("AWS_REGION", kvstest.Region)
+	oldMsg := "kvsdump: no fragment of old in "
+	newMsg := "; the stream holds no fragment at all\n"
+	tests := []struct {
+		name, streams string
+		code, lines   int
+		stderr        []string
+	}{
+		{"all empty", "old,new", exitEmpty, 0, []string{oldMsg, "its 3 fragments are from 2017-11-28T06:55:08.000Z", "kvsdump: no fragment of new in ", newMsg}},
+		{"one empty", "old,now", exitOK, 2, []string{oldMsg}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := dump(t, "-endpoint", srv.URL(), "-stream", tt.streams)
+			if lines := strings.Count(stdout, "\n"); code != tt.code || lines != tt.lines {
+				t.Errorf("exit %d, %d lines; want exit %d, %d lines; stderr %q", code, lines, tt.code, tt.lines, stderr)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q lacks %q", stderr, want)
+				}
+			}
+		})
+	}
+}

@@ -256,11 +256,7 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 	if !l.follow {
 		s.empty = func(ctx context.Context) string {
 			start, end, _ := l.timeRange() // parsed once already
-			typ := kvsaws.ProducerTimestamp
-			if l.server {
-				typ = kvsaws.ServerTimestamp
-			}
-			return emptyRange(ctx, client, l.stream, typ, start, end)
+			return emptyRange(ctx, client, l.stream, l.rangeType(), start, end)
 		}
 	}
 	return s, nil
@@ -298,11 +294,15 @@ func (l *live) events(ctx context.Context, client *kvsaws.Client, stream string,
 	if err != nil {
 		return nil, err
 	}
-	typ := kvsaws.ProducerTimestamp
+	return eventsOf(client.FetchRange(ctx, stream, kvsaws.Range(l.rangeType(), start, end))), nil
+}
+
+// rangeType is the timestamps a time range selects by.
+func (l *live) rangeType() kvsaws.FragmentSelectorType {
 	if l.server {
-		typ = kvsaws.ServerTimestamp
+		return kvsaws.ServerTimestamp
 	}
-	return eventsOf(client.FetchRange(ctx, stream, kvsaws.Range(typ, start, end))), nil
+	return kvsaws.ProducerTimestamp
 }
 
 // hintFragments is how many fragments emptyRange lists, at most, to say
