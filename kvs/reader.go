@@ -430,7 +430,7 @@ type assembler struct {
 	pending    []Frame
 	direct     bool
 	opened     *Fragment // the last fragment whose start was reported
-	hintFrames int // frames of the last fragment, to size the next one's
+	hintFrames int       // frames of the last fragment, to size the next one's
 	done       *Fragment
 
 	// strs holds the bytes of the strings of tags read (see str), and
