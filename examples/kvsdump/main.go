@@ -95,6 +95,10 @@ type config struct {
 	live  live
 	out   outputs
 	media media
+	// tracks, audio and while are -track, -audio and -while-tag.
+	tracks trackFlags
+	audio  audioOut
+	while  whileTag
 }
 
 // usageError is a command line kvsdump cannot run; it exits 2.
@@ -151,11 +155,16 @@ func (c *config) mediaArgs() error {
 	if c.out.annexbDir == "-" {
 		c.out.annexbDir, c.media.annexbOut = "", true
 	}
+	if err := c.while.parse(); err != nil {
+		return err
+	}
 	switch {
 	case c.media.annexbOut && c.media.mkvPath == "-":
 		return usagef("-annexb - and -mkv - both want standard output")
-	case c.media.toStdout() && c.table:
-		return usagef("-table prints to standard output, which -annexb - or -mkv - takes")
+	case c.audio.toStdout() && c.media.toStdout():
+		return usagef("-audio - and -annexb - or -mkv - both want standard output")
+	case (c.media.toStdout() || c.audio.toStdout()) && c.table:
+		return usagef("-table prints to standard output, which -annexb -, -mkv - or -audio - takes")
 	case c.live.checkpoint != "" && !c.live.follow:
 		return usagef("-checkpoint goes with -follow")
 	}
@@ -200,5 +209,8 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&l.checkpoint, "checkpoint", "", "with -follow: keep the position in this file and resume from it (at-least-once: the fragment in flight when stopped comes again)")
 	fs.StringVar(&c.html, "html", "", "also write an HTML report with a timeline of the fragments (gaps, in-band errors) to this file")
 	fs.StringVar(&o.keyDir, "keyframes", "", "write each H.264/H.265 keyframe as its own Annex-B file in this folder")
+	fs.Var(&c.tracks, "track", "restrict -frames, -annexb, -audio, -mkv and -out to this track, by name (AUDIO_FROM_CUSTOMER) or number; repeatable. A fragment without it ends the dump (exit 1)")
+	fs.StringVar(&c.audio.dir, "audio", "", "write each audio track (PCM, G.711 and other A_MS/ACM, as WAV; AAC as ADTS) as DIR/<track name or number>.<wav|aac>, frame by frame; - writes the first one to standard output (instead of the JSON lines)")
+	fs.StringVar(&c.while.spec, "while-tag", "", "read while fragments carry the tag NAME=VALUE (such as ContactId=...); stop cleanly (exit 0) before the first fragment whose value differs. A fragment without the tag goes on")
 	return fs
 }

@@ -92,12 +92,15 @@ func (c *config) openEmulator(ctx context.Context, stderr io.Writer) (*source, e
 }
 
 // eventsOf turns whole fragments into the events a Reader's NextEvent
-// gives: each frame, then its fragment.
+// gives: its start, each frame, then its fragment.
 func eventsOf(frags iter.Seq2[*kvs.Fragment, error]) iter.Seq2[*kvs.Event, error] {
 	return func(yield func(*kvs.Event, error) bool) {
 		for f, err := range frags {
 			if err != nil {
 				yield(nil, err)
+				return
+			}
+			if !yield(&kvs.Event{Kind: kvs.FragmentStartEvent, Fragment: f}, nil) {
 				return
 			}
 			for i := range f.Frames {
