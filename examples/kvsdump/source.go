@@ -42,7 +42,7 @@ func (s *source) close() {
 // open opens the source the command line names.
 func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*source, error) {
 	c.live.readerOpts = []kvs.Option{kvs.WithoutFrameData()}
-	if c.out.wanted() {
+	if c.out.wanted() || c.audio.wanted() {
 		c.live.readerOpts = nil // the outputs need the frames' bytes
 	}
 	c.live.frames = !c.out.wanted() // the folder outputs take whole fragments
