@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	le "encoding/binary"
 	"fmt"
 	"os"
@@ -330,5 +331,50 @@ func TestTrackRestricts(t *testing.T) {
 		if got != "pcm_s16le,8000,1,AUDIO_TO_CUSTOMER" {
 			t.Errorf("%s: ffprobe %q, want the one track AUDIO_TO_CUSTOMER", f, got)
 		}
+	}
+}
+
+// TestAudioLiveProduced follows a call while a producer puts it with
+// PutMedia, four times as fast as real time, with -audio - into ffmpeg:
+// the emulator serves the producer's ContactId with each fragment, and
+// -while-tag ends the follow at the contact change, so ffmpeg decodes
+// exactly the first contact's samples.
+func TestAudioLiveProduced(t *testing.T) {
+	mediatest.Need(t)
+	emulatorEnv(t)
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	if err := srv.CreateStream("live", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	g := kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 4, CallChange: 2, Start: time.Now()}
+	k := exec.Command(binary(t), "-stream", "live", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
+		"-while-tag", "ContactId="+g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-")
+	var stderr bytes.Buffer
+	k.Stderr = &stderr
+	pipe, err := k.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
+	ff.Stdin = pipe
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+	produced := make(chan error, 1)
+	go func() {
+		_, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "live", g.Reader(), 4)
+		produced <- err
+	}()
+	pcm, err := ff.Output()
+	if kerr := k.Wait(); kerr != nil || err != nil {
+		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, stderr.String())
+	}
+	if err := <-produced; err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Join(trackFrames(g, kvsgen.AgentTrackNumber, 2), nil)
+	if !bytes.Equal(pcm, want) {
+		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 2 fragments (%s)", len(pcm), len(want), stderr.String())
 	}
 }

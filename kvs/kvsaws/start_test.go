@@ -30,6 +30,10 @@ func TestStartAt(t *testing.T) {
 				t.Fatal(err)
 			}
 			if ev.Kind == kvs.FragmentStartEvent {
+				// The tags before the Cluster are there before any frame.
+				if _, ok := ev.Fragment.Tag(kvsgen.TagContactID); !ok || ev.Fragment.Tracks == nil {
+					t.Errorf("fragment %s starts without its ContactId or its tracks: %+v", ev.Fragment.Number, ev.Fragment.Tags)
+				}
 				return ev.Fragment.Number
 			}
 		}
