@@ -25,6 +25,9 @@ type audioOut struct {
 	tracks map[uint64]*audioTrack
 	names  map[string]bool
 	first  uint64 // the track on standard output, once chosen
+	// seen describes the tracks of the last fragment started, for the
+	// message when no audio track was found.
+	seen string
 }
 
 type audioTrack struct {
@@ -121,8 +124,19 @@ func (a *audioOut) fileName(t *kvs.Track) string {
 	return name
 }
 
-// close ends every file: their WAV sizes, written now.
+// saw notes the tracks of a fragment that starts.
+func (a *audioOut) saw(f *kvs.Fragment) {
+	if a.wanted() && len(f.Tracks) > 0 {
+		a.seen = describeTracks(f)
+	}
+}
+
+// close ends every file: their WAV sizes, written now. When no audio
+// track was written, it says so.
 func (a *audioOut) close() error {
+	if a.wanted() && len(a.tracks) == 0 && a.seen != "" {
+		return fmt.Errorf("-audio: no audio track was written: the stream's tracks are %s", a.seen)
+	}
 	var errs []error
 	for _, at := range a.tracks {
 		errs = append(errs, at.w.Close())

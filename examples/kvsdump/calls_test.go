@@ -252,6 +252,7 @@ func TestCallBadInput(t *testing.T) {
 		{"while-tag without =", []string{"-while-tag", "ContactId", call}, 2, "-while-tag \"ContactId\": want NAME=VALUE"},
 		{"while-tag without a name", []string{"-while-tag", "=x", call}, 2, "want NAME=VALUE"},
 		{"two on standard output", []string{"-audio", "-", "-mkv", "-", call}, 2, "both want standard output"},
+		{"no audio track", []string{"-track", "1", "-audio", "DIR"}, 1, "-audio: no audio track was written: the stream's tracks are 1 (video, V_MPEG4/ISO/AVC), 2 (audio, A_AAC)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "out")

@@ -202,6 +202,7 @@ func (d *dumper) start(f *kvs.Fragment) (code int, more bool) {
 		fmt.Fprintf(d.stderr, "kvsdump: fragment %d (%s) has %s=%s, not %s: stopping before it\n", f.Index, fragmentName(f), d.c.while.name, v, d.c.while.value)
 		return exitOK, false
 	}
+	d.c.audio.saw(f)
 	if err := d.c.tracks.resolve(f); err != nil {
 		d.p.flush()
 		d.out.flush()
