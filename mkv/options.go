@@ -10,11 +10,13 @@ const (
 	// 10; nested SimpleTags need a few more.
 	DefaultMaxDepth = 64
 	// DefaultBufferSize is the size the pull decoder's buffer grows to as
-	// reads fill it: 1 MiB, the L2 cache of one core of the machines the
-	// benchmarks run on. Reads that large keep a stream of bytes flowing at
-	// the speed of a plain copy (BenchmarkRatio: the decoder at 0.95-1.05x
-	// io.CopyBuffer, against 0.85x with 256 KiB); past the L2 cache the
-	// bytes the decoder parses after each read are no longer in it.
+	// reads fill it: 1 MiB, the L2 cache of one core of the AMD EPYC the
+	// benchmarks ran on, where reads that large keep a stream of bytes
+	// flowing at the speed of a plain copy (BenchmarkRatio: the decoder at
+	// 0.95-1.05x io.CopyBuffer, against 0.85x with 256 KiB); past the L2
+	// cache the bytes the decoder parses after each read are no longer in
+	// it. On Intel CPUs, where smaller reads are faster, the default is
+	// 256 KiB instead.
 	DefaultBufferSize = 1 << 20
 )
 
@@ -22,11 +24,12 @@ type options struct {
 	maxSize    int64
 	maxDepth   int
 	verifyCRC  bool
+	resync     bool
 	bufferSize int
 }
 
 func defaultOptions() options {
-	return options{maxSize: DefaultMaxElementSize, maxDepth: DefaultMaxDepth, bufferSize: DefaultBufferSize}
+	return options{maxSize: DefaultMaxElementSize, maxDepth: DefaultMaxDepth, bufferSize: defaultBufferSize()}
 }
 
 // Option configures a Decoder or a PushDecoder.
@@ -50,16 +53,34 @@ func WithMaxDepth(n int) Option {
 }
 
 // WithCRC makes the decoder verify the CRC-32 element (RFC 8794 section
-// 11.3.1) at the start of any master that has one, when the master ends; a
-// mismatch fails with ErrChecksum.
+// 11.3.1) at the start of any master that has one, as the master's bytes
+// pass (no second pass over them). The result is in the master's End event
+// (Event.Checksum): a mismatch is data, not an error, and decoding goes
+// on. A master of unknown size is verified over the data it turned out to
+// have, up to the element that ended it or the end of input.
 func WithCRC(verify bool) Option {
 	return func(o *options) { o.verifyCRC = verify }
 }
 
+// WithResync makes the decoder resynchronise after malformed input instead
+// of failing: a fault other than the end of input (an invalid ID or size,
+// an element past the end of its parent or over the maximum size, a
+// unit's EBML header inside a master of known size, an element outside the
+// master the schema puts it in, an unknown element at the top two levels) is delivered as a Damage event, then the decoder
+// scans for the next unit, an EBML header whose children parse, with
+// DocType matroska or webm, followed by a Segment, and delivers a Resync
+// event saying how many bytes it skipped. The scan holds at most a
+// candidate header in memory (a few hundred bytes) and looks at each byte
+// a bounded number of times. Input that ends inside an element still
+// fails with io.ErrUnexpectedEOF.
+func WithResync() Option {
+	return func(o *options) { o.resync = true }
+}
+
 // WithBufferSize sets the size of the pull decoder's read buffer (default
-// DefaultBufferSize). The buffer starts at 64 KiB, or n if smaller, and
-// grows to n as reads fill it; past n it grows only to hold a larger
-// element, up to the maximum element size. n below 4 KiB is raised to 4 KiB.
+// DefaultBufferSize, or 256 KiB on Intel CPUs). The buffer starts at 64 KiB,
+// or n if smaller, and grows to n as reads fill it; past n it grows only to
+// hold a larger element, up to the maximum element size. n below 4 KiB is raised to 4 KiB.
 func WithBufferSize(n int) Option {
 	return func(o *options) { o.bufferSize = max(n, 4<<10) }
 }
