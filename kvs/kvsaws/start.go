@@ -18,7 +18,10 @@ import (
 //
 // Fragments of equal server timestamps are not told apart: a follow that
 // must not see one before n compares fragment numbers (every fragment of
-// a stream has a greater number than those before it).
+// a stream has a greater number than those before it). A number handed
+// out while its fragment is still being produced may not be served by
+// GetMediaForFragmentList yet, and comes back as that error: try again
+// after a fragment's duration.
 func (c *Client) StartAt(ctx context.Context, stream string, n tags.FragmentNumber) (StartSelector, error) {
 	for f, err := range c.GetFragments(ctx, stream, []tags.FragmentNumber{n}) {
 		switch {
