@@ -34,6 +34,9 @@ func TestFlagsRefused(t *testing.T) {
 		{"-table with -mkv -", []string{"-table", "-mkv", "-"}, "-table prints to standard output, which -annexb - or -mkv - takes"},
 		{"-annexb - with -mkv -", []string{"-annexb", "-", "-mkv", "-"}, "-annexb - and -mkv - both want standard output"},
 		{"-merge without -out", []string{"-merge"}, "-merge goes with -out"},
+		{"-audio - with -mkv -", []string{"-audio", "-", "-mkv", "-"}, "-audio - and -annexb - or -mkv - both want standard output"},
+		{"-audio - with -frames", []string{"-audio", "-", "-frames"}, "-frames and -table print to standard output, which -audio - takes"},
+		{"-while-tag without =", []string{"-while-tag", "ContactId"}, `-while-tag "ContactId": want NAME=VALUE`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

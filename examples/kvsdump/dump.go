@@ -36,7 +36,7 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 	d := &dumper{c: c, src: src, stderr: stderr, prog: newProgress(stderr),
 		out: &output{w: bufio.NewWriterSize(stdout, 64<<10), stream: src.stream}}
 	switch {
-	case c.media.toStdout():
+	case c.media.toStdout() || c.audio.toStdout():
 		d.p = quiet{}
 	case c.table:
 		d.p = newTablePrinter(d.out)
@@ -44,7 +44,8 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 		d.p = newJSONPrinter(d.out, c.frames)
 	}
 	c.media.stdout, c.media.warn = d.out, stderr
-	if d.clearRows = d.prog.on && !c.media.toStdout() && isTerminal(stdout); d.clearRows {
+	c.audio.stdout, c.media.keep = d.out, c.tracks.keeps
+	if d.clearRows = d.prog.on && !c.media.toStdout() && !c.audio.toStdout() && isTerminal(stdout); d.clearRows {
 		d.out.stream = true // each row written whole, before the progress line comes back
 	}
 	return d
@@ -60,7 +61,7 @@ func (quiet) flush()                          {}
 // run dumps the source until its end, an error or the end of ctx, and
 // returns the exit status.
 func (d *dumper) run(ctx context.Context) int {
-	if err := d.c.out.open(); err != nil {
+	if err := errors.Join(d.c.out.open(), d.c.audio.open()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		return exitInput
 	}
@@ -138,11 +139,22 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		d.prog.done()
 		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(err, d.src.in))
 		return exitInput, false
+	case ev.Kind == kvs.FragmentStartEvent:
+		return d.start(ev.Fragment)
+	case ev.Kind == kvs.FrameEvent && !d.c.tracks.keeps(ev.Frame.Track):
+		// Not a -track: no output takes it.
 	case ev.Kind == kvs.FrameEvent:
 		if d.clearRows && d.c.frames {
 			d.prog.clear()
 		}
 		d.p.frame(ev.Fragment, ev.Frame)
+		if d.c.audio.wanted() {
+			if err := d.c.audio.frame(ev.Fragment, ev.Frame); err != nil {
+				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+				return exitInput, false
+			}
+			d.out.lineDone()
+		}
 		if d.c.media.wanted() {
 			if err := d.c.media.frame(ev.Fragment, ev.Frame); err != nil {
 				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
@@ -156,7 +168,7 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		}
 		d.p.fragment(ev.Fragment)
 		d.prog.fragment(ev.Fragment)
-		if err := d.c.out.fragment(ev.Fragment, d.stderr); err != nil {
+		if err := d.c.out.fragment(d.c.tracks.restrict(ev.Fragment), d.stderr); err != nil {
 			fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 			return exitInput, false
 		}
@@ -173,7 +185,7 @@ func (d *dumper) finish(code int) int {
 	d.p.flush()
 	d.out.flush()
 	d.prog.done()
-	if err := errors.Join(d.c.out.close(), d.c.media.close()); err != nil {
+	if err := errors.Join(d.c.out.close(), d.c.media.close(), d.c.audio.close()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {
 			code = exitInput
@@ -219,4 +231,26 @@ func (o *output) flush() {
 	if err := o.w.Flush(); err != nil && o.err == nil {
 		o.err = err
 	}
+}
+
+// start handles a fragment's start, before any of its frames: -while-tag
+// may end the dump there, and -track finds its tracks.
+func (d *dumper) start(f *kvs.Fragment) (code int, more bool) {
+	if d.c.while.stops(f) {
+		d.p.flush()
+		d.out.flush()
+		d.prog.done()
+		v, _ := f.Tag(d.c.while.name)
+		fmt.Fprintf(d.stderr, "kvsdump: fragment %d (%s) has %s=%s, not %s: stopping before it\n", f.Index, fragmentName(f), d.c.while.name, v, d.c.while.value)
+		return exitOK, false
+	}
+	d.c.audio.saw(f)
+	if err := d.c.tracks.resolve(f); err != nil {
+		d.p.flush()
+		d.out.flush()
+		d.prog.done()
+		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+		return exitInput, false
+	}
+	return exitOK, true
 }

@@ -44,7 +44,7 @@ func (s *Server) createLocked(name string, retention time.Duration) (*stream, er
 	if s.streams.get(name) != nil {
 		return nil, ErrStreamExists
 	}
-	st := newStream(name, retention)
+	st := s.streams.newStream(name, retention)
 	st.live = true
 	if err := saveStream(s.dataDir, st); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 	}
 	defer file.Close()
 	var c collector
-	seg := newSegmenter(&c, false, false, time.Time{})
+	seg := newSegmenter(&c, false, false, time.Time{}, dropKVSTags)
 	buf := make([]byte, 256<<10)
 	for {
 		n, err := file.Read(buf)
@@ -109,7 +109,9 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 	}
 
 	now := time.Now().Truncate(time.Millisecond)
-	st := newStream(name, 24*time.Hour)
+	s.mu.Lock()
+	st := s.streams.newStream(name, 24*time.Hour)
+	s.mu.Unlock()
 	if len(c.frags) > 0 {
 		lastEnd := c.frags[len(c.frags)-1].producer.Add(c.frags[len(c.frags)-1].duration)
 		shift := time.Duration(0)
@@ -170,6 +172,13 @@ type StreamConfig struct {
 	// Media makes the frames decodable H.264 and AAC (Generator.Media)
 	// instead of counting bytes of the VideoBitrate.
 	Media bool
+	// Call makes the stream a phone call's audio instead of video, as
+	// Amazon Connect or the Chime SDK Voice Connector write it
+	// (kvsgen.CallKind), with a second call (another ContactId or
+	// TransactionId) from fragment CallChange on; a CallChange of 0 is
+	// the middle of the stream, and one past its end keeps one call.
+	Call       kvsgen.CallKind
+	CallChange int
 }
 
 // Defaults of StreamConfig.
@@ -210,7 +219,16 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	if g.FragmentDuration == 0 {
 		g.FragmentDuration = defaultFragmentDuration
 	}
-	st := newStream(name, 24*time.Hour)
+	if c.Call != kvsgen.NoCall {
+		g.Call, g.CallChange = c.Call, c.CallChange
+		if g.CallChange == 0 {
+			g.CallChange = g.Fragments / 2
+		}
+	}
+	s.mu.Lock()
+	st := s.streams.newStream(name, 24*time.Hour)
+	s.mu.Unlock()
+	g.Number = func(i int) string { return string(fragmentNumber(st.numbers, i)) }
 	var numbers []tags.FragmentNumber
 	for i := range g.Fragments {
 		p, sv := g.Times(i)
@@ -221,7 +239,7 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 		numbers = append(numbers, st.frags[i].number)
 	}
 	s.mu.Lock()
-	s.streams.put(st, "video/h264")
+	s.streams.put(st, c.Call.MediaType())
 	s.mu.Unlock()
 	return numbers
 }
@@ -267,6 +285,7 @@ func (s *Server) OpenDataDir(dir string) error {
 	s.dataDir = dir
 	for _, st := range loaded {
 		s.streams.put(st, "video/h264")
+		s.streams.ranges = max(s.streams.ranges, st.numbers+1)
 	}
 	return nil
 }
