@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 )
@@ -26,6 +27,9 @@ type dumper struct {
 	mu        sync.Mutex
 	stopped   bool
 	fragments int
+	// clearRows clears the progress line before each line printed, as
+	// both go to the same terminal.
+	clearRows bool
 }
 
 func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
@@ -41,6 +45,9 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 	}
 	c.media.stdout, c.media.warn = d.out, stderr
 	c.audio.stdout, c.media.keep = d.out, c.tracks.keeps
+	if d.clearRows = d.prog.on && !c.media.toStdout() && !c.audio.toStdout() && isTerminal(stdout); d.clearRows {
+		d.out.stream = true // each row written whole, before the progress line comes back
+	}
 	return d
 }
 
@@ -60,6 +67,11 @@ func (d *dumper) run(ctx context.Context) int {
 	}
 	done := make(chan int, 1)
 	go func() { done <- d.read(ctx) }()
+	if d.prog.on {
+		stop := make(chan struct{})
+		defer close(stop)
+		go d.tick(stop, d.prog.tick)
+	}
 	var code int
 	select {
 	case code = <-done:
@@ -70,6 +82,25 @@ func (d *dumper) run(ctx context.Context) int {
 	defer d.mu.Unlock()
 	d.stopped = true
 	return d.finish(code)
+}
+
+// tick calls draw with the time once a second, to update the progress
+// line, until stop is closed.
+func (d *dumper) tick(stop <-chan struct{}, draw func(time.Time)) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			d.mu.Lock()
+			if !d.stopped {
+				draw(now)
+			}
+			d.mu.Unlock()
+		}
+	}
 }
 
 // read handles every event of the source and returns the exit status.
@@ -84,6 +115,11 @@ func (d *dumper) read(ctx context.Context) int {
 	}
 	if in := d.src.in; in != nil && in.n == 0 {
 		fmt.Fprintf(d.stderr, "kvsdump: %s is empty (0 bytes): no fragment to print\n", in.name)
+		return exitEmpty
+	}
+	if d.fragments == 0 && d.src.empty != nil {
+		d.prog.done()
+		fmt.Fprintf(d.stderr, "kvsdump: %s\n", d.src.empty(ctx))
 		return exitEmpty
 	}
 	return exitOK
@@ -108,6 +144,9 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 	case ev.Kind == kvs.FrameEvent && !d.c.tracks.keeps(ev.Frame.Track):
 		// Not a -track: no output takes it.
 	case ev.Kind == kvs.FrameEvent:
+		if d.clearRows && d.c.frames {
+			d.prog.clear()
+		}
 		d.p.frame(ev.Fragment, ev.Frame)
 		if d.c.audio.wanted() {
 			if err := d.c.audio.frame(ev.Fragment, ev.Frame); err != nil {
@@ -124,6 +163,9 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 			d.out.lineDone()
 		}
 	case ev.Kind == kvs.FragmentEvent:
+		if d.clearRows {
+			d.prog.clear()
+		}
 		d.p.fragment(ev.Fragment)
 		d.prog.fragment(ev.Fragment)
 		if err := d.c.out.fragment(d.c.tracks.restrict(ev.Fragment), d.stderr); err != nil {

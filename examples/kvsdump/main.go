@@ -20,7 +20,8 @@
 //	1    the input was cut off, malformed or unreadable (after printing every good
 //	     fragment, the cut-off one marked "partial"), or KVS or an output failed
 //	2    usage: a bad flag or argument
-//	3    the input was empty (0 bytes)
+//	3    the input was empty (0 bytes), or the time range held no fragment
+//	     (the message says where the stream's fragments are)
 //	130  interrupted by SIGINT, SIGTERM or SIGPIPE, or standard output was closed
 //
 // With several streams (-stream a,b,c or -streams FILE) every line starts
@@ -35,8 +36,9 @@
 //
 // Messages go to standard error. When standard error is a terminal, a
 // progress line there (fragments, megabytes, rate, and how far behind now
-// the stream is) is rewritten once a second and ended with a newline when
-// kvsdump is done.
+// the stream is; while no fragment comes, how long since the last) is
+// rewritten once a second, cleared before each line printed to the same
+// terminal, and ended with a newline when kvsdump is done.
 package main
 
 import (
@@ -132,8 +134,8 @@ or of a stream read from KVS with -stream, one JSON line per fragment;
 stream. With no FILE, dumps a built-in sample stream; "-" reads standard input.
 
 Exit status: 0 clean end, 1 input cut off, malformed or unreadable (or KVS
-failed, or one of several streams), 2 usage, 3 empty input, 130 interrupted
-(SIGINT, SIGTERM, SIGPIPE).
+failed, or one of several streams), 2 usage, 3 empty input or a time range
+with no fragment, 130 interrupted (SIGINT, SIGTERM, SIGPIPE).
 On a terminal, standard error shows a progress line, updated each second.
 A flag that does not apply to the source read (FILE, -stream, -stream
 -follow or -emulate) is refused.
@@ -210,7 +212,7 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&l.count, "n", 0, "stop after this many fragments (0: no limit)")
 	fs.StringVar(&l.endpoint, "endpoint", "", "with -stream: KVS control-plane endpoint URL, such as an emulator's")
 	fs.StringVar(&l.region, "region", "", "with -stream: AWS region (default: from the environment)")
-	fs.BoolVar(&c.emulate, "emulate", false, "start a local KVS emulator and dump a time range of its demo stream (default: the whole stream)")
+	fs.BoolVar(&c.emulate, "emulate", false, "start a local KVS emulator with a demo stream that ends now, and dump a time range of it (by default the last hour: all of it)")
 	o := &c.out
 	fs.StringVar(&o.outDir, "out", "", "write each fragment as a playable MKV file in this folder, named by fragment number")
 	fs.BoolVar(&o.merge, "merge", false, "with -out: write runs of consecutive fragments with the same tracks as one file")

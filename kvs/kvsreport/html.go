@@ -81,6 +81,7 @@ table{border-collapse:collapse;margin:8px 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#eef2f7}td{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.bad{color:#b00020;font-weight:600}
+h1,h2,td.name,td.errors{white-space:normal;overflow-wrap:anywhere}td.name{min-width:8em}td.errors{min-width:12em}
 svg{display:block;width:100%;height:auto;max-width:1160px;background:#fafafa;border:1px solid #ddd}
 rect.frag{fill:#3b7dd8}rect.frag.error{fill:#d0021b}rect.span{fill:#3b7dd8}
 rect.gap{fill:#ffd54f;fill-opacity:.55;stroke:#e0a800;stroke-width:.5}
@@ -105,11 +106,11 @@ func (p *page) head(opts Options, summaries []Summary) {
 		for _, g := range gaps {
 			longest = max(longest, g.Duration())
 		}
-		p.printf("<tr><td><a href=\"#stream-%d\">%s</a></td><td class=\"num\">%d</td><td>%s</td><td>%s</td><td class=\"num\">%s</td>"+
-			"<td class=\"num%s\">%d</td><td class=\"num\">%s</td><td%s>%s</td><td class=\"num\">%d</td></tr>\n",
+		p.printf("<tr><td class=\"name\"><a href=\"#stream-%d\">%s</a></td><td class=\"num\">%d</td><td>%s</td><td>%s</td><td class=\"num\">%s</td>"+
+			"<td class=\"num%s\">%d</td><td class=\"num\">%s</td><td class=\"errors%s\">%s</td><td class=\"num\">%d</td></tr>\n",
 			i, esc(s.Stream), s.Fragments, timeText(s.Start()), timeText(s.End()),
 			time.Duration(s.DurationMillis)*time.Millisecond, badIf(len(gaps) > 0), len(gaps), dashIfZero(longest),
-			badAttr(len(s.Errors) > 0), esc(errorsText(s.Errors)), s.Partial)
+			badIf(len(s.Errors) > 0), esc(errorsText(s.Errors)), s.Partial)
 	}
 	p.printf("</tbody>\n</table>\n")
 }
@@ -117,13 +118,6 @@ func (p *page) head(opts Options, summaries []Summary) {
 func badIf(b bool) string {
 	if b {
 		return " bad"
-	}
-	return ""
-}
-
-func badAttr(b bool) string {
-	if b {
-		return ` class="bad"`
 	}
 	return ""
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,19 +181,67 @@ func TestWriteHTML(t *testing.T) {
 	}
 }
 
+// findChromium returns the path of a headless browser, or skips the test.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	mediatest.Skip(t, "chromium", "apt-get install chromium")
+	return ""
+}
+
+// TestWriteHTMLFits lays the report out in headless Chromium at 1300 px,
+// with a stream named by a long file path and in-band errors of several
+// codes: the page is no wider than the window, so the summary's error
+// columns stay on screen.
+func TestWriteHTMLFits(t *testing.T) {
+	chromium := findChromium(t)
+	long := "/home/someone/captures/2026-11-24/front-door-camera-north-entrance/getmedia-response-2026-11-24T10-00-00Z-to-2026-11-24T11-00-00Z.mkv"
+	var records []Record
+	for i := range 30 {
+		r := rec(long, fmt.Sprint(1000+i), time.Duration(i)*2*time.Second, 2*time.Second)
+		switch i % 3 {
+		case 1:
+			r.Error = &Error{Code: "FRAGMENT_NOT_FOUND_IN_THE_STREAM_ARCHIVE", ID: 4000}
+		case 2:
+			r.Error = &Error{Code: "FRAGMENT_METADATA_LIMIT_REACHED_FOR_THIS_STREAM", ID: 4010}
+		}
+		records = append(records, r)
+	}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, records, Options{Title: long, Gap: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	// The page loads nothing; the copy laid out here reports its width.
+	page.WriteString("<script>document.body.setAttribute('data-width', document.documentElement.scrollWidth)</script>\n")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(file, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--window-size=1300,800", "--dump-dom", "file://"+file)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	m := regexp.MustCompile(`data-width="(\d+)"`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("the laid-out page has no data-width: %.300s", out)
+	}
+	if w, _ := strconv.Atoi(string(m[1])); w > 1300 {
+		t.Errorf("the page is %d px wide in a 1300 px window: the summary runs off screen", w)
+	}
+}
+
 // TestWriteHTMLRenders renders the report in headless Chromium and checks
 // that the screenshot is not blank and shows the bars' colour.
 func TestWriteHTMLRenders(t *testing.T) {
-	chromium := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			chromium = p
-			break
-		}
-	}
-	if chromium == "" {
-		mediatest.Skip(t, "chromium", "apt-get install chromium")
-	}
+	chromium := findChromium(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")
 	var page bytes.Buffer

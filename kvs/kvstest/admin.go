@@ -31,7 +31,7 @@ import (
 //	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
 //	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
 //	POST /_kvsemu/timestamps  {"Form":"exponent"}
-//	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"}
+//	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"} (ending now unless start= is given)
 //	GET  /_kvsemu/requests    → {"GetMedia":{"Requests":3,"PeakConnections":1},...}
 const AdminPrefix = "/_kvsemu/"
 
@@ -113,6 +113,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			err = fmt.Errorf("kvstest: invalid stream name %q", in.Name)
 		}
 		if err == nil {
+			if c.Start.IsZero() {
+				c.Start = time.Now().Add(-c.Length()) // in a default time range
+			}
 			s.AddStream(in.Name, c)
 		}
 		return err

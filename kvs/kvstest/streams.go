@@ -181,6 +181,26 @@ type StreamConfig struct {
 	CallChange int
 }
 
+// Defaults of StreamConfig.
+const (
+	defaultFragments        = 10
+	defaultFragmentDuration = 2 * time.Second
+)
+
+// Length returns how long the generated stream lasts: Fragments times
+// FragmentDuration, defaults applied. A stream that should end at a time
+// t starts at t.Add(-c.Length()).
+func (c StreamConfig) Length() time.Duration {
+	n, d := c.Fragments, c.FragmentDuration
+	if n == 0 {
+		n = defaultFragments
+	}
+	if d == 0 {
+		d = defaultFragmentDuration
+	}
+	return time.Duration(n) * d
+}
+
 // AddStream adds a stream of generated fragments, replacing any stream of
 // that name, and returns their fragment numbers in order. A generated
 // stream is an archive: GetMedia ends at its end, unless PutMedia adds to
@@ -191,13 +211,13 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 		Audio: c.Audio, Start: c.Start, ProducerTags: true, Media: c.Media,
 	}
 	if g.Fragments == 0 {
-		g.Fragments = 10
+		g.Fragments = defaultFragments
 	}
 	if g.VideoBitrate == 0 {
 		g.VideoBitrate = 1_000_000
 	}
 	if g.FragmentDuration == 0 {
-		g.FragmentDuration = 2 * time.Second
+		g.FragmentDuration = defaultFragmentDuration
 	}
 	if c.Call != kvsgen.NoCall {
 		g.Call, g.CallChange = c.Call, c.CallChange
