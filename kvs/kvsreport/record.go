@@ -86,7 +86,7 @@ type Damage struct {
 func damageOf(d *kvs.Damage) Damage {
 	r := Damage{Offset: d.Offset, Skipped: d.Skipped}
 	if d.ID != 0 {
-		r.Element = elementName(d.ID)
+		r.Element = d.ID.Name()
 	}
 	if d.Err != nil {
 		r.Cause = strings.TrimPrefix(d.Err.Error(), "mkv: ")
@@ -95,16 +95,6 @@ func damageOf(d *kvs.Damage) Damage {
 		r.Stored, r.Computed = fmt.Sprintf("0x%08x", d.Stored), fmt.Sprintf("0x%08x", d.Computed)
 	}
 	return r
-}
-
-// elementName is an element's name in the Matroska schema ("Cluster"), or
-// its ID in hex when the schema has none.
-func elementName(id mkv.ID) string {
-	s := id.String()
-	if i := strings.IndexByte(s, '('); i > 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // Text is the damage in one line, for a table or a message: "CRC-32
