@@ -26,6 +26,11 @@ type dumper struct {
 	mu        sync.Mutex
 	stopped   bool
 	fragments int
+	damage    damageCount
+	// junk is the damaged fragment of what the input starts with when
+	// that is not an EBML stream, held back: with no unit after it, the
+	// input is not a KVS stream at all, and is said so.
+	junk *kvs.Fragment
 }
 
 func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
@@ -85,6 +90,10 @@ func (d *dumper) read(ctx context.Context) int {
 		fmt.Fprintf(d.stderr, "kvsdump: %s is empty (0 bytes): no fragment to print\n", in.name)
 		return exitEmpty
 	}
+	if d.junk != nil {
+		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(nil, d.src.in))
+		return exitInput
+	}
 	return exitOK
 }
 
@@ -111,26 +120,46 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 			}
 			d.out.lineDone()
 		}
+	case ev.Kind == kvs.FragmentEvent && d.leadingJunk(ev.Fragment):
+		d.junk = ev.Fragment // printed if a unit follows it
 	case ev.Kind == kvs.FragmentEvent:
-		d.p.fragment(ev.Fragment)
-		d.prog.fragment(ev.Fragment)
-		if err := d.c.out.fragment(ev.Fragment, d.stderr); err != nil {
-			fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
-			return exitInput, false
+		if j := d.junk; j != nil {
+			d.junk = nil
+			if code, more := d.fragment(j); !more {
+				return code, false
+			}
 		}
-		if d.fragments++; d.c.live.count > 0 && d.fragments == d.c.live.count {
-			return exitOK, false
-		}
+		return d.fragment(ev.Fragment)
 	}
 	return exitOK, d.out.err == nil
 }
 
-// finish writes out what is buffered, closes the outputs and returns the
-// exit status: code, or what a failure to write makes it.
+// fragment prints a fragment and writes it to the outputs, and says
+// whether to go on.
+func (d *dumper) fragment(f *kvs.Fragment) (code int, more bool) {
+	d.p.fragment(f)
+	d.prog.fragment(f)
+	d.damage.add(f)
+	if err := d.c.out.fragment(f, d.stderr); err != nil {
+		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+		return exitInput, false
+	}
+	if d.fragments++; d.c.live.count > 0 && d.fragments == d.c.live.count {
+		return exitOK, false
+	}
+	return exitOK, d.out.err == nil
+}
+
+// finish writes out what is buffered, counts the damaged fragments, closes
+// the outputs and returns the exit status: code, or what damage or a
+// failure to write makes it.
 func (d *dumper) finish(code int) int {
 	d.p.flush()
 	d.out.flush()
 	d.prog.done()
+	if d.damage.report(d.stderr, d.sourceName()) && code == exitOK {
+		code = exitInput
+	}
 	if err := errors.Join(d.c.out.close(), d.c.media.close()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {
