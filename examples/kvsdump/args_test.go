@@ -33,6 +33,9 @@ func TestFlagsRefused(t *testing.T) {
 		{"-table with -mkv -", []string{"-table", "-mkv", "-"}, "-table prints to standard output, which -annexb - or -mkv - takes"},
 		{"-annexb - with -mkv -", []string{"-annexb", "-", "-mkv", "-"}, "-annexb - and -mkv - both want standard output"},
 		{"-merge without -out", []string{"-merge"}, "-merge goes with -out"},
+		{"-strict with a range", []string{"-stream", "cam", "-strict"}, "-strict goes with FILE or standard input (KVS reads retry a malformed unit instead of skipping it), not with -stream without -follow"},
+		{"-strict with -follow", []string{"-stream", "cam", "-follow", "-strict"}, "-strict goes with FILE or standard input"},
+		{"-strict with -emulate", []string{"-emulate", "-strict"}, "-strict goes with FILE or standard input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +57,7 @@ func TestFlagsAccepted(t *testing.T) {
 		{"-n with the sample", []string{"-n", "1"}},
 		{"-frames with the sample", []string{"-frames"}},
 		{"-table with the sample", []string{"-table"}},
+		{"-strict with the sample", []string{"-strict"}},
 		{"-emulate with a range", []string{"-emulate", "-start", "2017-11-28T00:00:00Z", "-end", "2017-11-29T00:00:00Z", "-server-time", "-n", "2"}},
 	}
 	for _, tt := range tests {

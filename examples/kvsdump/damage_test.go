@@ -384,3 +384,38 @@ func endOf(t *testing.T, data []byte, at int) int {
 		}
 	}
 }
+
+// TestDamagedTable checks that -table marks a damaged fragment in its
+// ERROR column with the damage's cause, element, offset and bytes skipped,
+// and leaves the others' rows as from the clean stream.
+func TestDamagedTable(t *testing.T) {
+	data, units := damagedStream()
+	path := filepath.Join(t.TempDir(), "clean.mkv")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clean, _, _ := dump(t, "-table", path)
+	cluster := within(t, data, units[1], idCluster)
+	data[cluster+4] = 0
+	damaged := filepath.Join(t.TempDir(), "damaged.mkv")
+	if err := os.WriteFile(damaged, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code := dump(t, "-table", damaged)
+	got, want := strings.Split(stdout, "\n"), strings.Split(clean, "\n")
+	if code != exitInput || len(got) != len(want) {
+		t.Fatalf("exit %d, %d rows; want 1 and %d:\n%s", code, len(got), len(want), stdout)
+	}
+	for i := range got {
+		if i == 2 { // the header, then fragment 0
+			row := fmt.Sprintf("partial; damaged: invalid element size in Cluster at offset %d (%d bytes skipped)", cluster, units[2]-cluster)
+			if !strings.HasSuffix(got[i], row) {
+				t.Errorf("row of the damaged fragment:\n%s\nwant it to end %q", got[i], row)
+			}
+			continue
+		}
+		if got[i] != want[i] {
+			t.Errorf("row %d:\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}
