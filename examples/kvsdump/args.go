@@ -25,6 +25,7 @@ type flagUse struct {
 // only a file, gets its line here.
 var flagUses = map[string]flagUse{
 	"stream":      {fromRange | fromFollow, "KVS reads (not FILE or -emulate)"},
+	"streams":     {fromRange | fromFollow, "KVS reads (not FILE or -emulate)"},
 	"follow":      {fromFollow, "-stream"},
 	"from":        {fromFollow, "-stream -follow"},
 	"checkpoint":  {fromFollow, "-stream -follow"},
@@ -43,9 +44,9 @@ func (c *config) source() sourceKind {
 	switch {
 	case c.emulate:
 		return fromEmulate
-	case c.live.stream != "" && c.live.follow:
+	case (c.live.stream != "" || c.streams.file != "") && c.live.follow:
 		return fromFollow
-	case c.live.stream != "":
+	case c.live.stream != "" || c.streams.file != "":
 		return fromRange
 	}
 	return fromFile
@@ -94,6 +95,10 @@ func (c *config) checkFlags(set []string) error {
 		return usagef("-annexb - and -mkv - both want standard output")
 	case c.out.merge && c.out.outDir == "":
 		return usagef("-merge goes with -out")
+	case c.streams.file != "" && c.live.stream != "":
+		return usagef("-stream and -streams both name streams: give one")
+	case c.several() && c.oneStream() != "":
+		return usagef("%s takes one stream; with several (-stream a,b,c or -streams FILE) kvsdump writes JSON lines only", c.oneStream())
 	}
 	return nil
 }

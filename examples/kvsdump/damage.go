@@ -46,7 +46,7 @@ func (c *damageCount) add(f *kvs.Fragment) {
 // and the bytes skipped, and words the first damage: "kvsdump: FILE: 2
 // fragments damaged, 1,234 bytes skipped (first: CRC-32 mismatch in
 // Cluster at offset 549,084)". It says whether it wrote it.
-func (c *damageCount) report(w io.Writer, name string) bool {
+func (c *damageCount) report(w io.Writer, name func() string) bool {
 	if c.fragments == 0 {
 		return false
 	}
@@ -60,18 +60,22 @@ func (c *damageCount) report(w io.Writer, name string) bool {
 		where += " in " + d.Element
 	}
 	fmt.Fprintf(w, "kvsdump: %s: %d %s damaged, %s bytes skipped (first: %s at offset %s)\n",
-		name, c.fragments, noun, commas(c.skipped), where, commas(d.Offset))
+		name(), c.fragments, noun, commas(c.skipped), where, commas(d.Offset))
 	return true
 }
 
-// sourceName names what the dump read, for the damage line: the file, or
-// the stream.
+// sourceName names what the dump read, for the damage line: the file, the
+// stream, or the streams.
 func (d *dumper) sourceName() string {
 	switch {
-	case d.src.in != nil:
+	case d.src != nil && d.src.in != nil:
 		return d.src.in.name
 	case d.c.emulate:
 		return "stream kvsdump-demo"
+	case d.c.streams.file != "":
+		return "the streams of " + d.c.streams.file
+	case d.c.several():
+		return "streams " + d.c.live.stream
 	}
 	return "stream " + d.c.live.stream
 }

@@ -157,7 +157,7 @@ func (d *dumper) finish(code int) int {
 	d.p.flush()
 	d.out.flush()
 	d.prog.done()
-	if d.damage.report(d.stderr, d.sourceName()) && code == exitOK {
+	if d.damage.report(d.stderr, d.sourceName) && code == exitOK {
 		code = exitInput
 	}
 	if err := errors.Join(d.c.out.close(), d.c.media.close()); err != nil {

@@ -26,6 +26,16 @@
 //	3    the input was empty (0 bytes)
 //	130  interrupted by SIGINT, SIGTERM or SIGPIPE, or standard output was closed
 //
+// With several streams (-stream a,b,c or -streams FILE) every line starts
+// with a "stream" field. Each stream is read on its own (a follow each, or
+// up to 8 time ranges at once), with one KVS client; a stream that fails
+// (not found, not authorized, a fragment that fails every time) is named
+// in a line on standard error and left while the others go on, and the
+// exit status is then 1 once the others have ended or been interrupted.
+// -n counts each stream's fragments; -checkpoint keeps every stream's
+// position in its one file; -html draws a timeline per stream. -table,
+// -out, -annexb, -keyframes, -mkv and -emulate take one stream.
+//
 // Messages go to standard error. When standard error is a terminal, a
 // progress line there (fragments, megabytes, rate, and how far behind now
 // the stream is) is rewritten once a second and ended with a newline when
@@ -76,6 +86,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err != nil:
 		return exitUsage
 	}
+	if c.several() {
+		return runSeveral(ctx, c, stdout, stderr)
+	}
 	src, err := c.open(ctx, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsdump: %v\n", err)
@@ -101,6 +114,9 @@ type config struct {
 	live  live
 	out   outputs
 	media media
+
+	// streams is the list of -streams FILE.
+	streams streamList
 }
 
 // usageError is a command line kvsdump cannot run; it exits 2.
@@ -113,13 +129,15 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 const usageText = `usage: kvsdump [flags] [FILE|-]
 
 Prints the fragments of a KVS GetMedia or GetMediaForFragmentList response,
-or of a stream read from KVS with -stream, one JSON line per fragment.
-With no FILE, dumps a built-in sample stream; "-" reads standard input.
+or of a stream read from KVS with -stream, one JSON line per fragment;
+-stream a,b,c or -streams FILE reads several at once, each line naming its
+stream. With no FILE, dumps a built-in sample stream; "-" reads standard input.
 
 Exit status: 0 clean end, 1 input cut off, malformed or unreadable (or KVS
-failed), 2 usage, 3 empty input, 130 interrupted (SIGINT, SIGTERM, SIGPIPE).
-Damage (a CRC-32 mismatch, a malformed unit of FILE skipped to the next
-unit, or stopped at with -strict) is marked on its fragment, and exits 1.
+failed, or one of several streams), 2 usage, 3 empty input, 130 interrupted
+(SIGINT, SIGTERM, SIGPIPE). Damage (a CRC-32 mismatch, a malformed unit of
+FILE skipped to the next unit, or stopped at with -strict) is marked on its
+fragment, and exits 1.
 On a terminal, standard error shows a progress line, updated each second.
 A flag that does not apply to the source read (FILE, -stream, -stream
 -follow or -emulate) is refused.
@@ -143,6 +161,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		err = usagef("one FILE at most, got %d: %s", len(rest), strings.Join(rest, " "))
 	case len(rest) == 1 && (c.live.stream != "" || c.emulate):
 		err = usagef("-stream and -emulate read from KVS, not from FILE %s", rest[0])
+	case len(rest) == 1 && c.streams.file != "":
+		err = usagef("-streams reads from KVS, not from FILE %s", rest[0])
 	case len(rest) == 1:
 		c.file = rest[0]
 	}
@@ -185,7 +205,8 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.table, "table", false, "print a human-readable table instead of JSON lines")
 	fs.BoolVar(&c.strict, "strict", false, "stop at the first malformed unit of FILE instead of skipping to the next one (a CRC-32 mismatch is reported on its fragment either way)")
 	l := &c.live
-	fs.StringVar(&l.stream, "stream", "", "read the stream with this name or ARN from KVS, instead of a file")
+	fs.StringVar(&l.stream, "stream", "", "read the stream with this name or ARN from KVS, instead of a file; a,b,c reads several at once, each line naming its stream")
+	fs.StringVar(&c.streams.file, "streams", "", "read the streams this file names from KVS, at once, one name or ARN a line (blank lines and # comments left out), each line naming its stream")
 	fs.StringVar(&l.start, "start", "", "with -stream: start of the time range, RFC 3339 (default: an hour before -end)")
 	fs.StringVar(&l.end, "end", "", "with -stream: end of the time range, RFC 3339 (default: now)")
 	fs.BoolVar(&l.server, "server-time", false, "with -stream: select the range by server timestamps, not producer timestamps")

@@ -42,8 +42,8 @@ func (s *source) close() {
 // open opens the source the command line names.
 func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*source, error) {
 	c.live.readerOpts = []kvs.Option{kvs.WithoutFrameData()}
-	if c.out.wanted() {
-		c.live.readerOpts = nil // the outputs need the frames' bytes
+	if c.out.wanted() || c.media.wanted() {
+		c.live.readerOpts = nil // the outputs and -mkv, -annexb need the frames' bytes
 	}
 	c.live.frames = !c.out.wanted() // the folder outputs take whole fragments
 	switch {
@@ -244,21 +244,40 @@ var errNoCredentials = errors.New("no AWS credentials found: set AWS_ACCESS_KEY_
 // source returns the fragments the flags ask for: a followed stream, or a
 // time range listed and fetched.
 func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
-	client := kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
+	events, err := l.events(ctx, l.client(cfg), l.stream, l.checkpointer())
+	if err != nil {
+		return nil, err
+	}
+	return &source{events: events, stream: true}, nil
+}
+
+// client is the KVS client of cfg, reading with the flags' reader options.
+func (l *live) client(cfg aws.Config) *kvsaws.Client {
+	return kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
+}
+
+// checkpointer is the Checkpointer of -checkpoint, or nil.
+func (l *live) checkpointer() kvsaws.Checkpointer {
+	if l.checkpoint == "" {
+		return nil
+	}
+	return kvsaws.NewFileCheckpointer(l.checkpoint)
+}
+
+// events returns the events of stream the flags ask for, read with client:
+// a follow (whose position cp keeps, when not nil), or a time range listed
+// and fetched.
+func (l *live) events(ctx context.Context, client *kvsaws.Client, stream string, cp kvsaws.Checkpointer) (iter.Seq2[*kvs.Event, error], error) {
 	if l.follow {
 		sel, err := selector(l.from)
 		if err != nil {
 			return nil, err
 		}
-		opts := func(o *kvsaws.FollowOptions) {
-			if l.checkpoint != "" {
-				o.Checkpointer = kvsaws.NewFileCheckpointer(l.checkpoint)
-			}
-		}
+		opts := func(o *kvsaws.FollowOptions) { o.Checkpointer = cp }
 		if l.frames {
-			return &source{events: client.FollowFrames(ctx, l.stream, sel, opts), stream: true}, nil
+			return client.FollowFrames(ctx, stream, sel, opts), nil
 		}
-		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel, opts)), stream: true}, nil
+		return eventsOf(client.Follow(ctx, stream, sel, opts)), nil
 	}
 	start, end, err := l.timeRange()
 	if err != nil {
@@ -268,8 +287,7 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 	if l.server {
 		typ = kvsaws.ServerTimestamp
 	}
-	frags := client.FetchRange(ctx, l.stream, kvsaws.Range(typ, start, end))
-	return &source{events: eventsOf(frags), stream: true}, nil
+	return eventsOf(client.FetchRange(ctx, stream, kvsaws.Range(typ, start, end))), nil
 }
 
 // timeRange parses -start and -end.

@@ -14,7 +14,9 @@
 // Streams are preloaded with -stream NAME or -stream NAME=SPEC, repeated.
 // SPEC is either an MKV file (when it contains a "/" or ends in .mkv, .mka,
 // .mk3d or .webm), whose Clusters become the stream's fragments, numbered
-// and timestamped as KVS would (kvstest.Server.AddStreamFromFile), or
+// and timestamped as KVS would (kvstest.Server.AddStreamFromFile: a
+// GetMedia capture's own AWS_KINESISVIDEO_* tags give way to the
+// emulator's, its other tags are kept), or
 // describes a generated stream (kvstest.ParseStreamConfig):
 // comma-separated fragments=N, duration=2s, fps=N, audio, counting,
 // bitrate=N, start=RFC3339. Generated streams carry decodable H.264 and
@@ -38,6 +40,15 @@
 // PutMedia or -produce, and streams from files. A fragment acknowledged
 // PERSISTED is on disk, also if the process is killed (kill -9). Without
 // -data everything is in memory; generated streams always are.
+//
+// AWS's C producer SDK (v1.6.4 tried; the engine under the C++ SDK and
+// GStreamer's kvssink) streams into it with its default settings: given
+// the endpoint (createDefaultCallbacksProviderWithAwsCredentialsAndEndpointOverride)
+// it creates and tags streams, puts media, and stops with every fragment
+// acknowledged PERSISTED. Stream tags, UpdateDataRetention
+// and UpdateStream are served; the API model's other operations answer
+// UnsupportedOperationException (see kvstest's package documentation for
+// what is emulated and what is not).
 //
 // KVS's rate limits (5 calls a second per stream and API, and its
 // connection limits) are enforced unless -no-limits. Faults are injected

@@ -44,7 +44,7 @@ func (s *Server) createLocked(name string, retention time.Duration) (*stream, er
 	if s.streams.get(name) != nil {
 		return nil, ErrStreamExists
 	}
-	st := newStream(name, retention)
+	st := s.streams.newStream(name, retention)
 	st.live = true
 	if err := saveStream(s.dataDir, st); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 	}
 	defer file.Close()
 	var c collector
-	seg := newSegmenter(&c, false, false, time.Time{})
+	seg := newSegmenter(&c, false, false, time.Time{}, dropKVSTags)
 	buf := make([]byte, 256<<10)
 	for {
 		n, err := file.Read(buf)
@@ -109,7 +109,9 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 	}
 
 	now := time.Now().Truncate(time.Millisecond)
-	st := newStream(name, 24*time.Hour)
+	s.mu.Lock()
+	st := s.streams.newStream(name, 24*time.Hour)
+	s.mu.Unlock()
 	if len(c.frags) > 0 {
 		lastEnd := c.frags[len(c.frags)-1].producer.Add(c.frags[len(c.frags)-1].duration)
 		shift := time.Duration(0)
@@ -190,7 +192,10 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	if g.FragmentDuration == 0 {
 		g.FragmentDuration = 2 * time.Second
 	}
-	st := newStream(name, 24*time.Hour)
+	s.mu.Lock()
+	st := s.streams.newStream(name, 24*time.Hour)
+	s.mu.Unlock()
+	g.Number = func(i int) string { return string(fragmentNumber(st.numbers, i)) }
 	var numbers []tags.FragmentNumber
 	for i := range g.Fragments {
 		p, sv := g.Times(i)
@@ -247,6 +252,7 @@ func (s *Server) OpenDataDir(dir string) error {
 	s.dataDir = dir
 	for _, st := range loaded {
 		s.streams.put(st, "video/h264")
+		s.streams.ranges = max(s.streams.ranges, st.numbers+1)
 	}
 	return nil
 }
