@@ -13,7 +13,9 @@ import (
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
+	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 var (
@@ -417,5 +419,81 @@ func TestDamagedTable(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("row %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
+	}
+}
+
+// TestDamagedFromKVS reads a time range from the emulator whose
+// GetMediaForFragmentList serves one fragment with a byte of a frame
+// changed, every time: kvsaws delivers it with its CRC-32 mismatch, and
+// kvsdump prints it marked, the others as served clean, and exits 1 with
+// the damage line naming the stream.
+func TestDamagedFromKVS(t *testing.T) {
+	emulatorEnv(t)
+	g := kvsgen.Generator{Fragments: 4, FragmentDuration: 500 * time.Millisecond, FPS: 10, VideoBitrate: 20_000, KnownSizeCluster: true, CRC: true}
+	path := filepath.Join(t.TempDir(), "cam.mkv")
+	if err := os.WriteFile(path, g.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	if err := srv.AddStreamFromFile("cam", path); err != nil {
+		t.Fatal(err)
+	}
+	producer, _ := g.Times(0)
+	from := time.Unix(0, int64(producer)).UTC()
+	args := []string{"-endpoint", srv.URL(), "-stream", "cam",
+		"-start", from.Add(-time.Minute).Format(time.RFC3339), "-end", from.Add(time.Hour).Format(time.RFC3339)}
+	framesOut, stderr, code := dump(t, append(args, "-frames")...)
+	if code != exitOK {
+		t.Fatalf("clean stream: exit %d, stderr %q", code, stderr)
+	}
+	clean, _, _ := dump(t, args...)
+	cleanLines := strings.SplitAfter(clean, "\n")
+	if len(cleanLines) != g.Fragments+1 {
+		t.Fatalf("clean stream: %d lines, want %d:\n%s", len(cleanLines)-1, g.Fragments, clean)
+	}
+	var second kvsreport.Record
+	if err := json.Unmarshal([]byte(cleanLines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	var at int64 = -1 // a byte of a frame of the second fragment, from its unit's start
+	for _, line := range strings.Split(framesOut, "\n") {
+		var fr struct {
+			Fragment     *int
+			Size, Offset int64
+		}
+		if json.Unmarshal([]byte(line), &fr) == nil && fr.Fragment != nil && *fr.Fragment == 1 && fr.Size > 8 {
+			at = fr.Offset - second.Offset + fr.Size/2
+			break
+		}
+	}
+	if at < 0 {
+		t.Fatalf("no frame of the second fragment in:\n%s", framesOut)
+	}
+	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, At: at, EveryTime: true,
+		Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Stream: "cam", Fragment: tags.FragmentNumber(second.FragmentNumber)}})
+	stdout, stderr, code := dump(t, args...)
+	lines := strings.SplitAfter(stdout, "\n")
+	if len(lines) != len(cleanLines) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines)-1, len(cleanLines)-1, stdout)
+	}
+	for i := range lines {
+		if i == 1 {
+			var r kvsreport.Record
+			if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Damaged) != 1 || r.Damaged[0].Cause != "CRC-32 mismatch" || r.Damaged[0].Element != "Cluster" {
+				t.Errorf("the second fragment: %s\nwant a CRC-32 mismatch in its Cluster", lines[i])
+			}
+			r.Damaged = nil
+			lines[i] = string(r.AppendJSON(nil)) + "\n"
+		}
+		if lines[i] != cleanLines[i] {
+			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], cleanLines[i])
+		}
+	}
+	if want := "kvsdump: stream cam: 1 fragment damaged, 0 bytes skipped (first: CRC-32 mismatch in Cluster at offset "; code != exitInput || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want 1 and %q...", code, stderr, want)
 	}
 }
