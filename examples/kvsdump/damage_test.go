@@ -497,3 +497,40 @@ func TestDamagedFromKVS(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and %q...", code, stderr, want)
 	}
 }
+
+// TestJunkBeforeFirstUnit checks that bytes before the first unit (HTTP
+// headers saved with a response) cost a fragment of their own, printed
+// once the unit after them shows that the input is an EBML stream after
+// all, and that the units come out as from the clean stream, one Index
+// later and as many bytes further.
+func TestJunkBeforeFirstUnit(t *testing.T) {
+	data, _ := damagedStream()
+	cleanOut, _, _ := dumpInput(t, "stdin", data)
+	clean := strings.SplitAfter(cleanOut, "\n")
+	junk := "HTTP/1.1 200 OK\r\n\r\n"
+	for _, via := range []string{"file", "stdin"} {
+		stdout, stderr, code := dumpInput(t, via, append([]byte(junk), data...))
+		lines := strings.SplitAfter(stdout, "\n")
+		if len(lines) != len(clean)+1 {
+			t.Fatalf("%s: %d lines, want %d:\n%s", via, len(lines)-1, len(clean), stdout)
+		}
+		if want := fmt.Sprintf(`{"index":0,"offset":0,"size":%d,"partial":true,"damaged":[{"offset":0,"element":"0x4854","cause":"unexpected element","skipped":%d}]}`+"\n",
+			len(junk), len(junk)); lines[0] != want {
+			t.Errorf("%s: first line %s\nwant %s", via, lines[0], want)
+		}
+		for i, line := range lines[1 : len(lines)-1] {
+			var r kvsreport.Record
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			r.Index--
+			r.Offset -= int64(len(junk))
+			if got := string(r.AppendJSON(nil)) + "\n"; got != clean[i] {
+				t.Errorf("%s: fragment %d:\n got %s\nwant %s", via, i, got, clean[i])
+			}
+		}
+		if code != exitInput || !strings.HasSuffix(stderr, fmt.Sprintf(": 1 fragment damaged, %d bytes skipped (first: unexpected element in 0x4854 at offset 0)\n", len(junk))) {
+			t.Errorf("%s: exit %d, stderr %q", via, code, stderr)
+		}
+	}
+}
