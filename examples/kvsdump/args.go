@@ -84,7 +84,14 @@ func (c *config) checkFlags(set []string) error {
 			return usagef("-%s goes with %s, not with %s", name, u.with, c.describeSource())
 		}
 	}
+	if err := c.while.parse(); err != nil {
+		return err
+	}
 	switch {
+	case c.audio.toStdout() && c.media.toStdout():
+		return usagef("-audio - and -annexb - or -mkv - both want standard output")
+	case c.audio.toStdout() && (c.frames || c.table):
+		return usagef("-frames and -table print to standard output, which -audio - takes")
 	case c.frames && c.table:
 		return usagef("-frames prints a JSON line per frame; -table prints a row per fragment only: give one")
 	case c.frames && c.media.toStdout():

@@ -36,6 +36,9 @@ func TestFlagsRefused(t *testing.T) {
 		{"-strict with a range", []string{"-stream", "cam", "-strict"}, "-strict goes with FILE or standard input (KVS reads retry a malformed unit instead of skipping it), not with -stream without -follow"},
 		{"-strict with -follow", []string{"-stream", "cam", "-follow", "-strict"}, "-strict goes with FILE or standard input"},
 		{"-strict with -emulate", []string{"-emulate", "-strict"}, "-strict goes with FILE or standard input"},
+		{"-audio - with -mkv -", []string{"-audio", "-", "-mkv", "-"}, "-audio - and -annexb - or -mkv - both want standard output"},
+		{"-audio - with -frames", []string{"-audio", "-", "-frames"}, "-frames and -table print to standard output, which -audio - takes"},
+		{"-while-tag without =", []string{"-while-tag", "ContactId"}, `-while-tag "ContactId": want NAME=VALUE`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

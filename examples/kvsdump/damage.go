@@ -103,3 +103,15 @@ func (d *dumper) leadingJunk(f *kvs.Fragment) bool {
 	return in != nil && !isEBML(in.head) && d.fragments == 0 && d.junk == nil && f.Offset == 0 &&
 		len(f.Damage) == 1 && f.Damage[0].Offset == 0 && f.Damage[0].Skipped == f.Size
 }
+
+// flushJunk prints the fragment of the junk an input starts with, held
+// back by leadingJunk, now that a unit follows it; it says whether to go
+// on.
+func (d *dumper) flushJunk() (code int, more bool) {
+	j := d.junk
+	if j == nil {
+		return exitOK, true
+	}
+	d.junk = nil
+	return d.fragment(j)
+}

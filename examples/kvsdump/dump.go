@@ -37,7 +37,7 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 	d := &dumper{c: c, src: src, stderr: stderr, prog: newProgress(stderr),
 		out: &output{w: bufio.NewWriterSize(stdout, 64<<10), stream: src.stream}}
 	switch {
-	case c.media.toStdout():
+	case c.media.toStdout() || c.audio.toStdout():
 		d.p = quiet{}
 	case c.table:
 		d.p = newTablePrinter(d.out)
@@ -45,6 +45,7 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 		d.p = newJSONPrinter(d.out, c.frames)
 	}
 	c.media.stdout, c.media.warn = d.out, stderr
+	c.audio.stdout, c.media.keep = d.out, c.tracks.keeps
 	return d
 }
 
@@ -58,7 +59,7 @@ func (quiet) flush()                          {}
 // run dumps the source until its end, an error or the end of ctx, and
 // returns the exit status.
 func (d *dumper) run(ctx context.Context) int {
-	if err := d.c.out.open(); err != nil {
+	if err := errors.Join(d.c.out.open(), d.c.audio.open()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		return exitInput
 	}
@@ -111,8 +112,22 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		d.prog.done()
 		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(err, d.src.in))
 		return exitInput, false
+	case ev.Kind == kvs.FragmentStartEvent:
+		if code, more := d.flushJunk(); !more {
+			return code, false
+		}
+		return d.start(ev.Fragment)
+	case ev.Kind == kvs.FrameEvent && !d.c.tracks.keeps(ev.Frame.Track):
+		// Not a -track: no output takes it.
 	case ev.Kind == kvs.FrameEvent:
 		d.p.frame(ev.Fragment, ev.Frame)
+		if d.c.audio.wanted() {
+			if err := d.c.audio.frame(ev.Fragment, ev.Frame); err != nil {
+				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+				return exitInput, false
+			}
+			d.out.lineDone()
+		}
 		if d.c.media.wanted() {
 			if err := d.c.media.frame(ev.Fragment, ev.Frame); err != nil {
 				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
@@ -123,11 +138,8 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 	case ev.Kind == kvs.FragmentEvent && d.leadingJunk(ev.Fragment):
 		d.junk = ev.Fragment // printed if a unit follows it
 	case ev.Kind == kvs.FragmentEvent:
-		if j := d.junk; j != nil {
-			d.junk = nil
-			if code, more := d.fragment(j); !more {
-				return code, false
-			}
+		if code, more := d.flushJunk(); !more {
+			return code, false
 		}
 		return d.fragment(ev.Fragment)
 	}
@@ -140,7 +152,7 @@ func (d *dumper) fragment(f *kvs.Fragment) (code int, more bool) {
 	d.p.fragment(f)
 	d.prog.fragment(f)
 	d.damage.add(f)
-	if err := d.c.out.fragment(f, d.stderr); err != nil {
+	if err := d.c.out.fragment(d.c.tracks.restrict(f), d.stderr); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		return exitInput, false
 	}
@@ -160,7 +172,7 @@ func (d *dumper) finish(code int) int {
 	if d.damage.report(d.stderr, d.sourceName) && code == exitOK {
 		code = exitInput
 	}
-	if err := errors.Join(d.c.out.close(), d.c.media.close()); err != nil {
+	if err := errors.Join(d.c.out.close(), d.c.media.close(), d.c.audio.close()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {
 			code = exitInput
@@ -206,4 +218,26 @@ func (o *output) flush() {
 	if err := o.w.Flush(); err != nil && o.err == nil {
 		o.err = err
 	}
+}
+
+// start handles a fragment's start, before any of its frames: -while-tag
+// may end the dump there, and -track finds its tracks.
+func (d *dumper) start(f *kvs.Fragment) (code int, more bool) {
+	if d.c.while.stops(f) {
+		d.p.flush()
+		d.out.flush()
+		d.prog.done()
+		v, _ := f.Tag(d.c.while.name)
+		fmt.Fprintf(d.stderr, "kvsdump: fragment %d (%s) has %s=%s, not %s: stopping before it\n", f.Index, fragmentName(f), d.c.while.name, v, d.c.while.value)
+		return exitOK, false
+	}
+	d.c.audio.saw(f)
+	if err := d.c.tracks.resolve(f); err != nil {
+		d.p.flush()
+		d.out.flush()
+		d.prog.done()
+		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+		return exitInput, false
+	}
+	return exitOK, true
 }

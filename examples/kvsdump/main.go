@@ -114,6 +114,10 @@ type config struct {
 	live  live
 	out   outputs
 	media media
+	// tracks, audio and while are -track, -audio and -while-tag.
+	tracks trackFlags
+	audio  audioOut
+	while  whileTag
 
 	// streams is the list of -streams FILE.
 	streams streamList
@@ -224,5 +228,8 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&l.checkpoint, "checkpoint", "", "with -follow: keep the position in this file and resume from it (at-least-once: the fragment in flight when stopped comes again)")
 	fs.StringVar(&c.html, "html", "", "also write an HTML report with a timeline of the fragments (gaps, in-band errors) to this file")
 	fs.StringVar(&o.keyDir, "keyframes", "", "write each H.264/H.265 keyframe as its own Annex-B file in this folder")
+	fs.Var(&c.tracks, "track", "restrict -frames, -annexb, -audio, -mkv and -out to the track `NAME|NUMBER` (such as AUDIO_FROM_CUSTOMER); repeatable. A fragment without it ends the dump (exit 1)")
+	fs.StringVar(&c.audio.dir, "audio", "", "write to `DIR` each audio track (PCM, G.711 and other A_MS/ACM, as WAV; AAC as ADTS) as <track name or number>.<wav|aac>, frame by frame; - writes the first one to standard output (instead of the JSON lines)")
+	fs.StringVar(&c.while.spec, "while-tag", "", "read while fragments carry the tag `NAME=VALUE` (such as ContactId=...); stop cleanly (exit 0) before the first fragment whose value differs. A fragment without the tag goes on")
 	return fs
 }

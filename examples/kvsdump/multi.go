@@ -51,6 +51,12 @@ func (c *config) oneStream() string {
 		return "-out"
 	case c.out.keyDir != "":
 		return "-keyframes"
+	case c.audio.wanted():
+		return "-audio"
+	case c.tracks.on():
+		return "-track"
+	case c.while.spec != "":
+		return "-while-tag"
 	}
 	return ""
 }

@@ -42,8 +42,8 @@ func (s *source) close() {
 // open opens the source the command line names.
 func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*source, error) {
 	c.live.readerOpts = []kvs.Option{kvs.WithoutFrameData()}
-	if c.out.wanted() || c.media.wanted() {
-		c.live.readerOpts = nil // the outputs and -mkv, -annexb need the frames' bytes
+	if c.out.wanted() || c.media.wanted() || c.audio.wanted() {
+		c.live.readerOpts = nil // the outputs, -mkv, -annexb and -audio need the frames' bytes
 	}
 	c.live.frames = !c.out.wanted() // the folder outputs take whole fragments
 	switch {
@@ -97,12 +97,15 @@ func (c *config) openEmulator(ctx context.Context, stderr io.Writer) (*source, e
 }
 
 // eventsOf turns whole fragments into the events a Reader's NextEvent
-// gives: each frame, then its fragment.
+// gives: its start, each frame, then its fragment.
 func eventsOf(frags iter.Seq2[*kvs.Fragment, error]) iter.Seq2[*kvs.Event, error] {
 	return func(yield func(*kvs.Event, error) bool) {
 		for f, err := range frags {
 			if err != nil {
 				yield(nil, err)
+				return
+			}
+			if !yield(&kvs.Event{Kind: kvs.FragmentStartEvent, Fragment: f}, nil) {
 				return
 			}
 			for i := range f.Frames {

@@ -20,7 +20,11 @@
 // describes a generated stream (kvstest.ParseStreamConfig):
 // comma-separated fragments=N, duration=2s, fps=N, audio, counting,
 // bitrate=N, start=RFC3339. Generated streams carry decodable H.264 and
-// AAC unless "counting" is given.
+// AAC unless "counting" is given; "connect" (an Amazon Connect call: two
+// named 8 kHz PCM tracks, a ContactId tag) or "chime=alaw" and
+// "chime=mulaw" (a Chime Voice Connector call leg in G.711) make a call's
+// audio instead, the call changing at fragment change=N (by default the
+// middle).
 //
 //	kvsemu -stream cam=fragments=30,audio -stream door=./door.mkv
 //

@@ -176,7 +176,12 @@ func (in *adminFault) fault(kind FaultKind) (Fault, error) {
 // fragments=N, duration=D (a fragment's length, "2s"), fps=N, bitrate=N
 // (bits per second, with counting), audio, counting (frames of counting
 // bytes of the bitrate instead of decodable media) and start=RFC 3339
-// time. An empty spec is the default stream, with decodable media.
+// time; connect (an Amazon Connect call: two named PCM tracks and a
+// ContactId tag), chime=alaw or chime=mulaw (a Chime SDK Voice Connector
+// call leg in G.711, with TransactionId and VoiceConnectorId tags) and
+// change=N (the fragment where the second call begins, by default the
+// middle) make it a call instead of video. An empty spec is the default
+// stream, with decodable media.
 func ParseStreamConfig(spec string) (StreamConfig, error) {
 	c := StreamConfig{Media: true}
 	for _, kv := range strings.Split(spec, ",") {
@@ -200,6 +205,19 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 			c.Media = false
 		case "start":
 			c.Start, err = time.Parse(time.RFC3339Nano, v)
+		case "connect":
+			c.Call = kvsgen.ConnectCall
+		case "chime":
+			switch v {
+			case "alaw":
+				c.Call = kvsgen.ChimeALaw
+			case "mulaw":
+				c.Call = kvsgen.ChimeMuLaw
+			default:
+				err = fmt.Errorf("chime=%q: want chime=alaw or chime=mulaw", v)
+			}
+		case "change":
+			c.CallChange, err = strconv.Atoi(v)
 		default:
 			err = fmt.Errorf("unknown setting %q", k)
 		}
@@ -207,7 +225,7 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 			return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: %w", spec, err)
 		}
 	}
-	if c.Fragments < 0 || c.FPS < 0 || c.VideoBitrate < 0 || c.FragmentDuration < 0 {
+	if c.Fragments < 0 || c.FPS < 0 || c.VideoBitrate < 0 || c.FragmentDuration < 0 || c.CallChange < 0 {
 		return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: negative setting", spec)
 	}
 	return c, nil

@@ -172,6 +172,13 @@ type StreamConfig struct {
 	// Media makes the frames decodable H.264 and AAC (Generator.Media)
 	// instead of counting bytes of the VideoBitrate.
 	Media bool
+	// Call makes the stream a phone call's audio instead of video, as
+	// Amazon Connect or the Chime SDK Voice Connector write it
+	// (kvsgen.CallKind), with a second call (another ContactId or
+	// TransactionId) from fragment CallChange on; a CallChange of 0 is
+	// the middle of the stream, and one past its end keeps one call.
+	Call       kvsgen.CallKind
+	CallChange int
 }
 
 // AddStream adds a stream of generated fragments, replacing any stream of
@@ -192,6 +199,12 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	if g.FragmentDuration == 0 {
 		g.FragmentDuration = 2 * time.Second
 	}
+	if c.Call != kvsgen.NoCall {
+		g.Call, g.CallChange = c.Call, c.CallChange
+		if g.CallChange == 0 {
+			g.CallChange = g.Fragments / 2
+		}
+	}
 	s.mu.Lock()
 	st := s.streams.newStream(name, 24*time.Hour)
 	s.mu.Unlock()
@@ -206,7 +219,7 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 		numbers = append(numbers, st.frags[i].number)
 	}
 	s.mu.Lock()
-	s.streams.put(st, "video/h264")
+	s.streams.put(st, c.Call.MediaType())
 	s.mu.Unlock()
 	return numbers
 }
