@@ -34,6 +34,9 @@ var flagUses = map[string]flagUse{
 	"server-time": {fromRange | fromEmulate, "a time range (-stream without -follow, or -emulate)"},
 	"endpoint":    {fromRange | fromFollow, "-stream"},
 	"region":      {fromRange | fromFollow, "-stream"},
+	// KVS reads retry a unit cut short rather than skip it (kvsaws), so
+	// there is no resynchronisation there to turn off.
+	"strict": {fromFile, "FILE or standard input (KVS reads retry a malformed unit instead of skipping it)"},
 }
 
 // source returns the kind of source the command line names.

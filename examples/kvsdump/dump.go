@@ -30,6 +30,11 @@ type dumper struct {
 	// clearRows clears the progress line before each line printed, as
 	// both go to the same terminal.
 	clearRows bool
+	damage    damageCount
+	// junk is the damaged fragment of what the input starts with when
+	// that is not an EBML stream, held back: with no unit after it, the
+	// input is not a KVS stream at all, and is said so.
+	junk *kvs.Fragment
 }
 
 func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
@@ -117,6 +122,10 @@ func (d *dumper) read(ctx context.Context) int {
 		fmt.Fprintf(d.stderr, "kvsdump: %s is empty (0 bytes): no fragment to print\n", in.name)
 		return exitEmpty
 	}
+	if d.junk != nil {
+		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(nil, d.src.in))
+		return exitInput
+	}
 	if d.fragments == 0 && d.src.empty != nil {
 		d.prog.done()
 		fmt.Fprintf(d.stderr, "kvsdump: %s\n", d.src.empty(ctx))
@@ -140,6 +149,9 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(err, d.src.in))
 		return exitInput, false
 	case ev.Kind == kvs.FragmentStartEvent:
+		if code, more := d.flushJunk(); !more {
+			return code, false
+		}
 		return d.start(ev.Fragment)
 	case ev.Kind == kvs.FrameEvent && !d.c.tracks.keeps(ev.Frame.Track):
 		// Not a -track: no output takes it.
@@ -162,29 +174,46 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 			}
 			d.out.lineDone()
 		}
+	case ev.Kind == kvs.FragmentEvent && d.leadingJunk(ev.Fragment):
+		d.junk = ev.Fragment // printed if a unit follows it
 	case ev.Kind == kvs.FragmentEvent:
-		if d.clearRows {
-			d.prog.clear()
+		if code, more := d.flushJunk(); !more {
+			return code, false
 		}
-		d.p.fragment(ev.Fragment)
-		d.prog.fragment(ev.Fragment)
-		if err := d.c.out.fragment(d.c.tracks.restrict(ev.Fragment), d.stderr); err != nil {
-			fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
-			return exitInput, false
-		}
-		if d.fragments++; d.c.live.count > 0 && d.fragments == d.c.live.count {
-			return exitOK, false
-		}
+		return d.fragment(ev.Fragment)
 	}
 	return exitOK, d.out.err == nil
 }
 
-// finish writes out what is buffered, closes the outputs and returns the
-// exit status: code, or what a failure to write makes it.
+// fragment prints a fragment and writes it to the outputs, and says
+// whether to go on.
+func (d *dumper) fragment(f *kvs.Fragment) (code int, more bool) {
+	if d.clearRows {
+		d.prog.clear()
+	}
+	d.p.fragment(f)
+	d.prog.fragment(f)
+	d.damage.add(f)
+	if err := d.c.out.fragment(d.c.tracks.restrict(f), d.stderr); err != nil {
+		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+		return exitInput, false
+	}
+	if d.fragments++; d.c.live.count > 0 && d.fragments == d.c.live.count {
+		return exitOK, false
+	}
+	return exitOK, d.out.err == nil
+}
+
+// finish writes out what is buffered, counts the damaged fragments, closes
+// the outputs and returns the exit status: code, or what damage or a
+// failure to write makes it.
 func (d *dumper) finish(code int) int {
 	d.p.flush()
 	d.out.flush()
 	d.prog.done()
+	if d.damage.report(d.stderr, d.sourceName) && code == exitOK {
+		code = exitInput
+	}
 	if err := errors.Join(d.c.out.close(), d.c.media.close(), d.c.audio.close()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {

@@ -17,8 +17,11 @@
 // Exit status:
 //
 //	0    the input was read to a clean end (fragments with in-band errors included)
-//	1    the input was cut off, malformed or unreadable (after printing every good
-//	     fragment, the cut-off one marked "partial"), or KVS or an output failed
+//	1    fragments were damaged (a CRC-32 mismatch, a malformed unit skipped: after
+//	     printing every fragment, the damaged ones marked "damaged", with one line
+//	     on standard error that counts them), or the input was cut off, malformed
+//	     (with -strict) or unreadable (after printing every good fragment, the
+//	     cut-off one marked "partial"), or KVS or an output failed
 //	2    usage: a bad flag or argument
 //	3    the input was empty (0 bytes), or the time range held no fragment
 //	     (the message says where the stream's fragments are)
@@ -103,6 +106,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // config is what the command line asks for.
 type config struct {
 	frames, table, emulate bool
+	// strict turns resynchronisation off: a malformed unit of FILE ends
+	// the dump.
+	strict bool
 	// html is the -html report's file.
 	html string
 	// file is FILE: a path, "-" for standard input, or "" for the sample.
@@ -135,7 +141,9 @@ stream. With no FILE, dumps a built-in sample stream; "-" reads standard input.
 
 Exit status: 0 clean end, 1 input cut off, malformed or unreadable (or KVS
 failed, or one of several streams), 2 usage, 3 empty input or a time range
-with no fragment, 130 interrupted (SIGINT, SIGTERM, SIGPIPE).
+with no fragment, 130 interrupted (SIGINT, SIGTERM, SIGPIPE). Damage (a
+CRC-32 mismatch, a malformed unit of FILE skipped to the next unit, or
+stopped at with -strict) is marked on its fragment, and exits 1.
 On a terminal, standard error shows a progress line, updated each second.
 A flag that does not apply to the source read (FILE, -stream, -stream
 -follow or -emulate) is refused.
@@ -201,6 +209,7 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	}
 	fs.BoolVar(&c.frames, "frames", false, "also print one JSON line per frame, as it is read, before its fragment's line")
 	fs.BoolVar(&c.table, "table", false, "print a human-readable table instead of JSON lines")
+	fs.BoolVar(&c.strict, "strict", false, "stop at the first malformed unit of FILE instead of skipping to the next one (a CRC-32 mismatch is reported on its fragment either way)")
 	l := &c.live
 	fs.StringVar(&l.stream, "stream", "", "read the stream with this name or ARN from KVS, instead of a file; a,b,c reads several at once, each line naming its stream")
 	fs.StringVar(&c.streams.file, "streams", "", "read the streams this file names from KVS, at once, one name or ARN a line (blank lines and # comments left out), each line naming its stream")

@@ -304,6 +304,7 @@ func (f *fleet) handle(ctx context.Context, s *followed, ev *kvs.Event, err erro
 		f.out.Write(f.buf)
 		f.out.lineDone()
 		f.prog.fragment(s.name, ev.Fragment)
+		f.damage.add(ev.Fragment)
 		if s.fragments++; f.c.live.count > 0 && s.fragments == f.c.live.count {
 			return false
 		}

@@ -151,8 +151,8 @@ func timeCell(t interface {
 	return t.Time().Format(kvsreport.TimeLayout)
 }
 
-// errorCell is the ERROR column: the in-band error, and "partial" for a
-// fragment that was cut off.
+// errorCell is the ERROR column: the in-band error, "partial" for a
+// fragment that was cut off, and its damage.
 func errorCell(f *kvs.Fragment) string {
 	var parts []string
 	if f.Partial {
@@ -161,6 +161,7 @@ func errorCell(f *kvs.Fragment) string {
 	if f.Err != nil {
 		parts = append(parts, f.Err.Error())
 	}
+	parts = append(parts, damageTexts(f)...)
 	return orDash(strings.Join(parts, "; "))
 }
 

@@ -65,12 +65,13 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 		return nil, err
 	}
 	s := &source{in: in, stream: in.ra == nil, closers: []func(){in.close}}
+	opts := c.fileOptions()
 	if f, ok := in.ra.(*os.File); ok && !c.out.wanted() && mappable(f) {
 		// The metadata of a regular file is read in place.
-		s.events = in.mappedEvents(f, c.live.readerOpts)
+		s.events = in.mappedEvents(f, opts)
 		return s, nil
 	}
-	r := kvs.NewReader(in, c.live.readerOpts...)
+	r := kvs.NewReader(in, opts...)
 	if c.out.wanted() {
 		s.events = eventsOf(r.All()) // the outputs need whole fragments
 	} else {

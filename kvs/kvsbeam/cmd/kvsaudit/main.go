@@ -2,7 +2,7 @@
 // and reads the fragments of streams over a time range, and writes a JSON
 // line per fragment (kvsdump's field names), a summary per stream
 // (fragments, media, gaps longer than -gap with their start and end,
-// in-band errors by code) and, with -html, a report with a timeline per
+// in-band errors by code, damaged fragments) and, with -html, a report with a timeline per
 // stream.
 //
 //	kvsaudit -streams a,b,c -start 2026-11-01T00:00:00Z -end 2026-12-01T00:00:00Z -out audit/nov [-html nov.html] [-gap 3s] [-kvs-endpoint URL]
