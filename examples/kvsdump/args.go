@@ -34,6 +34,9 @@ var flagUses = map[string]flagUse{
 	"server-time": {fromRange | fromEmulate, "a time range (-stream without -follow, or -emulate)"},
 	"endpoint":    {fromRange | fromFollow, "-stream"},
 	"region":      {fromRange | fromFollow, "-stream"},
+	// KVS reads retry a unit cut short rather than skip it (kvsaws), so
+	// there is no resynchronisation there to turn off.
+	"strict": {fromFile, "FILE or standard input (KVS reads retry a malformed unit instead of skipping it)"},
 }
 
 // source returns the kind of source the command line names.
@@ -81,7 +84,14 @@ func (c *config) checkFlags(set []string) error {
 			return usagef("-%s goes with %s, not with %s", name, u.with, c.describeSource())
 		}
 	}
+	if err := c.while.parse(); err != nil {
+		return err
+	}
 	switch {
+	case c.audio.toStdout() && c.media.toStdout():
+		return usagef("-audio - and -annexb - or -mkv - both want standard output")
+	case c.audio.toStdout() && (c.frames || c.table):
+		return usagef("-frames and -table print to standard output, which -audio - takes")
 	case c.frames && c.table:
 		return usagef("-frames prints a JSON line per frame; -table prints a row per fragment only: give one")
 	case c.frames && c.media.toStdout():

@@ -51,6 +51,12 @@ func (c *config) oneStream() string {
 		return "-out"
 	case c.out.keyDir != "":
 		return "-keyframes"
+	case c.audio.wanted():
+		return "-audio"
+	case c.tracks.on():
+		return "-track"
+	case c.while.spec != "":
+		return "-while-tag"
 	}
 	return ""
 }
@@ -130,6 +136,12 @@ func runSeveral(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := newFleet(c, names, stdout, stderr, cancel)
+	if !c.live.follow {
+		f.empty = func(ctx context.Context, stream string) string {
+			start, end, _ := c.live.timeRange() // checked above
+			return emptyRange(ctx, client, stream, c.live.rangeType(), start, end)
+		}
+	}
 	for _, s := range f.streams {
 		// The events are lazy: the flags were checked above, so no error.
 		s.events, _ = c.live.events(ctx, client, s.name, cp)
@@ -159,6 +171,10 @@ type fleet struct {
 	cancel  context.CancelFunc
 	buf     []byte
 	failed  int
+	// empty says that a stream's time range held no fragment, and where
+	// its fragments are; emptied counts the streams it was said of.
+	empty   func(ctx context.Context, stream string) string
+	emptied int
 }
 
 // followed is one stream of a fleet.
@@ -169,6 +185,7 @@ type followed struct {
 	events    iter.Seq2[*kvs.Event, error]
 	html      *htmlRecorder
 	fragments int
+	failed    bool
 }
 
 func newFleet(c *config, names []string, stdout, stderr io.Writer, cancel context.CancelFunc) *fleet {
@@ -213,6 +230,11 @@ func (f *fleet) run(ctx context.Context) int {
 		wg.Wait()
 		close(done)
 	}()
+	if f.prog.on {
+		stop := make(chan struct{})
+		defer close(stop)
+		go f.tick(stop, f.prog.tick)
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -226,16 +248,30 @@ func (f *fleet) run(ctx context.Context) int {
 		code = exitInput
 	case ctx.Err() != nil && f.out.err == nil:
 		code = exitInterrupted
+	case f.emptied == len(f.streams):
+		code = exitEmpty
 	}
 	return f.finish(code)
 }
 
-// read prints the events of one stream.
+// read prints the events of one stream, and says so when its time range
+// held no fragment.
 func (f *fleet) read(ctx context.Context, s *followed) {
 	for ev, err := range s.events {
 		if !f.handle(ctx, s, ev, err) {
 			return
 		}
+	}
+	if f.c.live.follow || ctx.Err() != nil || s.fragments > 0 || s.failed || f.empty == nil {
+		return
+	}
+	msg := f.empty(ctx, s.name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.stopped {
+		f.prog.clear()
+		fmt.Fprintf(f.stderr, "kvsdump: %s\n", msg)
+		f.emptied++
 	}
 }
 
@@ -249,6 +285,7 @@ func (f *fleet) handle(ctx context.Context, s *followed, ev *kvs.Event, err erro
 		return false
 	case err != nil:
 		f.failed++
+		s.failed = true
 		f.prog.fail(s.name)
 		f.out.flush()
 		f.prog.done()
@@ -267,6 +304,7 @@ func (f *fleet) handle(ctx context.Context, s *followed, ev *kvs.Event, err erro
 		f.out.Write(f.buf)
 		f.out.lineDone()
 		f.prog.fragment(s.name, ev.Fragment)
+		f.damage.add(ev.Fragment)
 		if s.fragments++; f.c.live.count > 0 && s.fragments == f.c.live.count {
 			return false
 		}
@@ -319,12 +357,27 @@ func (p *fleetProgress) fragment(stream string, f *kvs.Fragment) {
 	if f.HasMillisBehindNow {
 		p.behind[stream] = f.MillisBehindNow
 	}
-	if !p.on || time.Since(p.last) < time.Second {
-		return
-	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "\r%s ", p.line(time.Since(p.start)))
-	p.shown = true
+	if p.on && p.last.Sub(p.drawn) >= time.Second {
+		p.draw(p.last)
+	}
+}
+
+// tick is called once a second: it rewrites the line, a waiting line when
+// no stream brought a fragment in the last second.
+func (p *fleetProgress) tick(now time.Time) {
+	if p.on {
+		p.draw(now)
+	}
+}
+
+func (p *fleetProgress) draw(now time.Time) {
+	line := p.line(now.Sub(p.start))
+	if now.Sub(p.last) >= time.Second {
+		line = p.progress.line(now) // waiting, and for how long
+	}
+	fmt.Fprintf(p.w, "\r%s\x1b[K", line)
+	p.shown, p.drawn = true, now
 }
 
 // fail counts a stream that failed; its lag is no longer shown.
@@ -344,7 +397,7 @@ func (p *fleetProgress) line(elapsed time.Duration) string {
 	mb := float64(p.bytes) / 1e6
 	fmt.Fprintf(&b, ", %d fragments, %.1f MB, %.2f MB/s", p.fragments, mb, mb/elapsed.Seconds())
 	if name, lag, ok := p.slowest(); ok {
-		fmt.Fprintf(&b, ", slowest %s %s behind now", name, time.Duration(lag)*time.Millisecond)
+		fmt.Fprintf(&b, ", slowest %s %s behind now", name, strings.TrimLeft(behindCell(lag), " "))
 	}
 	return b.String()
 }

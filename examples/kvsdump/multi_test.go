@@ -363,12 +363,12 @@ func TestFleetProgressLine(t *testing.T) {
 	p.fragment("cam-b", frag(2_000_000, 1500))
 	p.fragment("cam-c", frag(3_000_000, 900))
 	p.fragment("cam-b", frag(1_000_000, 700))
-	if got, want := p.line(10*time.Second), "3 streams, 4 fragments, 7.0 MB, 0.70 MB/s, slowest cam-c 900ms behind now"; got != want {
+	if got, want := p.line(10*time.Second), "3 streams, 4 fragments, 7.0 MB, 0.70 MB/s, slowest cam-c 0h00m00.9s behind now"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	p.fail("cam-c")
 	p.fragment("cam-a", frag(1_000_000, -1))
-	if got, want := p.line(4*time.Second), "3 streams (1 failed), 5 fragments, 8.0 MB, 2.00 MB/s, slowest cam-b 700ms behind now"; got != want {
+	if got, want := p.line(4*time.Second), "3 streams (1 failed), 5 fragments, 8.0 MB, 2.00 MB/s, slowest cam-b 0h00m00.7s behind now"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	p.fragment("cam-a", frag(0, 700))
