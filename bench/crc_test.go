@@ -129,14 +129,15 @@ func streamCRCOnce(b *testing.B, source func() io.Reader, opts ...kvs.Option) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ev.Kind == kvs.FrameEvent {
+		switch ev.Kind {
+		case kvs.FrameEvent:
 			frames++
-			continue
+		case kvs.FragmentEvent:
+			if f := ev.Fragment; f.State() != kvs.Intact {
+				b.Fatalf("fragment %d %v: %v", f.Index, f.State(), f.Damage)
+			}
+			frags++
 		}
-		if f := ev.Fragment; f.State() != kvs.Intact {
-			b.Fatalf("fragment %d %v: %v", f.Index, f.State(), f.Damage)
-		}
-		frags++
 	}
 	if want := wantFrames(); frags != StreamConfig.Fragments || frames != want {
 		b.Fatalf("%d fragments and %d frames, want %d and %d", frags, frames, StreamConfig.Fragments, want)
