@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,6 +131,13 @@ func (f *Fault) check() error {
 	}
 	if f.Scope.API == "" {
 		return fmt.Errorf("kvstest: the fault needs an API")
+	}
+	if !slices.Contains(apis, f.Scope.API) {
+		names := make([]string, len(apis))
+		for i, a := range apis {
+			names[i] = string(a)
+		}
+		return fmt.Errorf("kvstest: unknown API %q in a fault; the APIs are %s", f.Scope.API, strings.Join(names, ", "))
 	}
 	return nil
 }

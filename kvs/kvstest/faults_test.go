@@ -138,6 +138,7 @@ func TestInjectRefuses(t *testing.T) {
 		{name: "no kind", fault: kvstest.Fault{Scope: kvstest.Scope{API: kvstest.GetMedia}}, path: "nothing", body: `{"API":"GetMedia"}`},
 		{name: "no API", fault: kvstest.Fault{Kind: kvstest.CutBody, At: 10}, path: "cut", body: `{"At":10}`},
 		{name: "no status", fault: kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Type: "X"}, path: "fail", body: `{"API":"GetMedia","Type":"X"}`},
+		{name: "unknown API", fault: kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: "Bogus"}, Status: 500, Type: "X"}, path: "fail", body: `{"API":"Bogus","Status":500,"Type":"X"}`},
 		{name: "error unit without a fragment", fault: kvstest.Fault{Kind: kvstest.InBandError, Scope: kvstest.Scope{Stream: "a"}}, path: "error-unit", body: `{"Stream":"a","Code":"X"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
