@@ -124,6 +124,36 @@ func TestFaultCount(t *testing.T) {
 	}
 }
 
+// TestFaultCountKeptOnce checks that a fault is kept once whatever its
+// Count, so that a huge Count costs no memory, and that it strikes call
+// after call.
+func TestFaultCountKeptOnce(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("a", kvstest.StreamConfig{Fragments: 1})
+	huge := kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 500, Type: "InternalFailure", Count: 1 << 20}
+	if n := testing.AllocsPerRun(3, func() { srv.Inject(huge) }); n > 10 {
+		t.Fatalf("Inject of a fault with Count %d: %v allocations, want a few", huge.Count, n)
+	}
+	resp, err := http.Post(srv.URL()+kvstest.AdminPrefix+"fail", "application/json",
+		strings.NewReader(`{"API":"ListFragments","Status":500,"Type":"InternalFailure","Count":1000000000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST fail with Count 1e9: %s", resp.Status)
+	}
+	dp := kvsaws.NewHTTPDataPlane(srv.Config())
+	for i := range 5 {
+		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "a", FragmentSelector: &everything})
+		var apiErr *kvsaws.APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != "InternalFailure" {
+			t.Errorf("ListFragments %d: %v, want InternalFailure", i, err)
+		}
+	}
+}
+
 // TestInjectRefuses checks that Inject and the admin endpoint refuse a
 // fault that lacks what its kind needs.
 func TestInjectRefuses(t *testing.T) {
