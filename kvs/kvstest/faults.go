@@ -94,10 +94,11 @@ type Fault struct {
 	// Count is how many calls or bodies a FailCall or body fault strikes,
 	// one after the other (default 1).
 	Count int
-	// EveryTime keeps a body fault for every body (every serving of
-	// Scope.Fragment). By default it strikes once: the next body of its
-	// API and stream, one fault of each kind a body, or the first serving
-	// of Scope.Fragment that reaches At.
+	// EveryTime keeps a FailCall or body fault for every call or body
+	// (every serving of Scope.Fragment), whatever Count. By default it
+	// strikes once: the next call or body of its API and stream, one
+	// fault of each kind a body, or the first serving of Scope.Fragment
+	// that reaches At.
 	EveryTime bool
 
 	// Chunk and Delay are a SlowBody's pace.
@@ -198,8 +199,10 @@ func (fs *faults) takeCall(api API, stream string) *Fault {
 	q := fs.calls[api]
 	for i, f := range q {
 		if f.Scope.Stream == "" || f.Scope.Stream == stream {
-			if f.Count--; f.Count == 0 {
-				fs.calls[api] = slices.Delete(q, i, i+1)
+			if !f.EveryTime {
+				if f.Count--; f.Count == 0 {
+					fs.calls[api] = slices.Delete(q, i, i+1)
+				}
 			}
 			return f
 		}

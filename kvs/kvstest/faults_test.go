@@ -125,8 +125,8 @@ func TestFaultCount(t *testing.T) {
 }
 
 // TestFaultCountKeptOnce checks that a fault is kept once whatever its
-// Count, so that a huge Count costs no memory, and that it strikes call
-// after call.
+// Count, so that a huge Count costs no memory, that it strikes call after
+// call, and that an EveryTime FailCall strikes every call.
 func TestFaultCountKeptOnce(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
@@ -144,12 +144,17 @@ func TestFaultCountKeptOnce(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("POST fail with Count 1e9: %s", resp.Status)
 	}
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetDataEndpoint}, Status: 400, Type: kvsaws.CodeInvalidArgument, EveryTime: true})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
+	cp := kvsaws.NewFromConfig(srv.Config())
 	for i := range 5 {
 		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "a", FragmentSelector: &everything})
 		var apiErr *kvsaws.APIError
 		if !errors.As(err, &apiErr) || apiErr.Code != "InternalFailure" {
 			t.Errorf("ListFragments %d: %v, want InternalFailure", i, err)
+		}
+		if _, err := cp.DataEndpoint(context.Background(), "a", kvsaws.APIGetMedia); !errors.As(err, &apiErr) || apiErr.Code != kvsaws.CodeInvalidArgument {
+			t.Errorf("GetDataEndpoint %d: %v, want InvalidArgumentException every time", i, err)
 		}
 	}
 }
