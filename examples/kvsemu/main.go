@@ -91,6 +91,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/atomicfile"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
@@ -279,7 +280,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"export AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\n", // AWS_DEFAULT_REGION is what AWS CLI v1 reads
 		srv.URL(), kvstest.AccessKeyID, kvstest.SecretAccessKey, kvstest.Region, kvstest.Region)
 	if *envFile != "" {
-		if err := writeAtomically(*envFile, exports); err != nil {
+		if err := atomicfile.WriteFile(*envFile, []byte(exports)); err != nil {
 			fmt.Fprintln(stderr, "kvsemu:", err)
 			return 1
 		}
@@ -303,26 +304,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	wg.Wait()
 	fmt.Fprintln(log, "kvsemu: stopped")
 	return 0
-}
-
-// writeAtomically writes data to a file of its own beside path and renames
-// it to path, so that path is either absent or whole.
-func writeAtomically(path, data string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.WriteString(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // produce feeds a stream from a file through PutMedia, creating the stream

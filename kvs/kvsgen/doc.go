@@ -6,9 +6,10 @@
 // the service write (side spellings of the timestamp tags, NUL-padded
 // tags, BlockGroups, laced audio, CRC-32, in-band error units, decodable
 // H.264 and AAC), and phone calls as Amazon Connect and the Chime SDK
-// Voice Connector write them (Generator.Call). It imports only mkv and the standard library: a test
-// that needs a stream needs no server (kvstest, the emulator, serves these
-// streams over HTTP).
+// Voice Connector write them (Generator.Call). It imports only mkv, the
+// module's internal media encoder (internal/synth) and the standard
+// library: a test that needs a stream needs no server (kvstest, the
+// emulator, serves these streams over HTTP).
 //
 // A Generator is a value: the same Generator always writes the same bytes,
 // and its Frames, Tracks, Times and FragmentNumber methods say what it

@@ -1,6 +1,7 @@
 package kvstest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -183,10 +184,11 @@ func (in *adminFault) fault(kind FaultKind) (Fault, error) {
 // ContactId tag), chime=alaw or chime=mulaw (a Chime SDK Voice Connector
 // call leg in G.711, with TransactionId and VoiceConnectorId tags) and
 // change=N (the fragment where the second call begins, by default the
-// middle) make it a call instead of video. An empty spec is the default
-// stream, with decodable media.
+// middle; 0 keeps one call) make it a call instead of video. An empty spec
+// is the default stream, with decodable media.
 func ParseStreamConfig(spec string) (StreamConfig, error) {
 	c := StreamConfig{Media: true}
+	change := false
 	for _, kv := range strings.Split(spec, ",") {
 		if kv == "" {
 			continue
@@ -221,6 +223,7 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 			}
 		case "change":
 			c.CallChange, err = strconv.Atoi(v)
+			change = true
 		default:
 			err = fmt.Errorf("unknown setting %q", k)
 		}
@@ -230,6 +233,9 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 	}
 	if c.Fragments < 0 || c.FPS < 0 || c.VideoBitrate < 0 || c.FragmentDuration < 0 || c.CallChange < 0 {
 		return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: negative setting", spec)
+	}
+	if c.Call != kvsgen.NoCall && !change {
+		c.CallChange = cmp.Or(c.Fragments, defaultFragments) / 2
 	}
 	return c, nil
 }

@@ -31,6 +31,14 @@ const (
 	UpdateStream            API = "UpdateStream"
 )
 
+// apis are the operations the emulator serves, which faults, counters
+// and limits name.
+var apis = []API{
+	CreateStream, DescribeStream, ListStreams, DeleteStream, GetDataEndpoint, ListFragments,
+	GetMediaForFragmentList, GetMedia, PutMedia, TagStream, UntagStream, ListTagsForStream,
+	TagResource, UntagResource, ListTagsForResource, UpdateDataRetention, UpdateStream,
+}
+
 // AccountID is the AWS account of the emulator's stream ARNs.
 const AccountID = "123456789012"
 

@@ -129,6 +129,29 @@ func TestBodyFaults(t *testing.T) {
 			},
 		},
 		{
+			name: "cut two bodies",
+			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) {
+				srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Stream: "a"}, At: 300, Count: 2})
+			},
+			fetches: []fetch{
+				{stream: "a", want: func(c []byte, _ int) []byte { return c[:300] }, cut: true},
+				{stream: "b", want: same},
+				{stream: "a", from: 1, want: func(c []byte, _ int) []byte { return c[:300] }, cut: true},
+				{stream: "a", want: same},
+			},
+		},
+		{
+			name: "end a fragment's first two servings early",
+			faults: func(srv *kvstest.Server, a []tags.FragmentNumber) {
+				srv.Inject(kvstest.Fault{Kind: kvstest.EndBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Fragment: a[2]}, At: 20, Count: 2})
+			},
+			fetches: []fetch{
+				{stream: "a", from: 2, want: func(c []byte, _ int) []byte { return c[:20] }},
+				{stream: "a", from: 2, want: func(c []byte, _ int) []byte { return c[:20] }},
+				{stream: "a", from: 2, want: same},
+			},
+		},
+		{
 			name: "end a fragment's first serving early",
 			faults: func(srv *kvstest.Server, a []tags.FragmentNumber) {
 				srv.Inject(kvstest.Fault{Kind: kvstest.EndBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Fragment: a[2]}, At: 20})

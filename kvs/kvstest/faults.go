@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,10 +94,11 @@ type Fault struct {
 	// Count is how many calls or bodies a FailCall or body fault strikes,
 	// one after the other (default 1).
 	Count int
-	// EveryTime keeps a body fault for every body (every serving of
-	// Scope.Fragment). By default it strikes once: the next body of its
-	// API and stream, one fault of each kind a body, or the first serving
-	// of Scope.Fragment that reaches At.
+	// EveryTime keeps a FailCall or body fault for every call or body
+	// (every serving of Scope.Fragment), whatever Count. By default it
+	// strikes once: the next call or body of its API and stream, one
+	// fault of each kind a body, or the first serving of Scope.Fragment
+	// that reaches At.
 	EveryTime bool
 
 	// Chunk and Delay are a SlowBody's pace.
@@ -131,10 +133,19 @@ func (f *Fault) check() error {
 	if f.Scope.API == "" {
 		return fmt.Errorf("kvstest: the fault needs an API")
 	}
+	if !slices.Contains(apis, f.Scope.API) {
+		names := make([]string, len(apis))
+		for i, a := range apis {
+			names[i] = string(a)
+		}
+		return fmt.Errorf("kvstest: unknown API %q in a fault; the APIs are %s", f.Scope.API, strings.Join(names, ", "))
+	}
 	return nil
 }
 
-// faults are the faults injected into a server, guarded by Server.mu.
+// faults are the faults injected into a server, guarded by Server.mu. A
+// FailCall or body fault is kept once, its Count the calls or bodies it
+// has yet to strike.
 type faults struct {
 	calls      map[API][]*Fault
 	bodies     map[API][]*Fault
@@ -168,14 +179,8 @@ func (fs *faults) add(f Fault) {
 		if f.Kind != FailCall {
 			q = &fs.bodies
 		}
-		n := max(f.Count, 1)
-		if f.EveryTime && f.Kind != FailCall {
-			n = 1 // one fault that stays strikes every body
-		}
-		for range n {
-			c := f
-			(*q)[api] = append((*q)[api], &c)
-		}
+		f.Count = max(f.Count, 1)
+		(*q)[api] = append((*q)[api], &f)
 	case SlowBody:
 		fs.slow[rateKey{api, stream}] = slowness{f.Chunk, f.Delay}
 	case InBandError:
@@ -188,13 +193,17 @@ func (fs *faults) add(f Fault) {
 	}
 }
 
-// takeCall returns the next call fault queued for api that applies to
-// stream, removing it, or nil.
+// takeCall returns the first call fault queued for api that applies to
+// stream, spending one of its strikes, or nil.
 func (fs *faults) takeCall(api API, stream string) *Fault {
 	q := fs.calls[api]
 	for i, f := range q {
 		if f.Scope.Stream == "" || f.Scope.Stream == stream {
-			fs.calls[api] = append(q[:i:i], q[i+1:]...)
+			if !f.EveryTime {
+				if f.Count--; f.Count == 0 {
+					fs.calls[api] = slices.Delete(q, i, i+1)
+				}
+			}
 			return f
 		}
 	}
@@ -261,7 +270,9 @@ func (fs *faults) planBody(mu *sync.Mutex, api API, stream string) *bodyPlan {
 		case !taken[f.Kind]:
 			taken[f.Kind] = true
 			p.armed = append(p.armed, armedFault{f.At, f})
-			continue // spent
+			if f.Count--; f.Count == 0 {
+				continue // spent
+			}
 		}
 		kept = append(kept, f)
 	}
@@ -318,13 +329,19 @@ func (p *bodyPlan) next(b []byte) ([]byte, FaultKind) {
 	return b, stop.Kind
 }
 
-// spend removes a fragment's once-fault that struck from the queue (other
-// once-faults left it when their body started).
+// spend counts a strike of a fragment's once-fault, removing it from the
+// queue at its last (other once-faults counted theirs when their body
+// started).
 func (p *bodyPlan) spend(f *Fault) {
 	if f.EveryTime || f.Scope.Fragment == "" {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fs.bodies[p.api] = slices.DeleteFunc(p.fs.bodies[p.api], func(g *Fault) bool { return g == f })
+	if f.Count == 0 {
+		return // spent by another body serving the fragment
+	}
+	if f.Count--; f.Count == 0 {
+		p.fs.bodies[p.api] = slices.DeleteFunc(p.fs.bodies[p.api], func(g *Fault) bool { return g == f })
+	}
 }

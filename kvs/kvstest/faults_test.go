@@ -124,6 +124,41 @@ func TestFaultCount(t *testing.T) {
 	}
 }
 
+// TestFaultCountKeptOnce checks that a fault is kept once whatever its
+// Count, so that a huge Count costs no memory, that it strikes call after
+// call, and that an EveryTime FailCall strikes every call.
+func TestFaultCountKeptOnce(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("a", kvstest.StreamConfig{Fragments: 1})
+	huge := kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 500, Type: "InternalFailure", Count: 1 << 20}
+	if n := testing.AllocsPerRun(3, func() { srv.Inject(huge) }); n > 10 {
+		t.Fatalf("Inject of a fault with Count %d: %v allocations, want a few", huge.Count, n)
+	}
+	resp, err := http.Post(srv.URL()+kvstest.AdminPrefix+"fail", "application/json",
+		strings.NewReader(`{"API":"ListFragments","Status":500,"Type":"InternalFailure","Count":1000000000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST fail with Count 1e9: %s", resp.Status)
+	}
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetDataEndpoint}, Status: 400, Type: kvsaws.CodeInvalidArgument, EveryTime: true})
+	dp := kvsaws.NewHTTPDataPlane(srv.Config())
+	cp := kvsaws.NewFromConfig(srv.Config())
+	for i := range 5 {
+		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "a", FragmentSelector: &everything})
+		var apiErr *kvsaws.APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != "InternalFailure" {
+			t.Errorf("ListFragments %d: %v, want InternalFailure", i, err)
+		}
+		if _, err := cp.DataEndpoint(context.Background(), "a", kvsaws.APIGetMedia); !errors.As(err, &apiErr) || apiErr.Code != kvsaws.CodeInvalidArgument {
+			t.Errorf("GetDataEndpoint %d: %v, want InvalidArgumentException every time", i, err)
+		}
+	}
+}
+
 // TestInjectRefuses checks that Inject and the admin endpoint refuse a
 // fault that lacks what its kind needs.
 func TestInjectRefuses(t *testing.T) {
@@ -138,6 +173,7 @@ func TestInjectRefuses(t *testing.T) {
 		{name: "no kind", fault: kvstest.Fault{Scope: kvstest.Scope{API: kvstest.GetMedia}}, path: "nothing", body: `{"API":"GetMedia"}`},
 		{name: "no API", fault: kvstest.Fault{Kind: kvstest.CutBody, At: 10}, path: "cut", body: `{"At":10}`},
 		{name: "no status", fault: kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Type: "X"}, path: "fail", body: `{"API":"GetMedia","Type":"X"}`},
+		{name: "unknown API", fault: kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: "Bogus"}, Status: 500, Type: "X"}, path: "fail", body: `{"API":"Bogus","Status":500,"Type":"X"}`},
 		{name: "error unit without a fragment", fault: kvstest.Fault{Kind: kvstest.InBandError, Scope: kvstest.Scope{Stream: "a"}}, path: "error-unit", body: `{"Stream":"a","Code":"X"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -307,6 +307,13 @@ func TestFollowNow(t *testing.T) {
 		}
 	}
 	cancel()
+	// GetMedia serves a fragment once received, before it is persisted;
+	// ListFragments (srv.Fragments) lists persisted ones only.
+	for persisted := before; persisted < total; {
+		if acks.next(t).EventType == kvstest.EventPersisted {
+			persisted++
+		}
+	}
 	var want []tags.FragmentNumber
 	for _, f := range srv.Fragments("cam")[before:] {
 		want = append(want, f.FragmentNumber)

@@ -156,7 +156,10 @@ func (c *collector) grow(f *fragment, elem []byte) error {
 func (c *collector) finish(f *fragment) error { f.done = true; return nil }
 
 // StreamConfig describes a generated stream. Zero fields take the defaults
-// in their comments.
+// in their comments; those of the fragment count and the bitrate differ
+// from kvsgen.Generator's (3 fragments, 3,000,000 bits per second) on
+// purpose: an emulated stream is long enough to list, page and follow
+// through, and light enough for a server to hold many.
 type StreamConfig struct {
 	// Fragments is the number of fragments (default 10).
 	Fragments int
@@ -175,8 +178,10 @@ type StreamConfig struct {
 	// Call makes the stream a phone call's audio instead of video, as
 	// Amazon Connect or the Chime SDK Voice Connector write it
 	// (kvsgen.CallKind), with a second call (another ContactId or
-	// TransactionId) from fragment CallChange on; a CallChange of 0 is
-	// the middle of the stream, and one past its end keeps one call.
+	// TransactionId) from fragment CallChange on, as
+	// kvsgen.Generator.CallChange: 0, or one past the end, keeps one call
+	// throughout. (ParseStreamConfig's change= word defaults to the
+	// middle.)
 	Call       kvsgen.CallKind
 	CallChange int
 }
@@ -221,9 +226,6 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 	}
 	if c.Call != kvsgen.NoCall {
 		g.Call, g.CallChange = c.Call, c.CallChange
-		if g.CallChange == 0 {
-			g.CallChange = g.Fragments / 2
-		}
 	}
 	s.mu.Lock()
 	st := s.streams.newStream(name, 24*time.Hour)

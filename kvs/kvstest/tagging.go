@@ -57,15 +57,27 @@ func (s *Server) tagStream(w http.ResponseWriter, name, arn string, tags map[str
 	if st == nil {
 		return
 	}
+	s.changeStream(w, st, func() (int, string, string) {
+		status, code, msg := checkTags(st.tags, tags)
+		if status == 0 {
+			if st.tags == nil {
+				st.tags = map[string]string{}
+			}
+			for k, v := range tags {
+				st.tags[k] = v
+			}
+		}
+		return status, code, msg
+	})
+}
+
+// changeStream runs change on st with s.mu held and, unless it refuses
+// with a status, type and message, saves st's stream.json; then it
+// answers the refusal, the failure to save, or success.
+func (s *Server) changeStream(w http.ResponseWriter, st *stream, change func() (int, string, string)) {
 	s.mu.Lock()
-	status, code, msg := checkTags(st.tags, tags)
+	status, code, msg := change()
 	if status == 0 {
-		if st.tags == nil {
-			st.tags = map[string]string{}
-		}
-		for k, v := range tags {
-			st.tags[k] = v
-		}
 		if err := saveStreamFile(st); err != nil {
 			status, code, msg = http.StatusInternalServerError, "InternalFailure", err.Error()
 		}
@@ -88,17 +100,12 @@ func (s *Server) untagStream(w http.ResponseWriter, name, arn string, keys []str
 	if st == nil {
 		return
 	}
-	s.mu.Lock()
-	for _, k := range keys {
-		delete(st.tags, k)
-	}
-	err := saveStreamFile(st)
-	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
-		return
-	}
-	writeJSON(w, struct{}{})
+	s.changeStream(w, st, func() (int, string, string) {
+		for _, k := range keys {
+			delete(st.tags, k)
+		}
+		return 0, "", ""
+	})
 }
 
 // listTags answers a stream's tags, all on one page.
@@ -224,26 +231,16 @@ func (s *Server) update(w http.ResponseWriter, name, arn, current string, change
 	if st == nil {
 		return
 	}
-	s.mu.Lock()
-	status, code, msg := 0, "", ""
-	switch {
-	case current != st.version:
-		status, code, msg = http.StatusBadRequest, ErrVersionMismatch, "The stream version "+current+" is not the current one."
-	default:
-		status, code, msg = change(st)
-	}
-	if status == 0 {
-		s.streams.newVersion(st)
-		if err := saveStreamFile(st); err != nil {
-			status, code, msg = http.StatusInternalServerError, "InternalFailure", err.Error()
+	s.changeStream(w, st, func() (int, string, string) {
+		if current != st.version {
+			return http.StatusBadRequest, ErrVersionMismatch, "The stream version " + current + " is not the current one."
 		}
-	}
-	s.mu.Unlock()
-	if status != 0 {
-		writeError(w, status, code, msg)
-		return
-	}
-	writeJSON(w, struct{}{})
+		status, code, msg := change(st)
+		if status == 0 {
+			s.streams.newVersion(st)
+		}
+		return status, code, msg
+	})
 }
 
 func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, body []byte) {
