@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -120,6 +121,102 @@ func BenchmarkHostile(b *testing.B) {
 					m.read(data, func() {})
 				}
 				b.ReportMetric(float64(peak-base)/(1<<20), "peak-MiB")
+			})
+		}
+	}
+}
+
+// BenchmarkHostileResync reads 10 MB of junk between two units,
+// resynchronising: random bytes and NULs, which hold no EBML header ID,
+// so the scan passes every byte. It is read by the mkv decoder, pulled
+// and pushed in 1 MiB Writes, and by the kvs reader pulled and pushed in
+// the 32 KiB Writes of BenchmarkHostile: pushing in chunks must scan each
+// Write in place, at the speed of one pass over the bytes.
+func BenchmarkHostileResync(b *testing.B) {
+	unit := mkv.AppendUint(nil, mkv.IDEBMLVersion, 1)
+	unit = mkv.AppendString(unit, mkv.IDDocType, "matroska")
+	unit = mkv.AppendElement(nil, mkv.IDEBML, unit)
+	unit = mkv.AppendElement(unit, mkv.IDSegment, mkv.AppendElement(nil, mkv.IDInfo, mkv.AppendUint(nil, mkv.IDTimecodeScale, 1000000)))
+	random := make([]byte, hostileSize)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	push := func(w io.Writer, data []byte, chunk int) {
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), chunk)
+			if _, err := w.Write(rest[:n]); err != nil {
+				b.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+	}
+	modes := []struct {
+		name string
+		read func(data []byte) (skipped int64)
+	}{
+		{"Decoder", func(data []byte) (skipped int64) {
+			d := mkv.NewDecoder(bytes.NewReader(data), mkv.WithResync())
+			for {
+				ev, err := d.Next()
+				if err != nil {
+					if err != io.EOF {
+						b.Fatal(err)
+					}
+					return skipped
+				}
+				if ev.Kind == mkv.Resync {
+					skipped += ev.Size
+				}
+			}
+		}},
+		{"PushDecoder", func(data []byte) (skipped int64) {
+			p := mkv.NewPushDecoder(func(ev *mkv.Event) error {
+				if ev.Kind == mkv.Resync {
+					skipped += ev.Size
+				}
+				return nil
+			}, mkv.WithResync())
+			push(p, data, 1<<20)
+			if err := p.Close(); err != nil {
+				b.Fatal(err)
+			}
+			return skipped
+		}},
+		{"Next", func(data []byte) int64 {
+			r := kvs.NewReader(bytes.NewReader(data), kvs.WithResync())
+			for {
+				if _, err := r.Next(); err != nil {
+					if err != io.EOF {
+						b.Fatal(err)
+					}
+					return r.Skipped()
+				}
+			}
+		}},
+		{"PushReader", func(data []byte) int64 {
+			p := kvs.NewPushReader(func(*kvs.Event) error { return nil }, kvs.WithResync())
+			push(p, data, 32<<10)
+			if err := p.Close(); err != nil {
+				b.Fatal(err)
+			}
+			return p.Skipped()
+		}},
+	}
+	for _, junk := range []struct {
+		name string
+		data []byte
+	}{{"random-junk", random}, {"nul-junk", make([]byte, hostileSize)}} {
+		data := bytes.Join([][]byte{unit, junk.data, unit}, nil)
+		for _, m := range modes {
+			b.Run(junk.name+"/"+m.name, func(b *testing.B) {
+				if skipped := m.read(data); skipped < int64(len(junk.data))-64 || skipped > int64(len(junk.data)) {
+					b.Fatalf("skipped %d bytes of %d of junk", skipped, len(junk.data))
+				}
+				start(b, len(data))
+				for b.Loop() {
+					m.read(data)
+				}
 			})
 		}
 	}

@@ -84,10 +84,19 @@ func FuzzResync(f *testing.F) {
 			whole = append(whole, fr)
 		}
 		checkErr(t, wantErr, len(data))
-		end, skipped := int64(0), int64(0)
+		end, skipped, index := int64(0), int64(0), -1
 		for _, fr := range whole {
 			if fr.Offset < end || fr.Size < 0 || fr.Offset+fr.Size > int64(len(data)) {
 				t.Fatalf("fragment %d at %d+%d, after %d, in %d bytes", fr.Index, fr.Offset, fr.Size, end, len(data))
+			}
+			// Indexes are consecutive: a fault is never a second
+			// fragment of the Index before it, only content after a
+			// unit's CONTINUATION_TOKEN is.
+			if !fr.Continued {
+				index++
+			}
+			if fr.Index != index {
+				t.Fatalf("fragment at %d has Index %d, want %d (continued %v)", fr.Offset, fr.Index, index, fr.Continued)
 			}
 			end = fr.Offset + fr.Size
 			for _, d := range fr.Damage {
@@ -137,8 +146,9 @@ func FuzzResync(f *testing.F) {
 // TestResyncJunk puts 4 MB of junk between two units: random bytes, EBML
 // header IDs followed by garbage, and headers that validate but are not
 // followed by a Segment. Resynchronising, both units come out intact, the
-// junk is one damaged fragment whose Skipped runs from the first byte that
-// does not decode to the next unit, and the reader holds no more than its
+// junk is one damaged fragment of its own, with the next Index, spanning
+// it, whose Skipped runs from the first byte that does not decode to the
+// next unit, and the reader holds no more than its
 // buffer while scanning.
 func TestResyncJunk(t *testing.T) {
 	g := kvsgen.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800, GetMedia: true, KnownSizeCluster: true, CRC: true}
@@ -187,8 +197,13 @@ func TestResyncJunk(t *testing.T) {
 				t.Fatalf("got %d fragments: %+v", len(frags), frags)
 			}
 			j, next := frags[1], int64(len(u0)+len(tt.junk))
-			if j.State() != kvs.Damaged || len(j.Damage) != 1 || j.Offset < int64(len(u0)) || j.Offset+j.Size != next {
-				t.Fatalf("junk: fragment at %d+%d, damage %v; want one record, up to %d", j.Offset, j.Size, j.Damage, next)
+			if j.State() != kvs.Damaged || len(j.Damage) != 1 || j.Offset != int64(len(u0)) || j.Offset+j.Size != next {
+				t.Fatalf("junk: fragment at %d+%d, damage %v; want one record, from %d up to %d", j.Offset, j.Size, j.Damage, len(u0), next)
+			}
+			// The junk is no part of the unit before it.
+			if j.Continued || j.Number != "" || len(j.Tracks) != 0 || j.Index != 1 || frags[2].Index != 2 {
+				t.Errorf("junk: Index %d, continued %v, number %q, %d tracks, the unit after it Index %d; want a fragment of its own, Index 1, then 2",
+					j.Index, j.Continued, j.Number, len(j.Tracks), frags[2].Index)
 			}
 			if d := j.Damage[0]; d.Offset < int64(len(u0)) || d.Offset > int64(len(u0)+64) || d.Offset+d.Skipped != next || skipped != d.Skipped {
 				t.Errorf("junk: damage %v at %d, reader skipped %d; want it in the junk's first bytes, skipping to %d", d, d.Offset, skipped, next)

@@ -102,11 +102,12 @@ func (a *assembler) checksum(ev *mkv.Event) {
 // resync applies a Damage or Resync event of the decoder (WithResync): the
 // fault is remembered, and once the scan has found the next unit the
 // fragment it hit is delivered with it, Partial and Damaged. A fault where
-// no fragment is being read is a fragment of its own, so that every fault
-// is reported on one: after a GetMedia fragment's closing tags (junk
-// between GetMedia units, a broken EBML header of the next unit), a
-// Continued fragment of the same Index; before any unit, a fragment with
-// the next Index.
+// no fragment is being read is a fragment of its own, with the next Index
+// and nothing of the fragment before it, so that every fault is reported
+// on one and no intact fragment is blamed: before any unit, or after a
+// GetMedia fragment's closing tags (junk between GetMedia units, a broken
+// EBML header of the next unit), where it spans the bytes from the end of
+// that fragment to the next unit.
 func (a *assembler) resync(ev *mkv.Event) {
 	if ev.Kind == mkv.Damage {
 		d := &Damage{Offset: ev.Offset, ID: ev.ID, Err: ev.Err}
@@ -124,7 +125,16 @@ func (a *assembler) resync(ev *mkv.Event) {
 		return
 	}
 	d.Skipped = ev.Size
-	f := a.f(min(d.Offset, ev.Offset))
+	start := min(d.Offset, ev.Offset)
+	if a.unit && a.frag == nil {
+		// The unit's fragment was delivered: what follows it is no part
+		// of it.
+		if l := a.last; l != nil {
+			start = min(start, l.Offset+l.Size)
+		}
+		a.unit = false
+	}
+	f := a.f(start)
 	f.Damage = append(f.Damage, d)
 	a.complete(ev.Offset+ev.Size, true)
 	a.unit = false

@@ -344,14 +344,16 @@ func TestResyncCases(t *testing.T) {
 	tests := []struct {
 		name    string
 		damaged []byte
-		hit     int   // the fragment the damage is reported on
-		index   int   // its Index
+		hit     int   // the fragment the damage is reported on, and its Index
 		offset  int64 // the damage's
 		cause   error
+		// junk says that the damage is a fragment of its own, between
+		// two intact ones: the units after it come one Index later.
+		junk bool
 	}{
-		{"broken Segment ID", func() []byte { d := bytes.Clone(data); d[seg+3]++; return d }(), 2, 2, seg, mkv.ErrUnexpected},
-		{"bad Cluster size", func() []byte { d := bytes.Clone(data); d[cluster+4] = 0; return d }(), 2, 2, cluster, mkv.ErrInvalidSize},
-		{"junk between units", bytes.Join([][]byte{data[:u2], junk, data[u2:]}, nil), 2, 1, u2, mkv.ErrUnexpected},
+		{"broken Segment ID", func() []byte { d := bytes.Clone(data); d[seg+3]++; return d }(), 2, seg, mkv.ErrUnexpected, false},
+		{"bad Cluster size", func() []byte { d := bytes.Clone(data); d[cluster+4] = 0; return d }(), 2, cluster, mkv.ErrInvalidSize, false},
+		{"junk between units", bytes.Join([][]byte{data[:u2], junk, data[u2:]}, nil), 2, u2, mkv.ErrUnexpected, true},
 	}
 	for _, tt := range tests {
 		for _, mode := range readModes {
@@ -364,7 +366,7 @@ func TestResyncCases(t *testing.T) {
 					t.Errorf("without WithResync: no error")
 				}
 				got, err := mode.read(tt.damaged, kvs.WithResync())
-				if err != nil || len(got) != 6 && tt.index == 1 || len(got) != 5 && tt.index == 2 {
+				if err != nil || len(got) != 6 && tt.junk || len(got) != 5 && !tt.junk {
 					t.Fatalf("%d fragments, %v%s", len(got), err, describe(got))
 				}
 				shift := int64(len(tt.damaged) - len(data))
@@ -373,8 +375,9 @@ func TestResyncCases(t *testing.T) {
 						continue
 					}
 					w := want[min(i, len(want)-1)]
-					if i > tt.hit && tt.index == 1 {
+					if i > tt.hit && tt.junk {
 						w = want[i-1].Clone()
+						w.Index++
 						w.Offset += shift
 						for j := range w.Frames {
 							w.Frames[j].Offset += shift
@@ -385,8 +388,13 @@ func TestResyncCases(t *testing.T) {
 					}
 				}
 				f := got[tt.hit]
-				if f.State() != kvs.Damaged || f.Index != tt.index || len(f.Damage) != 1 || f.Damage[0].Offset != tt.offset || !errors.Is(f.Damage[0], tt.cause) {
+				if f.State() != kvs.Damaged || f.Index != tt.hit || len(f.Damage) != 1 || f.Damage[0].Offset != tt.offset || !errors.Is(f.Damage[0], tt.cause) {
 					t.Errorf("damaged fragment %d (Index %d, %v): %v; want %v at %d", tt.hit, f.Index, f.State(), f.Damage, tt.cause, tt.offset)
+				}
+				// Junk is no part of the unit before it: a fragment of its
+				// own, spanning it, with nothing of that unit's.
+				if tt.junk && (f.Continued || f.Number != "" || len(f.Tracks) != 0 || f.Offset != u2 || f.Size != int64(len(junk))) {
+					t.Errorf("junk: fragment %+v; want one of its own at %d+%d", f, u2, len(junk))
 				}
 			})
 		}

@@ -61,7 +61,10 @@
 // not one, junk between units) a Damage record too: what was complete of
 // the fragment is delivered, and reading resumes at the next EBML header
 // that validates, the bytes skipped counted (Damage.Skipped,
-// Reader.Skipped). Unknown sizes limit what can be told: bytes after a
+// Reader.Skipped). Junk that no fragment is being read in (before the
+// first unit, or after a GetMedia fragment's closing tags) is a damaged
+// fragment of its own, with the next Index and no fragment number: it is
+// never blamed on the intact fragment before it. Unknown sizes limit what can be told: bytes after a
 // unit whose Segment has unknown size are inside that Segment as far as
 // the format goes, so junk after a unit that a CONTINUATION_TOKEN did not
 // close (an error unit, GetMediaForFragmentList output) damages it.

@@ -14,9 +14,9 @@ import (
 // Read a damaged archive: resynchronising, each fault is reported on the
 // fragment it hit, with where and why, and the fragments after it come
 // out intact. Here junk sits between the first unit and the second, whose
-// first byte is lost: the fault is reported on a Continued fragment of the
-// first unit, the second unit is gone, and the units after it are read as
-// they were (one Index earlier).
+// first byte is lost: the junk, up to the next unit that validates, is a
+// damaged fragment of its own, in the Index of the unit it destroyed, and
+// the units after it are read as they were.
 func ExampleWithResync() {
 	data, err := os.ReadFile("../examples/kvsdump/sample.mkv")
 	if err != nil {
@@ -48,15 +48,15 @@ func ExampleWithResync() {
 			continue
 		}
 		for _, d := range f.Damage {
-			fmt.Printf("%d at %d: %s (continued %v): offset %d, %v, %d bytes skipped, junk %v\n",
-				f.Index, f.Offset, f.State(), f.Continued, d.Offset, d.Err, d.Skipped, errors.Is(d, mkv.ErrUnexpected))
+			fmt.Printf("%d at %d: %s: offset %d, %v, %d bytes skipped, junk %v\n",
+				f.Index, f.Offset, f.State(), d.Offset, d.Err, d.Skipped, errors.Is(d, mkv.ErrUnexpected))
 		}
 	}
 	fmt.Println("skipped:", r.Skipped())
 	// Output:
 	// 0 at 0: intact, 80 frames
-	// 0 at 4028: damaged (continued true): offset 4028, unexpected element, 4046 bytes skipped, junk true
-	// 1 at 8074: intact, in-band error FRAGMENT_NOT_FOUND
-	// 2 at 8490: intact, 80 frames
+	// 1 at 4028: damaged: offset 4028, unexpected element, 4046 bytes skipped, junk true
+	// 2 at 8074: intact, in-band error FRAGMENT_NOT_FOUND
+	// 3 at 8490: intact, 80 frames
 	// skipped: 4046
 }

@@ -491,7 +491,11 @@ func (m *machine) scan(eof bool) (int, error) {
 			if eof {
 				return m.resume()
 			}
-			return keep + 1, nil
+			// Ask for as many bytes again as are kept, so that the next
+			// look passes the kept ones: a PushDecoder then scans the
+			// rest of its Write in place instead of carrying the tail
+			// forward a byte at a time.
+			return keep + len(ebmlMagic), nil
 		}
 		m.consume(i)
 		need, ok := unitAt(m.buf[m.pos:])

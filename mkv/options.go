@@ -10,13 +10,15 @@ const (
 	// 10; nested SimpleTags need a few more.
 	DefaultMaxDepth = 64
 	// DefaultBufferSize is the size the pull decoder's buffer grows to as
-	// reads fill it: 1 MiB, the L2 cache of one core of the AMD EPYC the
+	// reads fill it, without WithBufferSize, on every CPU but Intel's
+	// amd64 ones: 1 MiB, the L2 cache of one core of the AMD EPYC the
 	// benchmarks ran on, where reads that large keep a stream of bytes
 	// flowing at the speed of a plain copy (BenchmarkRatio: the decoder at
 	// 0.95-1.05x io.CopyBuffer, against 0.85x with 256 KiB); past the L2
 	// cache the bytes the decoder parses after each read are no longer in
-	// it. On Intel CPUs, where smaller reads are faster, the default is
-	// 256 KiB instead.
+	// it. On amd64 CPUs whose vendor is GenuineIntel (read from
+	// /proc/cpuinfo, on Linux), where smaller reads are faster, the default
+	// is 256 KiB instead; where the vendor cannot be read it is this size.
 	DefaultBufferSize = 1 << 20
 )
 
@@ -79,8 +81,8 @@ func WithResync() Option {
 	return func(o *options) { o.resync = true }
 }
 
-// WithBufferSize sets the size of the pull decoder's read buffer (default
-// DefaultBufferSize, or 256 KiB on Intel CPUs). The buffer starts at 64 KiB,
+// WithBufferSize sets the size of the pull decoder's read buffer (by
+// default DefaultBufferSize, or 256 KiB on Intel amd64 CPUs: see there). The buffer starts at 64 KiB,
 // or n if smaller, and grows to n as reads fill it; past n it grows only to
 // hold a larger element, up to the maximum element size. n below 4 KiB is raised to 4 KiB.
 func WithBufferSize(n int) Option {

@@ -21,6 +21,7 @@ type PushDecoder struct {
 	handle  func(*Event) error
 	pending []byte // the start of an element cut off at the end of a Write
 	need    int    // bytes from pending's start that the machine needs
+	carried int64  // bytes copied into pending, which tests keep bounded
 	done    bool
 }
 
@@ -50,6 +51,7 @@ func (p *PushDecoder) Write(b []byte) (int, error) {
 			// Complete the cut element with just the bytes it needs; once
 			// it is decoded the rest of b is decoded in place.
 			k := min(len(b), p.need-len(p.pending))
+			from, cut := len(p.pending), b
 			if len(p.pending)+k > cap(p.pending) {
 				// Grow with the bytes that arrive, by half, up to what
 				// the element needs (the machine checked that against
@@ -59,10 +61,20 @@ func (p *PushDecoder) Write(b []byte) (int, error) {
 				p.pending = append(make([]byte, 0, size), p.pending...)
 			}
 			p.pending = append(p.pending, b[:k]...)
+			p.carried += int64(k)
 			b = b[k:]
 			m.buf, m.pos = p.pending, 0
 			if err := p.run(false); err != nil {
 				return n - len(b), err
+			}
+			if m.pos >= from {
+				// The machine is past what pending held before this
+				// Write: the rest of it is in b, decode it there.
+				b = cut[m.pos-from:]
+				m.base += int64(m.pos)
+				m.buf, m.pos = nil, 0
+				p.pending = p.pending[:0]
+				continue
 			}
 			p.keep()
 			continue
@@ -135,6 +147,7 @@ func (p *PushDecoder) keep() {
 		p.pending = p.pending[:0]
 	case m.pos > 0 || len(p.pending) == 0 || &rest[0] != &p.pending[0]:
 		p.pending = append(p.pending[:0], rest...)
+		p.carried += int64(len(rest))
 	}
 	m.buf, m.pos = nil, 0
 }

@@ -85,7 +85,7 @@ func TestDamagedUnits(t *testing.T) {
 	badSegment := func(d []byte) { d[segment3+3]++ }
 	payload := func(d []byte) { copy(d[frame7:], "overwrt") }
 	insertJunk := func(d []byte) []byte { return bytes.Join([][]byte{d[:units[6]], junk, d[units[6]:]}, nil) }
-	const after = 6 // the first unit after the junk
+	const after = 6 // the Index of the junk, and the first unit's after it in the clean stream
 
 	tests := []struct {
 		name   string
@@ -103,14 +103,14 @@ func TestDamagedUnits(t *testing.T) {
 			[]damageWant{{3, segment3, "unexpected element", "", false}},
 			4, fmt.Sprintf("malformed 0x%X at offset %s: ", idSegmentPlus1, commas(int64(segment3)))},
 		{"junk between units", insertJunk,
-			[]damageWant{{5, units[after], "unexpected element", "", true}},
+			[]damageWant{{after, units[after], "unexpected element", "", true}},
 			6, fmt.Sprintf("cut off inside 0x6E6F at offset %s", commas(int64(units[after])))},
 		{"payload under a CRC-32", func(d []byte) []byte { payload(d); return d },
 			[]damageWant{{7, cluster7, "CRC-32 mismatch", "Cluster", true}}, 8, ""},
 		{"all of them", func(d []byte) []byte { badSize(d); badSegment(d); payload(d); return insertJunk(d) },
 			[]damageWant{
 				{1, cluster1, "invalid element size", "Cluster", false}, {3, segment3, "unexpected element", "", false},
-				{5, units[after], "unexpected element", "", true}, {7, cluster7 + len(junk), "CRC-32 mismatch", "Cluster", true},
+				{after, units[after], "unexpected element", "", true}, {8, cluster7 + len(junk), "CRC-32 mismatch", "Cluster", true},
 			},
 			2, fmt.Sprintf("malformed Cluster at offset %s: invalid element size", commas(int64(cluster1)))},
 	}
@@ -122,13 +122,16 @@ func TestDamagedUnits(t *testing.T) {
 				stdout, stderr, code := dumpInput(t, via, damaged)
 				var good []string
 				var bad []damageLine
-				for _, line := range strings.SplitAfter(stdout, "\n") {
+				for i, line := range strings.SplitAfter(stdout, "\n") {
 					if line == "" {
 						continue
 					}
 					var r kvsreport.Record
 					if err := json.Unmarshal([]byte(line), &r); err != nil {
 						t.Fatalf("line %q: %v", line, err)
+					}
+					if r.Index != i {
+						t.Errorf("line %d has Index %d: %s", i, r.Index, line)
 					}
 					if len(r.Damaged) > 0 {
 						bad = append(bad, damageLine{r, line})
@@ -140,7 +143,8 @@ func TestDamagedUnits(t *testing.T) {
 						r.Damaged = nil
 						line = string(r.AppendJSON(nil)) + "\n"
 					}
-					if r.Index >= after && shift > 0 { // after the junk
+					if r.Index > after && shift > 0 { // after the junk
+						r.Index--
 						r.Offset -= int64(shift)
 						line = string(r.AppendJSON(nil)) + "\n"
 					}
@@ -250,9 +254,9 @@ type damageWant struct {
 	offset int    // its offset
 	cause  string // its cause
 	elem   string // its element, when the test knows it
-	// keeps says that the clean stream's fragment of that Index still
-	// comes out whole: the damage is a CRC-32 mismatch, or junk after
-	// the unit, reported on a Continued fragment.
+	// keeps says that no fragment of the clean stream is lost: the
+	// damage is a CRC-32 mismatch, or junk between units, a fragment of
+	// its own.
 	keeps bool
 }
 
