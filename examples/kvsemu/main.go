@@ -33,6 +33,13 @@
 //
 //	kvsemu -produce cam=./door.mkv@2
 //
+// -fleet N[,PROFILE] feeds N streams, fleet-0 ... fleet-(N-1), live
+// through PutMedia from media made on the fly, for a benchmark of many
+// followers (bench/cmd/fleet): PROFILE video (the default: 25 fps, a
+// keyframe every 2 s, about 400 kbit/s), calls (two 8 kHz PCM tracks, 20
+// ms frames) or idle (the streams exist, nothing is fed). The first 8
+// bytes of every frame are the wall clock at which it was written.
+//
 // -data DIR keeps streams and fragments in DIR so that they survive a
 // restart (kvstest.Server.OpenDataDir): streams created with CreateStream,
 // PutMedia or -produce, and streams from files. A fragment acknowledged
@@ -165,6 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "", "keep streams and fragments in this directory, across restarts")
 	var streams, feeds streamFlags
 	fs.Var(&streams, "stream", "preload a stream: NAME, NAME=SPEC of a generated stream, or NAME=FILE.mkv (repeatable)")
+	fleetSpec := fs.String("fleet", "", "feed N generated live streams fleet-0 ... fleet-(N-1): N[,video|calls|idle]")
 	fs.Var(&feeds, "produce", "feed a stream with PutMedia from an MKV file at its frame rate times SPEED: NAME=FILE[@SPEED] (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -197,6 +205,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fed = append(fed, f)
 	}
 
+	var fl fleet
+	if *fleetSpec != "" {
+		if fl, err = parseFleet(*fleetSpec); err != nil {
+			fmt.Fprintln(stderr, "kvsemu:", err)
+			return 2
+		}
+	}
+
 	srv, err := kvstest.NewServerAt(*addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "kvsemu:", err)
@@ -221,6 +237,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if err := fl.create(srv); err != nil {
+		fmt.Fprintln(stderr, "kvsemu: -fleet:", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=%s\n", srv.URL())
 	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\n", kvstest.AccessKeyID)
 	fmt.Fprintf(stdout, "export AWS_SECRET_ACCESS_KEY=%s\n", kvstest.SecretAccessKey)
@@ -238,6 +258,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			produce(pctx, srv, f, log)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fl.run(pctx, srv, log)
+	}()
 	<-ctx.Done()
 	stopFeeds()
 	wg.Wait()
