@@ -87,6 +87,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: fleet -streams N -seconds S [-idle] [-profile video|calls]")
 		return 2
 	}
+	if c.heap != "" {
+		runtime.MemProfileRate = 4096 // the heap of a follow is a few kilobytes
+	}
 	r, err := measure(ctx, c, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "fleet:", err)
@@ -111,6 +114,7 @@ type result struct {
 	// Memory and the rest at the end of the run, and before the first
 	// follow (the base that per-stream figures are counted from).
 	heap, heapBase         uint64
+	stacks, stacksBase     uint64
 	rss, rssBase, peak     int64
 	goroutines, goBase     int
 	connections, connsBase int
@@ -141,7 +145,8 @@ func measure(ctx context.Context, c config, log io.Writer) (*result, error) {
 
 	r := &result{config: c, cpuModel: cpuModel(), latency: newHistogram(100*time.Microsecond, 10*time.Second)}
 	runtime.GC()
-	r.heapBase, r.goBase = heapInuse(), runtime.NumGoroutine()
+	r.heapBase, r.stacksBase = heapInuse()
+	r.goBase = runtime.NumGoroutine()
 	r.rssBase, _, _ = memory("/proc/self/status")
 	r.connsBase, _ = tcpConnections()
 
@@ -201,7 +206,8 @@ func measure(ctx context.Context, c config, log io.Writer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.heap, r.goroutines = heapInuse(), runtime.NumGoroutine()
+	r.heap, r.stacks = heapInuse()
+	r.goroutines = runtime.NumGoroutine()
 	r.rss, r.peak, _ = memory("/proc/self/status")
 	r.connections, _ = tcpConnections()
 	if c.heap != "" {
@@ -244,10 +250,11 @@ func (r *result) follow(ctx context.Context, client *kvsaws.Client, stream strin
 	}
 }
 
-func heapInuse() uint64 {
+// heapInuse returns the bytes of heap spans and of goroutine stacks in use.
+func heapInuse() (heap, stacks uint64) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse
+	return m.HeapInuse, m.StackInuse
 }
 
 func writeHeapProfile(path string) error {
@@ -376,6 +383,7 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "consumer CPU (cores)\t%.3f\t%.6f\t\n", cores, cores/n)
 	fmt.Fprintf(tw, "consumer RSS, peak (MB)\t%.1f, %.1f\t%.3f\t\n", mb(r.rss), mb(r.peak), mb(r.rss-r.rssBase)/n)
 	fmt.Fprintf(tw, "heap in use (MB)\t%.1f\t%.3f\t\n", mb(int64(r.heap)), mb(int64(r.heap)-int64(r.heapBase))/n)
+	fmt.Fprintf(tw, "goroutine stacks (MB)\t%.1f\t%.3f\t\n", mb(int64(r.stacks)), mb(int64(r.stacks)-int64(r.stacksBase))/n)
 	fmt.Fprintf(tw, "goroutines\t%d\t%.1f\t\n", r.goroutines, float64(r.goroutines-r.goBase)/n)
 	fmt.Fprintf(tw, "TCP connections open\t%d\t%.2f\t\n", r.connections, float64(r.connections-r.connsBase)/n)
 	fmt.Fprintf(tw, "connections made / reused\t%d / %d\t\t\n", r.dials, r.reused)
