@@ -41,7 +41,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -375,22 +374,27 @@ func (r *result) print(w io.Writer) {
 		r.streams, kind, r.elapsed.Seconds(), r.warmup.Seconds(), r.cpuModel)
 	n := float64(r.streams)
 	cores := r.consumerCPU.Seconds() / r.elapsed.Seconds()
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\ttotal\tper stream\t")
-	fmt.Fprintf(tw, "frames received\t%d\t%.0f\t\n", r.frames, float64(r.frames)/n)
-	fmt.Fprintf(tw, "frame latency p50 / p99 / max (ms)\t%.1f / %.1f / %.1f\t\t\n",
-		ms(r.latency.quantile(0.5)), ms(r.latency.quantile(0.99)), ms(r.latency.maximum()))
-	fmt.Fprintf(tw, "consumer CPU (cores)\t%.3f\t%.6f\t\n", cores, cores/n)
-	fmt.Fprintf(tw, "consumer RSS, peak (MB)\t%.1f, %.1f\t%.3f\t\n", mb(r.rss), mb(r.peak), mb(r.rss-r.rssBase)/n)
-	fmt.Fprintf(tw, "heap in use (MB)\t%.1f\t%.3f\t\n", mb(int64(r.heap)), mb(int64(r.heap)-int64(r.heapBase))/n)
-	fmt.Fprintf(tw, "goroutine stacks (MB)\t%.1f\t%.3f\t\n", mb(int64(r.stacks)), mb(int64(r.stacks)-int64(r.stacksBase))/n)
-	fmt.Fprintf(tw, "goroutines\t%d\t%.1f\t\n", r.goroutines, float64(r.goroutines-r.goBase)/n)
-	fmt.Fprintf(tw, "TCP connections open\t%d\t%.2f\t\n", r.connections, float64(r.connections-r.connsBase)/n)
-	fmt.Fprintf(tw, "connections made / reused\t%d / %d\t\t\n", r.dials, r.reused)
-	fmt.Fprintf(tw, "reconnects (GetMedia sessions ended)\t%d\t\t\n", r.reconnects)
-	fmt.Fprintf(tw, "follows ended by an error\t%d\t\t\n", r.errors)
-	fmt.Fprintf(tw, "emulator CPU (cores, not counted)\t%.3f\t\t\n", r.emulatorCPU.Seconds()/r.elapsed.Seconds())
-	tw.Flush()
+	f := func(format string, v ...any) string { return fmt.Sprintf(format, v...) }
+	rows := [][3]string{
+		{"", "total", "per stream"},
+		{"frames received", f("%d", r.frames), f("%.0f", float64(r.frames)/n)},
+		{"frame latency p50 / p99 / max (ms)", f("%.1f / %.1f / %.1f", ms(r.latency.quantile(0.5)), ms(r.latency.quantile(0.99)), ms(r.latency.maximum())), ""},
+		{"consumer CPU (cores)", f("%.3f", cores), f("%.6f", cores/n)},
+		{"consumer RSS, peak (MB)", f("%.1f, %.1f", mb(r.rss), mb(r.peak)), f("%.3f", mb(r.rss-r.rssBase)/n)},
+		{"heap in use (MB)", f("%.1f", mb(int64(r.heap))), f("%.3f", mb(int64(r.heap)-int64(r.heapBase))/n)},
+		{"goroutine stacks (MB)", f("%.1f", mb(int64(r.stacks))), f("%.3f", mb(int64(r.stacks)-int64(r.stacksBase))/n)},
+		{"goroutines", f("%d", r.goroutines), f("%.1f", float64(r.goroutines-r.goBase)/n)},
+		{"TCP connections open", f("%d", r.connections), f("%.2f", float64(r.connections-r.connsBase)/n)},
+		{"connections made / reused", f("%d / %d", r.dials, r.reused), ""},
+		{"GetMedia sessions ended (reconnects)", f("%d", r.reconnects), ""},
+		{"follows ended by an error", f("%d", r.errors), ""},
+		{"emulator CPU (cores, not counted)", f("%.3f", r.emulatorCPU.Seconds()/r.elapsed.Seconds()), ""},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "%-38s %20s %12s\n", row[0], row[1], row[2])
+	}
+	fmt.Fprintf(w, "per stream: memory, goroutines and connections above the %.1f MB RSS, %.1f MB heap, %d goroutines and %d connections before the first follow\n",
+		mb(r.rssBase), mb(int64(r.heapBase)), r.goBase, r.connsBase)
 	fmt.Fprintln(w, r.summary())
 }
 

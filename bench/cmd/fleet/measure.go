@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// histogram counts latencies in buckets of resolution, up to limit; the
-// ones above go to an overflow bucket, and the maximum is kept exactly.
+// histogram counts latencies in buckets of resolution, up to limit: bucket
+// i holds those in ((i-1) x resolution, i x resolution]; the ones above the
+// limit go to an overflow bucket, and the maximum is kept exactly.
 // It is safe for concurrent use and costs no allocation per sample.
 type histogram struct {
 	resolution time.Duration
@@ -23,13 +24,13 @@ type histogram struct {
 }
 
 func newHistogram(resolution, limit time.Duration) *histogram {
-	return &histogram{resolution: resolution, buckets: make([]atomic.Uint64, int(limit/resolution)+1)}
+	return &histogram{resolution: resolution, buckets: make([]atomic.Uint64, int(limit/resolution)+2)}
 }
 
 // add counts one latency; a negative one (clocks that moved) counts as 0.
 func (h *histogram) add(d time.Duration) {
 	d = max(d, 0)
-	i := min(int(d/h.resolution), len(h.buckets)-1)
+	i := min(int((d+h.resolution-1)/h.resolution), len(h.buckets)-1)
 	h.buckets[i].Add(1)
 	for {
 		m := h.max.Load()
@@ -48,9 +49,10 @@ func (h *histogram) count() uint64 {
 	return n
 }
 
-// quantile returns the latency below which a fraction q of those counted
-// lie, to the resolution (the upper end of its bucket, never more than
-// the maximum); 0 when none were counted.
+// quantile returns the latency at or below which a fraction q of those
+// counted lie, to the resolution (the upper end of its bucket, never more
+// than the maximum; the maximum in the overflow bucket); 0 when none were
+// counted.
 func (h *histogram) quantile(q float64) time.Duration {
 	n := h.count()
 	if n == 0 {
@@ -61,8 +63,8 @@ func (h *histogram) quantile(q float64) time.Duration {
 	var seen uint64
 	for i := range h.buckets {
 		seen += h.buckets[i].Load()
-		if seen >= rank {
-			return min(time.Duration(i+1)*h.resolution, h.maximum())
+		if seen >= rank && i < len(h.buckets)-1 {
+			return min(time.Duration(i)*h.resolution, h.maximum())
 		}
 	}
 	return h.maximum()
