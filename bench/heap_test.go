@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // heapConfig is a 1 GB version of the benchmarks' stream (1,300 fragments),
 // generated on the fly as it is read, never stored.
-var heapConfig = func() kvstest.Generator {
+var heapConfig = func() kvsgen.Generator {
 	c := StreamConfig
 	c.Fragments = 1300
 	return c

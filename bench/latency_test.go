@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
@@ -87,10 +88,10 @@ func BenchmarkFollowLatency(b *testing.B) {
 		}
 		now := time.Now()
 		switch ev.Kind {
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			sent := time.Unix(0, int64(binary.BigEndian.Uint64(ev.Frame.Data)))
 			frameLat = append(frameLat, now.Sub(sent))
-		case kvsaws.FragmentEnd:
+		case kvs.FragmentEvent:
 			// Fragment k is complete when fragment k+1 begins; the last
 			// one when the producer's body ends, which is not timed.
 			mu.Lock()

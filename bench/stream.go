@@ -6,14 +6,14 @@ package bench
 import (
 	"time"
 
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // StreamConfig is the benchmarks' KVS-like stream: 2-second fragments of
 // 30 fps, ~3 Mbit/s video in one frame per SimpleBlock plus a 48 kHz audio
 // track, tags before and after each Cluster, unknown-size Segment and
 // Cluster, GetMedia's trailing tags. 135 fragments make about 104 MB.
-var StreamConfig = kvstest.Generator{
+var StreamConfig = kvsgen.Generator{
 	Fragments:        135,
 	FragmentDuration: 2 * time.Second,
 	FPS:              30,

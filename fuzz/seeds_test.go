@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -24,16 +24,16 @@ func seeds(f *testing.F) [][]byte {
 		}
 		out = append(out, data)
 	}
-	small := kvstest.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800, Audio: true, AudioFrameSize: 8}
-	for _, mod := range []func(*kvstest.Generator){
-		func(c *kvstest.Generator) { c.GetMedia, c.ProducerTags = true, true },
-		func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing },
-		func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.EBMLLacing },
-		func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 2, mkv.FixedLacing },
-		func(c *kvstest.Generator) { c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true },
-		func(c *kvstest.Generator) {
+	small := kvsgen.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800, Audio: true, AudioFrameSize: 8}
+	for _, mod := range []func(*kvsgen.Generator){
+		func(c *kvsgen.Generator) { c.GetMedia, c.ProducerTags = true, true },
+		func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing },
+		func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.EBMLLacing },
+		func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 2, mkv.FixedLacing },
+		func(c *kvsgen.Generator) { c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true },
+		func(c *kvsgen.Generator) {
 			c.SideSpelling, c.NULPadding, c.RelativeProducerTime = true, true, true
-			c.Errors = map[int]kvstest.ErrorUnit{0: {Exception: true, Code: "X", Message: "m"}, 1: {Code: "Y", ID: 4000}}
+			c.Errors = map[int]kvsgen.ErrorUnit{0: {Exception: true, Code: "X", Message: "m"}, 1: {Code: "Y", ID: 4000}}
 		},
 	} {
 		c := small

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -39,13 +39,13 @@ func readMode(mode string, data []byte, opts ...kvs.Option) ([]*kvs.Fragment, er
 	var frags []*kvs.Fragment
 	switch mode {
 	case "Next":
-		r := kvs.NewReader(bytes.NewReader(data), append(opts, kvs.WithOwnedFrames())...)
+		r := kvs.NewReader(bytes.NewReader(data), opts...)
 		for {
 			f, err := r.Next()
 			if err != nil {
 				return frags, err
 			}
-			frags = append(frags, f)
+			frags = append(frags, f.Clone())
 		}
 	case "NextEvent":
 		r := kvs.NewReader(bytes.NewReader(data), opts...)
@@ -209,14 +209,14 @@ func TestTrackLookup(t *testing.T) {
 	}
 }
 
-// TestFramesRecycled reads whole fragments three ways: recycled frame
-// bytes, valid until the next call; WithOwnedFrames; and Clone of the
-// recycled ones, kept to the end. All give the same frames, and recycling
+// TestFramesRecycled reads whole fragments two ways: lent frame bytes,
+// valid until the next call, and Clone of the lent ones, kept to the end
+// (as readWhole keeps them). Both give the same frames, and lending
 // allocates per fragment no more than a fraction of the frames' bytes: a
 // stream twice as long costs little more.
 func TestFramesRecycled(t *testing.T) {
 	gen := func(fragments int) []byte {
-		return with(func(c *kvstest.Generator) {
+		return with(func(c *kvsgen.Generator) {
 			c.Fragments, c.FragmentDuration, c.VideoBitrate, c.GetMedia = fragments, time.Second, 2_000_000, true
 		}).Bytes()
 	}

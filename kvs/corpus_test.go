@@ -42,10 +42,10 @@ func unitOf(f *kvs.Fragment) corpus.Unit {
 	return u
 }
 
-// readWhole reads all fragments with Next, keeping them: it reads
-// WithOwnedFrames.
+// readWhole reads all fragments with Next, keeping them: it keeps their
+// Clone.
 func readWhole(r io.Reader, opts ...kvs.Option) ([]*kvs.Fragment, error) {
-	rd := kvs.NewReader(r, append([]kvs.Option{kvs.WithOwnedFrames()}, opts...)...)
+	rd := kvs.NewReader(r, opts...)
 	var out []*kvs.Fragment
 	for {
 		f, err := rd.Next()
@@ -55,7 +55,7 @@ func readWhole(r io.Reader, opts ...kvs.Option) ([]*kvs.Fragment, error) {
 		if err != nil {
 			return out, err
 		}
-		out = append(out, f)
+		out = append(out, f.Clone())
 	}
 }
 

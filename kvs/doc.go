@@ -30,6 +30,21 @@
 // CONTINUATION_TOKEN tags arrive. Input cut off inside a unit delivers that
 // fragment's complete frames and tags, marked Partial, then the error.
 //
+// # Frame bytes
+//
+// One rule for every reader of this module, kvsaws's client included:
+// frame bytes are lent, never given. Frame.Data, however it is reached —
+// a Fragment of Next or All, an Event of NextEvent, Events or a
+// PushReader's handler, a fragment or event of kvsaws's Follow,
+// FollowFrames, GetFragments or FetchRange — is a slice of memory the
+// reader reuses: valid until the next call of the reader, that is until
+// the loop body of an iterator or the handler returns, so that reading
+// allocates nothing per frame; an Event and the Frame it points to are
+// lent the same way. A Fragment itself, its Tags, its Tracks and the
+// Frames list of Next are the caller's. To keep frame bytes past that
+// point, copy them at the call: f.Clone() for a fragment and all its
+// frames, bytes.Clone(fr.Data) for one frame. No option changes this.
+//
 // No added latency: a frame is handed out as soon as the bytes of its block
 // are in. The decoder underneath makes one Read when it needs bytes and
 // decodes whatever that Read returned; it never waits to fill its buffer,

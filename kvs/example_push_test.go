@@ -5,7 +5,7 @@ import (
 	"log"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // Bytes that arrive by callback (a GStreamer appsink, a WebSocket) are
@@ -23,7 +23,7 @@ func ExamplePushReader() {
 		}
 		return nil
 	})
-	stream := kvstest.Generator{Fragments: 2, FragmentDuration: 1e9, FPS: 5, VideoBitrate: 10_000, GetMedia: true}.Bytes()
+	stream := kvsgen.Generator{Fragments: 2, FragmentDuration: 1e9, FPS: 5, VideoBitrate: 10_000, GetMedia: true}.Bytes()
 	for len(stream) > 0 {
 		n := min(len(stream), 1000) // as chunks arrive
 		if _, err := r.Write(stream[:n]); err != nil {

@@ -50,8 +50,7 @@ type Fragment struct {
 
 	// Frames are the fragment's frames in stream order, when the reader
 	// reads whole fragments. Their Data is nil with WithoutFrameData, and
-	// valid until the reader's next call unless WithOwnedFrames (see
-	// Reader.Next and Clone).
+	// lent otherwise: valid until the reader's next call (Clone keeps it).
 	Frames []Frame
 
 	// Partial is set on a fragment whose unit was cut off (or failed to
@@ -82,7 +81,9 @@ func (f *Fragment) WallClock(fr *Frame) time.Time {
 
 // Clone returns a copy of f that shares nothing the reader reuses: its
 // frames' bytes are copied into one buffer of their own, so the copy stays
-// valid after the reader's next call. (Everything else of a Fragment
+// valid after the reader's next call. It is how a caller keeps a fragment
+// with its frames' bytes (to queue it, send it on a channel, keep it in a
+// list): every reader lends them (see the package doc, "Frame bytes"). (Everything else of a Fragment
 // already belongs to the caller; Clone copies the Frames, Tags and Tracks
 // lists too, so that the two may be changed independently.)
 func (f *Fragment) Clone() *Fragment {
@@ -121,6 +122,30 @@ func (f *Fragment) Track(number uint64) *Track {
 	return nil
 }
 
+// TrackByName returns the first track whose Name is name (Amazon Connect
+// names its tracks AUDIO_FROM_CUSTOMER and AUDIO_TO_CUSTOMER), or nil.
+func (f *Fragment) TrackByName(name string) *Track {
+	for i := range f.Tracks {
+		if f.Tracks[i].Name == name {
+			return &f.Tracks[i]
+		}
+	}
+	return nil
+}
+
+// Tag returns the TagString of the first top-level SimpleTag named name
+// (before or after the Cluster, in document order), such as the ContactId
+// Amazon Connect puts on every fragment, and whether there is one. A tag
+// with only a TagBinary has the value "".
+func (f *Fragment) Tag(name string) (value string, ok bool) {
+	for i := range f.Tags {
+		if f.Tags[i].Name == name {
+			return f.Tags[i].Value, true
+		}
+	}
+	return "", false
+}
+
 // Tag is a Matroska SimpleTag of a fragment, and where it was.
 type Tag struct {
 	mkv.SimpleTag
@@ -156,8 +181,7 @@ type Frame struct {
 	Offset int64
 	// Size is the frame's length in bytes, kept with WithoutFrameData too.
 	Size int
-	// Data is the frame's bytes, valid until the reader's next call: in
-	// an Event always, in a whole Fragment unless it was read
-	// WithOwnedFrames or copied with Fragment.Clone.
+	// Data is the frame's bytes, lent: valid until the reader's next call
+	// (see the package doc, "Frame bytes"), except in a Fragment.Clone.
 	Data []byte
 }

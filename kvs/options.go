@@ -55,7 +55,6 @@ type Option func(*options)
 
 type options struct {
 	noData    bool
-	owned     bool
 	maxTracks int
 	maxTags   int
 	maxFrames int
@@ -73,14 +72,6 @@ func defaultOptions() options {
 // WithoutFrameData makes Next keep each frame's metadata but not its bytes
 // (Frame.Data is nil), so that reading whole fragments costs no copy.
 func WithoutFrameData() Option { return func(o *options) { o.noData = true } }
-
-// WithOwnedFrames makes Next hand over the frame bytes of each fragment
-// with it: they are copied into memory allocated for that fragment alone,
-// which the caller keeps, instead of memory the reader recycles at the
-// next call. Use it when fragments outlive the loop that reads them (sent
-// on a channel, queued, kept in a list); Fragment.Clone does the same for
-// one fragment.
-func WithOwnedFrames() Option { return func(o *options) { o.owned = true } }
 
 // WithMaxTracks sets the largest number of tracks a unit may have
 // (DefaultMaxTracks); past it the reader fails with ErrTooManyTracks. n

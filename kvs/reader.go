@@ -25,9 +25,9 @@ type Reader struct {
 	next int   // the next pending frame NextEvent hands out
 	ev   Event // reused by NextEvent
 
-	// Frame bytes of the fragment Next is gathering, and where each ends.
-	// Unless WithOwnedFrames, the arena is the reader's: lent with the
-	// fragment Next returns, and reused from the next call on.
+	// Frame bytes of the fragment Next is gathering, and where each ends:
+	// lent with the fragment Next returns, and reused from the next call
+	// on.
 	arena     []byte
 	ends      []int
 	lent      bool
@@ -46,8 +46,8 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 // caller, except its frames' bytes (Frame.Data): they live in a buffer the
 // reader recycles, valid until the next call to Next, NextEvent or their
 // iterators (as mkv's frames are), so that reading frames allocates
-// nothing per frame. To keep them, read WithOwnedFrames or keep
-// Fragment.Clone(). A GetMedia fragment is returned as soon as its
+// nothing per frame; to keep them, keep f.Clone() (see the package doc,
+// "Frame bytes"). A GetMedia fragment is returned as soon as its
 // trailing CONTINUATION_TOKEN tags have been read; other fragments when
 // their unit ends. At the end of the input Next returns io.EOF. When the
 // input is cut off or malformed inside a unit, or a fragment goes past a
@@ -175,7 +175,6 @@ func (r *Reader) gather() {
 				return
 			}
 			if r.arena == nil {
-				// Owned frames: memory for this fragment alone.
 				r.arena = make([]byte, 0, min(r.hintBytes+r.hintBytes/8, int(a.opts.maxBytes)))
 			}
 			r.arena = append(r.arena, fr.Data...)
@@ -198,11 +197,7 @@ func (r *Reader) attach(f *Fragment) {
 		}
 		r.hintBytes = len(r.arena)
 	}
-	if r.a.opts.owned {
-		r.arena = nil
-	} else {
-		r.lent = true
-	}
+	r.lent = true
 	r.ends = r.ends[:0]
 	if len(f.Frames) > 0 {
 		r.a.hintFrames = len(f.Frames)
@@ -305,7 +300,11 @@ func isSyntax(err error) bool {
 	return errors.As(err, &se)
 }
 
-// EventKind says what an Event reports.
+// EventKind says what an Event reports: FrameEvent, FragmentEvent,
+// FragmentStartEvent or ReconnectEvent (go doc kvs.FrameEvent shows them
+// all). A Reader and a PushReader report the first two; kvsaws's
+// FollowFrames reports those with the same meaning, and the other two,
+// which only a client that reconnects has.
 type EventKind uint8
 
 // The kinds of Event.
@@ -314,20 +313,43 @@ const (
 	// tags before the Cluster, the tracks, the counts.
 	FrameEvent EventKind = iota + 1
 	// FragmentEvent reports a fragment complete, with all its tags,
-	// those after the Cluster included.
+	// those after the Cluster included, or cut off: then its Fragment is
+	// Partial, and its frames delivered so far are all there will be.
 	FragmentEvent
+	// FragmentStartEvent opens a fragment, with the tags before its
+	// Cluster and its tracks, before its first frame (kvsaws's
+	// FollowFrames only).
+	FragmentStartEvent
+	// ReconnectEvent says a GetMedia session ended and the next begins,
+	// with Err saying why (kvsaws's FollowFrames only). It is information,
+	// not a failure: no frame is lost or repeated across it.
+	ReconnectEvent
 )
 
-// Event is one step of reading: a frame, or the end of a fragment.
+var eventKindNames = [...]string{"", "frame", "fragment", "fragment start", "reconnect"}
+
+func (k EventKind) String() string {
+	if k != 0 && int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", uint8(k))
+}
+
+// Event is one step of reading: a frame, or the end of a fragment (and,
+// from kvsaws's FollowFrames, a fragment's start or a reconnect).
 type Event struct {
 	Kind EventKind
-	// Fragment is the fragment the event belongs to. In a FrameEvent it is
-	// still being read; the FragmentEvent that completes it carries the
-	// same pointer. Its Frames are those gathered by Next, if any.
+	// Fragment is the fragment the event belongs to (nil in a
+	// ReconnectEvent). In a FrameEvent it is still being read; the
+	// FragmentEvent that completes it carries the same pointer. Its Frames
+	// are those gathered by Next, if any.
 	Fragment *Fragment
 	// Frame is the frame of a FrameEvent. It, and its Data, are valid
 	// only until the next call.
 	Frame *Frame
+	// Err is why a ReconnectEvent happened, never nil in one; nil in
+	// every other event.
+	Err error
 }
 
 // assembler turns mkv events into fragments and frames: the state machine

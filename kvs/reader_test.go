@@ -14,18 +14,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // small is a short generated stream; tests vary it.
-var small = kvstest.Generator{Fragments: 4, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
+var small = kvsgen.Generator{Fragments: 4, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
 
 // cmpTS compares tags.Timestamp values, which have unexported fields, with ==.
 var cmpTS = cmpopts.EquateComparable(tags.Timestamp{})
 
-func with(mod func(*kvstest.Generator)) kvstest.Generator {
+func with(mod func(*kvsgen.Generator)) kvsgen.Generator {
 	c := small
 	mod(&c)
 	return c
@@ -35,19 +35,19 @@ func with(mod func(*kvstest.Generator)) kvstest.Generator {
 // fragment against what the generator wrote: number, timestamps, error,
 // tags, tracks, and every frame's track, keyframe flag, time and bytes.
 func TestGenerated(t *testing.T) {
-	configs := map[string]kvstest.Generator{
-		"getmedia":   with(func(c *kvstest.Generator) { c.GetMedia, c.ProducerTags = true, true }),
-		"side-names": with(func(c *kvstest.Generator) { c.SideSpelling, c.NULPadding = true, true }),
-		"relative":   with(func(c *kvstest.Generator) { c.RelativeProducerTime = true }),
-		"xiph":       with(func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing }),
-		"ebml":       with(func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 4, mkv.EBMLLacing }),
-		"fixed":      with(func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 2, mkv.FixedLacing }),
-		"blockgroups": with(func(c *kvstest.Generator) {
+	configs := map[string]kvsgen.Generator{
+		"getmedia":   with(func(c *kvsgen.Generator) { c.GetMedia, c.ProducerTags = true, true }),
+		"side-names": with(func(c *kvsgen.Generator) { c.SideSpelling, c.NULPadding = true, true }),
+		"relative":   with(func(c *kvsgen.Generator) { c.RelativeProducerTime = true }),
+		"xiph":       with(func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing }),
+		"ebml":       with(func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 4, mkv.EBMLLacing }),
+		"fixed":      with(func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 2, mkv.FixedLacing }),
+		"blockgroups": with(func(c *kvsgen.Generator) {
 			c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true
 		}),
-		"errors": with(func(c *kvstest.Generator) {
+		"errors": with(func(c *kvsgen.Generator) {
 			c.GetMedia = true
-			c.Errors = map[int]kvstest.ErrorUnit{
+			c.Errors = map[int]kvsgen.ErrorUnit{
 				0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000},
 				2: {Exception: true, Code: "ResourceNotFoundException", Message: "no such fragment"},
 				3: {Code: "KMS_KEY_DISABLED"}, // a partial error: no ID
@@ -79,12 +79,12 @@ func TestGenerated(t *testing.T) {
 	}
 }
 
-func checkFragment(t *testing.T, c *kvstest.Generator, i int, f *kvs.Fragment) {
+func checkFragment(t *testing.T, c *kvsgen.Generator, i int, f *kvs.Fragment) {
 	t.Helper()
 	if f.Index != i || f.Partial || f.Continued {
 		t.Errorf("fragment %d: Index %d Partial %v Continued %v", i, f.Index, f.Partial, f.Continued)
 	}
-	if want := tags.FragmentNumber(kvstest.FragmentNumber(i)); f.Number != want {
+	if want := tags.FragmentNumber((kvsgen.Generator{}).FragmentNumber(i)); f.Number != want {
 		t.Errorf("fragment %d: number %q, want %q", i, f.Number, want)
 	}
 	if e, ok := c.Errors[i]; ok {
@@ -104,23 +104,23 @@ func checkFragment(t *testing.T, c *kvstest.Generator, i int, f *kvs.Fragment) {
 		t.Errorf("fragment %d: unexpected error %v", i, f.Err)
 	}
 	producer, server := c.Times(i)
-	if got := f.ProducerTimestamp.Duration(); got != producer || f.ProducerTimestamp.Text() != kvstest.FormatTimestamp(producer) {
+	if got := f.ProducerTimestamp.Duration(); got != producer || f.ProducerTimestamp.Text() != kvsgen.FormatTimestamp(producer) {
 		t.Errorf("fragment %d: producer timestamp %v (%q), want %v", i, got, f.ProducerTimestamp, producer)
 	}
 	if got := f.ServerTimestamp.Duration(); got != server {
 		t.Errorf("fragment %d: server timestamp %v, want %v", i, got, server)
 	}
 	if c.GetMedia {
-		if !f.HasMillisBehindNow || f.MillisBehindNow != int64(1000+37*i) || f.ContinuationToken != kvstest.FragmentNumber(i) {
+		if !f.HasMillisBehindNow || f.MillisBehindNow != int64(1000+37*i) || f.ContinuationToken != (kvsgen.Generator{}).FragmentNumber(i) {
 			t.Errorf("fragment %d: millis %v %d, token %q", i, f.HasMillisBehindNow, f.MillisBehindNow, f.ContinuationToken)
 		}
 	}
-	video := f.Track(kvstest.VideoTrack)
+	video := f.Track(kvsgen.VideoTrackNumber)
 	if video == nil || video.Type != mkv.VideoTrack || video.CodecID != "V_MPEG4/ISO/AVC" || video.Width != 640 || video.Height != 360 ||
 		video.DefaultDuration != time.Second/time.Duration(c.FPS) || video.Name != "video" || video.Language != "und" {
 		t.Errorf("fragment %d: video track %+v", i, video)
 	}
-	if audio := f.Track(kvstest.AudioTrack); audio == nil || audio.Type != mkv.AudioTrack || audio.SamplingRate != 48000 || audio.Channels != 2 || audio.BitDepth != 16 || audio.Language != "eng" {
+	if audio := f.Track(kvsgen.AudioTrackNumber); audio == nil || audio.Type != mkv.AudioTrack || audio.SamplingRate != 48000 || audio.Channels != 2 || audio.BitDepth != 16 || audio.Language != "eng" {
 		t.Errorf("fragment %d: audio track %+v", i, audio)
 	}
 	want := c.Frames(i)
@@ -131,7 +131,7 @@ func checkFragment(t *testing.T, c *kvstest.Generator, i int, f *kvs.Fragment) {
 	for j, w := range want {
 		got := f.Frames[j]
 		ts := f.ClusterTimestamp + time.Duration(w.Timecode)*time.Millisecond
-		if w.Track == kvstest.AudioTrack {
+		if w.Track == kvsgen.AudioTrackNumber {
 			lace[w.Timecode]++
 		}
 		if got.Track != w.Track || got.Keyframe != w.Keyframe || got.Timestamp != ts || !bytes.Equal(got.Data, w.Data) {
@@ -148,7 +148,7 @@ func checkFragment(t *testing.T, c *kvstest.Generator, i int, f *kvs.Fragment) {
 // nested ones as children, binary values as bytes, NUL padding removed,
 // each marked before or after the Cluster.
 func TestTagsInOrder(t *testing.T) {
-	c := with(func(c *kvstest.Generator) {
+	c := with(func(c *kvsgen.Generator) {
 		c.ProducerTags, c.GetMedia, c.NULPadding, c.Fragments = true, true, true, 1
 	})
 	frags, err := readWhole(bytes.NewReader(c.Bytes()))
@@ -164,12 +164,12 @@ func TestTagsInOrder(t *testing.T) {
 	calibration.Binary = []byte{0, 1, 2, 0xFF}
 	want := []kvs.Tag{
 		camera, calibration,
-		tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", kvstest.FragmentNumber(0), false),
+		tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", (kvsgen.Generator{}).FragmentNumber(0), false),
 		tag("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "1511852109.126", false),
 		tag("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", "1511852108.513", false),
 		tag("DETECTIONS", "0", true),
 		tag("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", "1000", true),
-		tag("AWS_KINESISVIDEO_CONTINUATION_TOKEN", kvstest.FragmentNumber(0), true),
+		tag("AWS_KINESISVIDEO_CONTINUATION_TOKEN", (kvsgen.Generator{}).FragmentNumber(0), true),
 	}
 	if diff := cmp.Diff(want, frags[0].Tags); diff != "" {
 		t.Errorf("Tags mismatch (-want +got):\n%s", diff)
@@ -180,9 +180,9 @@ func TestTagsInOrder(t *testing.T) {
 // and expects the same fragments: streaming must report the same tags and
 // counts, and the frames it streamed must be those of the whole reading.
 func TestSplitsAndModes(t *testing.T) {
-	c := with(func(c *kvstest.Generator) {
+	c := with(func(c *kvsgen.Generator) {
 		c.GetMedia, c.ProducerTags, c.AudioPerBlock, c.AudioLacing = true, true, 3, mkv.EBMLLacing
-		c.Errors = map[int]kvstest.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}}
+		c.Errors = map[int]kvsgen.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}}
 	})
 	data := c.Bytes()
 	want, err := readWhole(bytes.NewReader(data))
@@ -267,7 +267,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // two elements of the first fragment look like an end (nothing says more
 // was due); from the second on, the missing CONTINUATION_TOKEN does.
 func TestTruncation(t *testing.T) {
-	c := kvstest.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true, ProducerTags: true}
+	c := kvsgen.Generator{Fragments: 2, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true, ProducerTags: true}
 	data := c.Bytes()
 	full, err := readWhole(bytes.NewReader(data))
 	if err != nil {
@@ -371,7 +371,7 @@ func (r *blockingReader) Read(p []byte) (int, error) {
 // as soon as its CONTINUATION_TOKEN tags are read, before any byte of the
 // next fragment, in both modes.
 func TestGetMediaCompletesAtToken(t *testing.T) {
-	c := kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
+	c := kvsgen.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
 	data := c.Bytes()
 	f, err := kvs.NewReader(&blockingReader{data}).Next()
 	if err != nil || f.Partial || f.ContinuationToken == "" || f.Size != int64(len(data)) {
@@ -398,8 +398,8 @@ func TestGetMediaCompletesAtToken(t *testing.T) {
 // TestNoClusterNoTags checks that units without a Cluster, or without KVS
 // tags, are fragments too.
 func TestNoClusterNoTags(t *testing.T) {
-	c := kvstest.Generator{Fragments: 3, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600,
-		Errors: map[int]kvstest.ErrorUnit{1: {Exception: true, Code: "X"}}}
+	c := kvsgen.Generator{Fragments: 3, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600,
+		Errors: map[int]kvsgen.ErrorUnit{1: {Exception: true, Code: "X"}}}
 	data := c.Bytes()
 	// A unit of only an EBML header and an empty Segment.
 	bare := []byte{0x1A, 0x45, 0xDF, 0xA3, 0x80, 0x18, 0x53, 0x80, 0x67, 0x80}
@@ -422,7 +422,7 @@ func TestNoClusterNoTags(t *testing.T) {
 // TestContinued checks that content after the CONTINUATION_TOKEN tags of a
 // unit is not lost: it arrives as a Continued fragment of the same Index.
 func TestContinued(t *testing.T) {
-	c := kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
+	c := kvsgen.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600, GetMedia: true}
 	data := c.Bytes()
 	// Tags holding one SimpleTag, after the token's Tags.
 	extra := []byte{0x12, 0x54, 0xC3, 0x67, 0x8C, 0x73, 0x73, 0x89, 0x67, 0xC8, 0x86, 0x45, 0xA3, 0x83, 'E', 'N', 'D'}
@@ -439,7 +439,7 @@ func TestContinued(t *testing.T) {
 // Next gathers the frames NextEvent did not hand out, and every frame
 // arrives exactly once one way or the other.
 func TestMixingWays(t *testing.T) {
-	c := with(func(c *kvstest.Generator) { c.GetMedia = true })
+	c := with(func(c *kvsgen.Generator) { c.GetMedia = true })
 	whole, err := readWhole(bytes.NewReader(c.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -484,7 +484,7 @@ func TestMixingWays(t *testing.T) {
 // gets the events NextEvent gives; a cut-off push ends with the partial
 // fragment, then the typed error.
 func TestPushReader(t *testing.T) {
-	c := with(func(c *kvstest.Generator) { c.GetMedia, c.ProducerTags, c.Audio = true, true, true })
+	c := with(func(c *kvsgen.Generator) { c.GetMedia, c.ProducerTags, c.Audio = true, true, true })
 	data := c.Bytes()
 	trace := func(ev *kvs.Event) string {
 		if ev.Kind == kvs.FrameEvent {
@@ -546,5 +546,17 @@ func TestPushReader(t *testing.T) {
 	p = kvs.NewPushReader(func(*kvs.Event) error { return stop })
 	if _, err := p.Write(data); err != stop {
 		t.Errorf("Write with a failing handler: %v, want its error", err)
+	}
+}
+
+// TestEventKindString checks that event kinds print as words.
+func TestEventKindString(t *testing.T) {
+	for k, want := range map[kvs.EventKind]string{
+		kvs.FrameEvent: "frame", kvs.FragmentEvent: "fragment", kvs.FragmentStartEvent: "fragment start",
+		kvs.ReconnectEvent: "reconnect", 0: "EventKind(0)", 9: "EventKind(9)",
+	} {
+		if got := fmt.Sprint(k); got != want {
+			t.Errorf("fmt.Sprint(EventKind(%d)) = %q, want %q", uint8(k), got, want)
+		}
 	}
 }

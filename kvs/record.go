@@ -23,7 +23,8 @@ var ErrNoFrameData = errors.New("kvs: fragment read without frame data")
 // in-band error, or no frames, are skipped.
 type Recorder struct {
 	create func(first *Fragment) (io.WriteSeeker, error)
-	opts   RecorderOptions
+	merge  bool
+	app    string
 
 	w      *mkv.Writer
 	out    io.WriteSeeker
@@ -32,23 +33,25 @@ type Recorder struct {
 	end    time.Duration // where the last fragment written ends, in file time
 }
 
-// RecorderOptions configure a Recorder.
-type RecorderOptions struct {
-	// Merge writes consecutive fragments with the same tracks into one
-	// file; by default each fragment is a file of its own.
-	Merge bool
-	// WritingApp is written in each file's Info (default "kvsmkv").
-	WritingApp string
-}
+// RecorderOption configures a Recorder.
+type RecorderOption func(*Recorder)
+
+// WithMerge makes a Recorder write consecutive fragments with the same
+// tracks into one file; by default each fragment is a file of its own.
+func WithMerge() RecorderOption { return func(r *Recorder) { r.merge = true } }
+
+// WithWritingApp sets the WritingApp written in each file's Info (default
+// "kvsmkv").
+func WithWritingApp(name string) RecorderOption { return func(r *Recorder) { r.app = name } }
 
 // NewRecorder returns a Recorder that calls create for each new file, with
 // the file's first fragment (to name it, for instance). When what create
 // returns is also an io.Closer, the Recorder closes it once the file is
 // complete.
-func NewRecorder(create func(first *Fragment) (io.WriteSeeker, error), optFns ...func(*RecorderOptions)) *Recorder {
+func NewRecorder(create func(first *Fragment) (io.WriteSeeker, error), opts ...RecorderOption) *Recorder {
 	r := &Recorder{create: create}
-	for _, fn := range optFns {
-		fn(&r.opts)
+	for _, o := range opts {
+		o(r)
 	}
 	return r
 }
@@ -64,7 +67,7 @@ func (r *Recorder) Add(f *Fragment) (skipped bool, err error) {
 			return false, ErrNoFrameData
 		}
 	}
-	if r.w != nil && (!r.opts.Merge || !sameTracks(r.tracks, f.Tracks)) {
+	if r.w != nil && (!r.merge || !sameTracks(r.tracks, f.Tracks)) {
 		if err := r.Close(); err != nil {
 			return false, err
 		}
@@ -101,7 +104,7 @@ func (r *Recorder) start(f *Fragment) error {
 	if err != nil {
 		return err
 	}
-	opts := mkv.WriterOptions{TimecodeScale: f.TimecodeScale, WritingApp: r.opts.WritingApp}
+	opts := mkv.WriterOptions{TimecodeScale: f.TimecodeScale, WritingApp: r.app}
 	for _, t := range f.Tracks {
 		opts.Tracks = append(opts.Tracks, t.Track)
 	}

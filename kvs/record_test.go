@@ -14,7 +14,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -96,8 +96,8 @@ func unit(t *testing.T, tr h264Track, from, to, index int, p time.Duration, widt
 		}
 	}
 	w.AddTags([]mkv.SimpleTag{
-		{Name: tags.NameFragmentNumber, Value: kvstest.FragmentNumber(index)},
-		{Name: tags.NameProducerTimestamp, Value: kvstest.FormatTimestamp(p)},
+		{Name: tags.NameFragmentNumber, Value: (kvsgen.Generator{}).FragmentNumber(index)},
+		{Name: tags.NameProducerTimestamp, Value: kvsgen.FormatTimestamp(p)},
 	})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -118,15 +118,15 @@ func TestRecorder(t *testing.T) {
 	for i, s := range starts {
 		stream = append(stream, unit(t, small, 10*i, 10*i+10, i, base+s, 320, 240)...)
 	}
-	stream = append(stream, (kvstest.Generator{}).Error(kvstest.FragmentNumber(9), kvstest.ErrorUnit{Code: "FRAGMENT_NOT_FOUND", ID: 4000})...)
+	stream = append(stream, (kvsgen.Generator{}).Error((kvsgen.Generator{}).FragmentNumber(9), kvsgen.ErrorUnit{Code: "FRAGMENT_NOT_FOUND", ID: 4000})...)
 	stream = append(stream, unit(t, big, 0, 10, 5, base+5*time.Second, 352, 288)...)
 
 	var frags []*kvs.Fragment
-	for f, err := range kvs.NewReader(bytes.NewReader(stream), kvs.WithOwnedFrames()).All() {
+	for f, err := range kvs.NewReader(bytes.NewReader(stream)).All() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		frags = append(frags, f)
+		frags = append(frags, f.Clone())
 	}
 	if len(frags) != 6 {
 		t.Fatalf("%d fragments, want 6", len(frags))
@@ -134,11 +134,15 @@ func TestRecorder(t *testing.T) {
 	dir := t.TempDir()
 	record := func(merge bool) []string {
 		var files []string
+		var opts []kvs.RecorderOption
+		if merge {
+			opts = append(opts, kvs.WithMerge())
+		}
 		r := kvs.NewRecorder(func(first *kvs.Fragment) (io.WriteSeeker, error) {
 			name := filepath.Join(dir, fmt.Sprintf("%v-%s.mkv", merge, first.Number))
 			files = append(files, name)
 			return os.Create(name)
-		}, func(o *kvs.RecorderOptions) { o.Merge = merge })
+		}, opts...)
 		skipped := 0
 		for _, f := range frags {
 			s, err := r.Add(f)
@@ -208,7 +212,7 @@ func packetTimes(t *testing.T, name string) []time.Duration {
 }
 
 func TestRecorderNeedsData(t *testing.T) {
-	data := (kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
+	data := (kvsgen.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
 	f, err := kvs.NewReader(bytes.NewReader(data), kvs.WithoutFrameData()).Next()
 	if err != nil {
 		t.Fatal(err)
@@ -216,5 +220,46 @@ func TestRecorderNeedsData(t *testing.T) {
 	r := kvs.NewRecorder(func(*kvs.Fragment) (io.WriteSeeker, error) { return &seekBuffer{}, nil })
 	if _, err := r.Add(f); !errors.Is(err, kvs.ErrNoFrameData) {
 		t.Errorf("got %v, want ErrNoFrameData", err)
+	}
+}
+
+// TestRecorderWritingApp checks that WithWritingApp names the application
+// in the file's Info, and that the default is kvsmkv.
+func TestRecorderWritingApp(t *testing.T) {
+	data := (kvsgen.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 9600}).Bytes()
+	f, err := kvs.NewReader(bytes.NewReader(data)).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		opts []kvs.RecorderOption
+		want string
+	}{
+		{"default", nil, "kvsmkv"},
+		{"WithWritingApp", []kvs.RecorderOption{kvs.WithWritingApp("door-recorder")}, "door-recorder"},
+	} {
+		out := &seekBuffer{}
+		r := kvs.NewRecorder(func(*kvs.Fragment) (io.WriteSeeker, error) { return out, nil }, tt.opts...)
+		if _, err := r.Add(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var app string
+		d := mkv.NewDecoder(bytes.NewReader(out.b))
+		for {
+			ev, err := d.Next()
+			if err != nil {
+				break
+			}
+			if ev.ID == mkv.IDWritingApp {
+				app = ev.StringValue()
+			}
+		}
+		if app != tt.want {
+			t.Errorf("%s: WritingApp %q, want %q", tt.name, app, tt.want)
+		}
 	}
 }

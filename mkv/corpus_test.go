@@ -35,9 +35,9 @@ func (s *summarizer) event(ev *mkv.Event) error {
 		i := s.open[len(s.open)-1]
 		name, value, _ := strings.Cut(u.Tags[i], "=")
 		if ev.ID == mkv.IDTagName {
-			name = ev.String()
+			name = ev.StringValue()
 		} else {
-			value = ev.String()
+			value = ev.StringValue()
 		}
 		u.Tags[i] = name + "=" + value
 	case ev.Kind == mkv.BlockKind:

@@ -75,9 +75,50 @@ type Event struct {
 	Block Block
 }
 
-// String returns the value of a string or UTF-8 element as a Go string (a
-// copy, safe to keep).
-func (e *Event) String() string { return string(e.Bytes) }
+// StringValue returns the value of a string or UTF-8 element as a Go
+// string (a copy, safe to keep).
+func (e *Event) StringValue() string { return string(e.Bytes) }
+
+// String describes the event for people: its kind, the element's name, its
+// offset and what it holds, such as
+//
+//	start Cluster at 4242, size 1234
+//	value CodecID at 301: "V_MPEG4/ISO/AVC"
+//	block SimpleBlock at 4263: track 1, keyframe, 1 frame
+func (e *Event) String() string {
+	s := fmt.Sprintf("%v %s at %d", e.Kind, e.ID.Name(), e.Offset)
+	switch e.Kind {
+	case Start, End, Skip:
+		if e.Size == UnknownSize {
+			return s + ", unknown size"
+		}
+		return fmt.Sprintf("%s, size %d", s, e.Size)
+	case Value:
+		switch e.Type {
+		case TypeUint:
+			return fmt.Sprintf("%s: %d", s, e.Uint)
+		case TypeInt:
+			return fmt.Sprintf("%s: %d", s, e.Int)
+		case TypeFloat:
+			return fmt.Sprintf("%s: %g", s, e.Float)
+		case TypeString, TypeUTF8:
+			return fmt.Sprintf("%s: %q", s, e.Bytes)
+		case TypeDate:
+			return fmt.Sprintf("%s: %s", s, e.Time().Format(time.RFC3339Nano))
+		}
+		return fmt.Sprintf("%s: %d bytes", s, len(e.Bytes))
+	case BlockKind:
+		s = fmt.Sprintf("%s: track %d", s, e.Block.Track)
+		if e.Block.Keyframe {
+			s += ", keyframe"
+		}
+		if len(e.Block.Frames) == 1 {
+			return s + ", 1 frame"
+		}
+		return fmt.Sprintf("%s, %d frames", s, len(e.Block.Frames))
+	}
+	return s
+}
 
 // Time returns the value of a date element.
 func (e *Event) Time() time.Time { return dateEpoch.Add(time.Duration(e.Int)) }

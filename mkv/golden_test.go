@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 var update = flag.Bool("update", false, "rewrite the files in testdata/ from the generator")
 
 // tinyConfig is testdata/tiny.mkv: one GetMedia unit with three video
 // frames and tags before and after the Cluster.
-var tinyConfig = kvstest.Generator{
+var tinyConfig = kvsgen.Generator{
 	Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 30, VideoBitrate: 4800,
 	GetMedia: true, ProducerTags: true,
 }

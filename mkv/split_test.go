@@ -11,26 +11,26 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
 // splitInputs are streams on which every way of cutting the input must give
 // the same events.
 func splitInputs() map[string][]byte {
-	small := kvstest.Generator{Fragments: 3, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
+	small := kvsgen.Generator{Fragments: 3, FragmentDuration: 200 * time.Millisecond, FPS: 15, VideoBitrate: 40_000, Audio: true}
 	inputs := map[string][]byte{"handmade": handmadeStream()}
-	for name, mod := range map[string]func(*kvstest.Generator){
-		"kvs-unknown-sizes": func(c *kvstest.Generator) { c.ProducerTags, c.GetMedia = true, true },
-		"xiph-lacing":       func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing },
-		"ebml-lacing":       func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 4, mkv.EBMLLacing },
-		"fixed-lacing":      func(c *kvstest.Generator) { c.AudioPerBlock, c.AudioLacing = 5, mkv.FixedLacing },
-		"blockgroups-crc": func(c *kvstest.Generator) {
+	for name, mod := range map[string]func(*kvsgen.Generator){
+		"kvs-unknown-sizes": func(c *kvsgen.Generator) { c.ProducerTags, c.GetMedia = true, true },
+		"xiph-lacing":       func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 3, mkv.XiphLacing },
+		"ebml-lacing":       func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 4, mkv.EBMLLacing },
+		"fixed-lacing":      func(c *kvsgen.Generator) { c.AudioPerBlock, c.AudioLacing = 5, mkv.FixedLacing },
+		"blockgroups-crc": func(c *kvsgen.Generator) {
 			c.BlockGroups, c.KnownSizeCluster, c.CRC, c.Void = true, true, true, true
 		},
-		"errors-nul": func(c *kvstest.Generator) {
+		"errors-nul": func(c *kvsgen.Generator) {
 			c.NULPadding = true
-			c.Errors = map[int]kvstest.ErrorUnit{0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}, 2: {Exception: true, Code: "X", Message: "m"}}
+			c.Errors = map[int]kvsgen.ErrorUnit{0: {Code: "FRAGMENT_NOT_FOUND", ID: 3000}, 2: {Exception: true, Code: "X", Message: "m"}}
 		},
 	} {
 		c := small
@@ -104,7 +104,7 @@ func TestSplits(t *testing.T) {
 // exactly the events of the whole input that end before the cut, then a
 // cut-off error at the start of the innermost element the cut falls in.
 func TestTruncation(t *testing.T) {
-	c := kvstest.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 20, VideoBitrate: 8000,
+	c := kvsgen.Generator{Fragments: 1, FragmentDuration: 100 * time.Millisecond, FPS: 20, VideoBitrate: 8000,
 		Audio: true, AudioPerBlock: 2, AudioLacing: mkv.EBMLLacing, AudioFrameSize: 10,
 		KnownSizeCluster: true, BlockGroups: true, ProducerTags: true, GetMedia: true}
 	data := append(c.Bytes(), handmadeStream()...)

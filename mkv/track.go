@@ -1,7 +1,15 @@
 package mkv
 
 import (
+	"cmp"
 	"time"
+)
+
+// Defaults of the Audio element's SamplingFrequency and Channels (RFC 9559
+// section 5.1.4.1: TrackEntry\Audio\SamplingFrequency and Channels).
+const (
+	DefaultSamplingRate = 8000.0
+	DefaultChannels     = 1
 )
 
 // TrackType is the Matroska TrackType (RFC 9559 section 5.1.4.1.3).
@@ -62,7 +70,10 @@ type Track struct {
 	DefaultDuration time.Duration
 	// Width and Height are the video PixelWidth and PixelHeight.
 	Width, Height uint64
-	// SamplingRate, Channels and BitDepth describe an audio track.
+	// SamplingRate, Channels and BitDepth describe an audio track. Set
+	// gives an audio track the specification's defaults, 8000 Hz and 1
+	// channel, which writers such as mkvmerge leave out; a Writer writes
+	// them out.
 	SamplingRate float64
 	Channels     uint64
 	BitDepth     uint64
@@ -74,6 +85,11 @@ func NewTrack() Track { return Track{Language: "eng"} }
 // Set applies a value event of a TrackEntry's children (Video and Audio
 // settings included) to t. It reports whether the element is one Track
 // holds; others are left to the caller. CodecPrivate is copied.
+//
+// A TrackType of audio fills in the SamplingFrequency and Channels the
+// TrackEntry leaves out with their defaults (DefaultSamplingRate and
+// DefaultChannels); the elements themselves, before or after it, override
+// them.
 func (t *Track) Set(ev *Event) bool {
 	switch ev.ID {
 	case IDTrackNumber:
@@ -82,12 +98,16 @@ func (t *Track) Set(ev *Event) bool {
 		t.UID = ev.Uint
 	case IDTrackType:
 		t.Type = TrackType(ev.Uint)
+		if t.Type == AudioTrack {
+			t.SamplingRate = cmp.Or(t.SamplingRate, DefaultSamplingRate)
+			t.Channels = cmp.Or(t.Channels, DefaultChannels)
+		}
 	case IDCodecID:
-		t.CodecID = ev.String()
+		t.CodecID = ev.StringValue()
 	case IDName:
-		t.Name = ev.String()
+		t.Name = ev.StringValue()
 	case IDLanguage:
-		t.Language = ev.String()
+		t.Language = ev.StringValue()
 	case IDCodecPrivate:
 		t.CodecPrivate = append([]byte(nil), ev.Bytes...)
 	case IDDefaultDuration:

@@ -1,6 +1,7 @@
 package mkv
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -374,9 +375,11 @@ func AppendTrack(b []byte, t *Track) []byte {
 	switch {
 	case t.Width > 0 || t.Height > 0:
 		b = AppendElement(b, IDVideo, AppendUint(AppendUint(nil, IDPixelWidth, t.Width), IDPixelHeight, t.Height))
-	case t.SamplingRate > 0 || t.Channels > 0:
-		a := AppendFloat(nil, IDSamplingFrequency, t.SamplingRate)
-		a = AppendUint(a, IDChannels, max(t.Channels, 1))
+	case t.Type == AudioTrack || t.SamplingRate > 0 || t.Channels > 0:
+		// Written even when they are the defaults: demuxers such as
+		// ffmpeg's refuse an audio track without them.
+		a := AppendFloat(nil, IDSamplingFrequency, cmp.Or(t.SamplingRate, DefaultSamplingRate))
+		a = AppendUint(a, IDChannels, cmp.Or(t.Channels, DefaultChannels))
 		if t.BitDepth > 0 {
 			a = AppendUint(a, IDBitDepth, t.BitDepth)
 		}

@@ -75,7 +75,7 @@ func TestWriterRoundTrip(t *testing.T) {
 		case ev.ID == mkv.IDCuePoint && ev.Kind == mkv.Start:
 			cues++
 		case ev.ID == mkv.IDTagName:
-			tagNames = append(tagNames, ev.String())
+			tagNames = append(tagNames, ev.StringValue())
 		}
 	}
 	if len(got) != len(want) {

@@ -99,7 +99,7 @@ func (p *pipeline) follow(ctx context.Context, client *kvsaws.Client, stream str
 		if err != nil {
 			return err
 		}
-		if ev.Kind != kvsaws.FrameArrived || !ev.Frame.Keyframe {
+		if ev.Kind != kvs.FrameEvent || !ev.Frame.Keyframe {
 			continue
 		}
 		t := ev.Fragment.Track(ev.Frame.Track)

@@ -78,6 +78,9 @@ func (d *dumper) read(ctx context.Context) int {
 			return code
 		}
 	}
+	if ctx.Err() != nil {
+		return exitInterrupted // a follow ends without an error when interrupted
+	}
 	if in := d.src.in; in != nil && in.n == 0 {
 		fmt.Fprintf(d.stderr, "kvsdump: %s is empty (0 bytes): no fragment to print\n", in.name)
 		return exitEmpty

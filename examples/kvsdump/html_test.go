@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // TestHTML checks that -html writes a report with a bar per fragment that
@@ -16,7 +16,7 @@ import (
 func TestHTML(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.mkv")
-	g := kvstest.Generator{Fragments: 30, FPS: 5, VideoBitrate: 20000, Errors: map[int]kvstest.ErrorUnit{4: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}}}
+	g := kvsgen.Generator{Fragments: 30, FPS: 5, VideoBitrate: 20000, Errors: map[int]kvsgen.ErrorUnit{4: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}}}
 	if err := os.WriteFile(in, g.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}

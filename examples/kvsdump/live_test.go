@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -47,7 +48,7 @@ func TestFollowFramesWhileProduced(t *testing.T) {
 	var seq atomic.Int64
 	var mu sync.Mutex
 	received := map[string]int64{}
-	g := kvstest.Generator{Fragments: 3, FPS: 10, FragmentDuration: time.Second, Media: true, Start: time.Now()}
+	g := kvsgen.Generator{Fragments: 3, FPS: 10, FragmentDuration: time.Second, Media: true, Start: time.Now()}
 	produced := make(chan error, 1)
 	go func() {
 		time.Sleep(300 * time.Millisecond) // let the follow connect; a late one only sees less
@@ -100,14 +101,14 @@ func TestFollowFramesWhileProduced(t *testing.T) {
 // mediaFile writes a generated stream of real H.264 and AAC and returns its
 // path and how many video and audio frames it holds.
 func mediaFile(t *testing.T) (path string, video, audio int) {
-	g := kvstest.Generator{Fragments: 3, FPS: 15, FragmentDuration: time.Second, Media: true, Audio: true}
+	g := kvsgen.Generator{Fragments: 3, FPS: 15, FragmentDuration: time.Second, Media: true, Audio: true}
 	path = filepath.Join(t.TempDir(), "media.mkv")
 	if err := os.WriteFile(path, g.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for i := range g.Fragments {
 		for _, f := range g.Frames(i) {
-			if f.Track == kvstest.VideoTrack {
+			if f.Track == kvsgen.VideoTrackNumber {
 				video++
 			} else {
 				audio++
@@ -172,7 +173,7 @@ func TestCheckpointSurvivesKill(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 24, FragmentDuration: 200 * time.Millisecond, FPS: 10, VideoBitrate: 20_000})
-	srv.Slow(kvstest.GetMedia, 200, 3*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 200, Delay: 3 * time.Millisecond})
 	cp := filepath.Join(t.TempDir(), "position.json")
 	rng := rand.New(rand.NewPCG(3, 5))
 	seen := map[string]int{}

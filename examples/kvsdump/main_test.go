@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
@@ -23,11 +24,11 @@ var update = flag.Bool("update", false, "rewrite sample.mkv from the generator")
 
 // sampleConfig is sample.mkv: a GetMedia response of four one-second
 // fragments with audio and producer tags, the third an in-band error.
-var sampleConfig = kvstest.Generator{
+var sampleConfig = kvsgen.Generator{
 	Fragments: 4, FragmentDuration: time.Second, FPS: 30, VideoBitrate: 16_000,
 	Audio: true, AudioFrameSize: 12, AudioPerBlock: 5, AudioLacing: mkv.XiphLacing,
 	GetMedia: true, ProducerTags: true,
-	Errors: map[int]kvstest.ErrorUnit{2: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
+	Errors: map[int]kvsgen.ErrorUnit{2: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
 }
 
 // TestSample keeps sample.mkv equal to the generator's output; -update
@@ -172,9 +173,9 @@ func TestSampleOutput(t *testing.T) {
 		t.Fatalf("%d fragments and %d frame lines, want 4 and 0", len(frags), frames)
 	}
 	f := frags[0]
-	if f.Index != 0 || f.Offset != 0 || f.Size == 0 || f.FragmentNumber != kvstest.FragmentNumber(0) ||
+	if f.Index != 0 || f.Offset != 0 || f.Size == 0 || f.FragmentNumber != (kvsgen.Generator{}).FragmentNumber(0) ||
 		f.ProducerTimestamp != "2017-11-28T06:55:08.513Z" || f.ServerTimestamp != "2017-11-28T06:55:09.126Z" ||
-		f.MillisBehindNow == nil || *f.MillisBehindNow != 1000 || f.ContinuationToken != kvstest.FragmentNumber(0) || f.Error != nil {
+		f.MillisBehindNow == nil || *f.MillisBehindNow != 1000 || f.ContinuationToken != (kvsgen.Generator{}).FragmentNumber(0) || f.Error != nil {
 		t.Errorf("fragment 0: %+v", f)
 	}
 	if len(f.Tracks) != 2 || f.Tracks[0].Type != "video" || f.Tracks[0].CodecID != "V_MPEG4/ISO/AVC" ||
@@ -244,7 +245,7 @@ func TestEmulate(t *testing.T) {
 		t.Fatalf("exit %d, %d fragments; stderr %q", code, len(frags), stderr)
 	}
 	for i, f := range frags {
-		if f.Index != i || f.FragmentNumber != kvstest.FragmentNumber(i) || f.ProducerTimestamp == "" || len(f.Tracks) != 2 {
+		if f.Index != i || f.FragmentNumber != (kvsgen.Generator{}).FragmentNumber(i) || f.ProducerTimestamp == "" || len(f.Tracks) != 2 {
 			t.Errorf("fragment %d: %+v", i, f)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // TestMappedSameAsRead checks that a file read in place, window by window,
@@ -20,7 +20,7 @@ func TestMappedSameAsRead(t *testing.T) {
 	if !canMap {
 		t.Skip("this system reads files, it does not map them")
 	}
-	whole := kvstest.Generator{Fragments: 12, VideoBitrate: 8_000_000, Audio: true, AudioPerBlock: 3, AudioLacing: 1,
+	whole := kvsgen.Generator{Fragments: 12, VideoBitrate: 8_000_000, Audio: true, AudioPerBlock: 3, AudioLacing: 1,
 		ProducerTags: true, GetMedia: true}.Bytes()
 	if len(whole) < 2*mapWindow {
 		t.Fatalf("the stream is %d bytes: it must span windows", len(whole))
@@ -72,7 +72,7 @@ func TestMappedFileShrinks(t *testing.T) {
 		t.Skip("this system reads files, it does not map them")
 	}
 	path := filepath.Join(t.TempDir(), "stream.mkv")
-	if err := os.WriteFile(path, kvstest.Generator{Fragments: 6, VideoBitrate: 4_000_000}.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, kvsgen.Generator{Fragments: 6, VideoBitrate: 4_000_000}.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)

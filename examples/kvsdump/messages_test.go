@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
@@ -19,7 +20,7 @@ import (
 // clean KVS stream, read from a file and from standard input: the message
 // names the fault and where, and the exit status tells them apart.
 func TestInputMessages(t *testing.T) {
-	whole := kvstest.Generator{Fragments: 2, GetMedia: true}.Bytes()
+	whole := kvsgen.Generator{Fragments: 2, GetMedia: true}.Bytes()
 	long, block := whole[:50_000], blockAt(t, whole, 50_000)
 	random := make([]byte, 50_000)
 	rng := rand.New(rand.NewPCG(1, 2))

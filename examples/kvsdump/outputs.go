@@ -38,9 +38,13 @@ func (o *outputs) open() error {
 		}
 	}
 	if o.outDir != "" {
+		var opts []kvs.RecorderOption
+		if o.merge {
+			opts = append(opts, kvs.WithMerge())
+		}
 		o.rec = kvs.NewRecorder(func(first *kvs.Fragment) (io.WriteSeeker, error) {
 			return os.Create(filepath.Join(o.outDir, name(first)+".mkv"))
-		}, func(ro *kvs.RecorderOptions) { ro.Merge = o.merge })
+		}, opts...)
 	}
 	o.tracks = map[uint64]*elementary{}
 	return nil

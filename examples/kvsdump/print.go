@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
@@ -21,117 +19,19 @@ type printer interface {
 	flush()
 }
 
-// The JSON Lines records are appended by hand, field by field, in the
-// order and with the escaping encoding/json gives (print_test.go checks
-// them against it): a fragment line is
-//
-//	{"index", "offset", "size", "partial"?, "fragmentNumber"?,
-//	 "serverTimestamp"?, "producerTimestamp"?, "millisBehindNow"?,
-//	 "continuationToken"?, "error"?: {"code"?, "id"?, "message"?},
-//	 "tags"?: [{"name", "value"?, "binary"? (base64), "tags"?}],
-//	 "tracks"?: [{"number", "type", "codecId"?, "blocks", "frames", "keyframes"}]}
-//
-// (? marks a field left out when empty), a frame line
+// A fragment's JSON line is its kvsreport.Record (RecordOf), written by
+// Record.AppendJSON; a frame's line is appended here, field by field, as
+// encoding/json writes it (print_test.go checks both against it):
 //
 //	{"fragment", "track", "keyframe", "timestampNs", "durationNs"?,
 //	 "wallClock", "size", "offset"}
+//
+// (? marks a field left out when empty).
 
 // appendFragment appends the JSON Lines record of f, newline included.
 func appendFragment(b []byte, f *kvs.Fragment) []byte {
-	b = append(b, `{"index":`...)
-	b = strconv.AppendInt(b, int64(f.Index), 10)
-	b = append(b, `,"offset":`...)
-	b = strconv.AppendInt(b, f.Offset, 10)
-	b = append(b, `,"size":`...)
-	b = strconv.AppendInt(b, f.Size, 10)
-	if f.Partial {
-		b = append(b, `,"partial":true`...)
-	}
-	if n := f.Number.String(); n != "" {
-		b = appendString(append(b, `,"fragmentNumber":`...), n)
-	}
-	if !f.ServerTimestamp.IsZero() {
-		b = appendTime(append(b, `,"serverTimestamp":`...), f.ServerTimestamp.Time())
-	}
-	if !f.ProducerTimestamp.IsZero() {
-		b = appendTime(append(b, `,"producerTimestamp":`...), f.ProducerTimestamp.Time())
-	}
-	if f.HasMillisBehindNow {
-		b = strconv.AppendInt(append(b, `,"millisBehindNow":`...), f.MillisBehindNow, 10)
-	}
-	if f.ContinuationToken != "" {
-		b = appendString(append(b, `,"continuationToken":`...), f.ContinuationToken)
-	}
-	if e := f.Err; e != nil {
-		b = append(b, `,"error":{`...)
-		sep := ""
-		if e.Code != "" {
-			b = appendString(append(b, `"code":`...), e.Code)
-			sep = ","
-		}
-		if e.ID != 0 {
-			b = strconv.AppendInt(append(append(b, sep...), `"id":`...), int64(e.ID), 10)
-			sep = ","
-		}
-		if e.Message != "" {
-			b = appendString(append(append(b, sep...), `"message":`...), e.Message)
-		}
-		b = append(b, '}')
-	}
-	if len(f.Tags) > 0 {
-		b = append(b, `,"tags":[`...)
-		for i := range f.Tags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendTag(b, &f.Tags[i].SimpleTag)
-		}
-		b = append(b, ']')
-	}
-	if len(f.Tracks) > 0 {
-		b = append(b, `,"tracks":[`...)
-		for i := range f.Tracks {
-			t := &f.Tracks[i]
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(append(b, `{"number":`...), t.Number, 10)
-			b = appendString(append(b, `,"type":`...), t.Type.String())
-			if t.CodecID != "" {
-				b = appendString(append(b, `,"codecId":`...), t.CodecID)
-			}
-			b = strconv.AppendInt(append(b, `,"blocks":`...), int64(t.Blocks), 10)
-			b = strconv.AppendInt(append(b, `,"frames":`...), int64(t.Frames), 10)
-			b = strconv.AppendInt(append(b, `,"keyframes":`...), int64(t.Keyframes), 10)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	return append(b, "}\n"...)
-}
-
-// appendTag appends a SimpleTag and the tags nested in it: its value, or
-// its binary value in base64 when it has one.
-func appendTag(b []byte, t *mkv.SimpleTag) []byte {
-	b = appendString(append(b, `{"name":`...), t.Name)
-	if t.Binary == nil {
-		b = appendString(append(b, `,"value":`...), t.Value)
-	} else if len(t.Binary) > 0 {
-		b = append(b, `,"binary":"`...)
-		b = base64.StdEncoding.AppendEncode(b, t.Binary)
-		b = append(b, '"')
-	}
-	if len(t.Tags) > 0 {
-		b = append(b, `,"tags":[`...)
-		for i := range t.Tags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendTag(b, &t.Tags[i])
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}')
+	r := kvsreport.RecordOf(f)
+	return append(r.AppendJSON(b), '\n')
 }
 
 // appendFrame appends the JSON Lines record of a frame of f, newline
@@ -154,63 +54,6 @@ func appendFrame(b []byte, f *kvs.Fragment, fr *kvs.Frame) []byte {
 // punctuation that need no escaping.
 func appendTime(b []byte, t time.Time) []byte {
 	return append(t.AppendFormat(append(b, '"'), kvsreport.TimeLayout), '"')
-}
-
-// appendString appends s as a JSON string, escaped as encoding/json does
-// by default: quotes, backslashes and control characters, <, > and & for
-// HTML, U+2028 and U+2029 for JavaScript, and each byte of invalid UTF-8
-// as U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // jsonPrinter prints JSON Lines: with -frames a line per frame as it is

@@ -157,7 +157,7 @@ func TestFollowPrintsAsFragmentsArrive(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 4, FragmentDuration: 500 * time.Millisecond, VideoBitrate: 20_000})
-	srv.Slow(kvstest.GetMedia, 256, 5*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 256, Delay: 5 * time.Millisecond})
 	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
 	t.Setenv("AWS_REGION", kvstest.Region)

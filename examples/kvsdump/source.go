@@ -112,33 +112,6 @@ func eventsOf(frags iter.Seq2[*kvs.Fragment, error]) iter.Seq2[*kvs.Event, error
 	}
 }
 
-// frameEvents turns a frame-level follow into the events a Reader's
-// NextEvent gives: each frame as it arrives, then its fragment; a fragment
-// cut off and not sent again ends marked Partial.
-func frameEvents(follow iter.Seq2[*kvsaws.FollowEvent, error]) iter.Seq2[*kvs.Event, error] {
-	return func(yield func(*kvs.Event, error) bool) {
-		var ev kvs.Event
-		for fe, err := range follow {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			switch fe.Kind {
-			case kvsaws.FrameArrived:
-				ev = kvs.Event{Kind: kvs.FrameEvent, Fragment: fe.Fragment, Frame: fe.Frame}
-			case kvsaws.FragmentEnd, kvsaws.FragmentCutOff:
-				fe.Fragment.Partial = fe.Kind == kvsaws.FragmentCutOff
-				ev = kvs.Event{Kind: kvs.FragmentEvent, Fragment: fe.Fragment}
-			default:
-				continue
-			}
-			if !yield(&ev, nil) {
-				return
-			}
-		}
-	}
-}
-
 const sampleName = "the built-in sample"
 
 // tailSize is how many of the last bytes read of a stream that cannot be
@@ -278,7 +251,7 @@ func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
 			}
 		}
 		if l.frames {
-			return &source{events: frameEvents(client.FollowFrames(ctx, l.stream, sel, opts)), stream: true}, nil
+			return &source{events: client.FollowFrames(ctx, l.stream, sel, opts), stream: true}, nil
 		}
 		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel, opts)), stream: true}, nil
 	}

@@ -177,7 +177,7 @@ func TestFleet(t *testing.T) {
 				if err != nil {
 					t.Fatalf("after %d frames: %v", frames, err)
 				}
-				if ev.Kind != kvsaws.FrameArrived {
+				if ev.Kind != kvs.FrameEvent {
 					continue
 				}
 				fr := ev.Frame
@@ -374,7 +374,7 @@ func TestDataKill9(t *testing.T) {
 		}
 		numbers, err := list(first.env)
 		var nf *kvsaws.APIError
-		if errors.As(err, &nf) && nf.Code == kvsaws.ErrResourceNotFound {
+		if errors.As(err, &nf) && nf.Code == kvsaws.CodeResourceNotFound {
 			continue // the producer has not created the stream yet
 		}
 		if err != nil {

@@ -49,15 +49,38 @@ const (
 	StartAtContinuationToken StartSelectorType = "CONTINUATION_TOKEN"
 )
 
-// Error types (x-amzn-ErrorType) of the KVS APIs.
+// Error codes (x-amzn-ErrorType) of the KVS APIs, as APIError.Code holds
+// them.
 const (
-	ErrResourceNotFound        = "ResourceNotFoundException"
-	ErrInvalidArgument         = "InvalidArgumentException"
-	ErrNotAuthorized           = "NotAuthorizedException"
-	ErrClientLimitExceeded     = "ClientLimitExceededException"
-	ErrConnectionLimitExceeded = "ConnectionLimitExceededException"
-	ErrInvalidEndpoint         = "InvalidEndpointException"
+	CodeResourceNotFound        = "ResourceNotFoundException"
+	CodeInvalidArgument         = "InvalidArgumentException"
+	CodeNotAuthorized           = "NotAuthorizedException"
+	CodeClientLimitExceeded     = "ClientLimitExceededException"
+	CodeConnectionLimitExceeded = "ConnectionLimitExceededException"
+	CodeInvalidEndpoint         = "InvalidEndpointException"
 )
+
+// Errors to match an error response by its code, as the SDK's typed
+// exceptions are matched: errors.Is(err, ErrResourceNotFound) holds when
+// err is or wraps an *APIError whose Code is CodeResourceNotFound, and
+// errors.As(err, &apiErr) then gives the *APIError itself.
+var (
+	ErrResourceNotFound        error = &CodeError{CodeResourceNotFound}
+	ErrInvalidArgument         error = &CodeError{CodeInvalidArgument}
+	ErrNotAuthorized           error = &CodeError{CodeNotAuthorized}
+	ErrClientLimitExceeded     error = &CodeError{CodeClientLimitExceeded}
+	ErrConnectionLimitExceeded error = &CodeError{CodeConnectionLimitExceeded}
+	ErrInvalidEndpoint         error = &CodeError{CodeInvalidEndpoint}
+)
+
+// CodeError is an error code to match with errors.Is: every *APIError with
+// that Code matches it. The ErrResourceNotFound... values are CodeErrors;
+// &CodeError{Code: "AccessDeniedException"} matches a code they leave out.
+type CodeError struct {
+	Code string
+}
+
+func (e *CodeError) Error() string { return "kvsaws: " + e.Code }
 
 // ErrInvalidInput is the cause of a request the Client refuses to send: a
 // missing stream, selector type or time range.
@@ -201,6 +224,9 @@ type APIError struct {
 	Message string
 	// RequestID is the x-amz-RequestId, for AWS support.
 	RequestID string
+	// Err is the error the SDK's client returned, for a control-plane
+	// call made through it (GetDataEndpoint); nil for the data plane.
+	Err error
 }
 
 func (e *APIError) Error() string {
@@ -216,6 +242,16 @@ func (e *APIError) Error() string {
 
 // ErrorCode returns the error type.
 func (e *APIError) ErrorCode() string { return e.Code }
+
+// Unwrap returns Err.
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Is makes the error match the *CodeError of its Code (ErrResourceNotFound
+// for a ResourceNotFoundException, ...).
+func (e *APIError) Is(target error) bool {
+	c, ok := target.(*CodeError)
+	return ok && c.Code == e.Code
+}
 
 // ErrorMessage returns the message.
 func (e *APIError) ErrorMessage() string { return e.Message }

@@ -73,7 +73,7 @@ func TestErrorTypeForms(t *testing.T) {
 			_, err := dp.GetMedia(context.Background(), url, &kvsaws.GetMediaInput{StreamName: "cam"})
 			var api smithy.APIError
 			var e *kvsaws.APIError
-			if !errors.As(err, &api) || api.ErrorCode() != kvsaws.ErrResourceNotFound || api.ErrorMessage() != "gone" ||
+			if !errors.As(err, &api) || api.ErrorCode() != kvsaws.CodeResourceNotFound || api.ErrorMessage() != "gone" ||
 				!errors.As(err, &e) || e.StatusCode != 404 || e.RequestID != "req-1" || e.Operation != "GetMedia" {
 				t.Errorf("got %#v", err)
 			}

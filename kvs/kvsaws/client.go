@@ -16,9 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 
+	"github.com/aws/smithy-go"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -141,7 +143,7 @@ func DefaultRetryer() aws.Retryer {
 		o.MaxBackoff = 20 * time.Second
 		o.RateLimiter = ratelimit.None
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{
-			ErrClientLimitExceeded: {}, ErrConnectionLimitExceeded: {},
+			CodeClientLimitExceeded: {}, CodeConnectionLimitExceeded: {},
 		}})
 	})
 }
@@ -185,7 +187,7 @@ func (c *Client) DataEndpoint(ctx context.Context, stream string, api APIName) (
 	}
 	out, err := c.opts.EndpointResolver.GetDataEndpoint(ctx, in)
 	if err != nil {
-		return "", err
+		return "", asAPIError("GetDataEndpoint", err)
 	}
 	if out.DataEndpoint == nil || *out.DataEndpoint == "" {
 		return "", errors.New("kvsaws: GetDataEndpoint returned no endpoint")
@@ -254,12 +256,30 @@ func (c *Client) wait(ctx context.Context, attempt int, cause error) error {
 	return sleep(ctx, d)
 }
 
+// asAPIError wraps an error response the SDK's client returned in an
+// *APIError, so that the ErrResourceNotFound... values match it as they
+// match the data plane's; the SDK's own error stays reachable through
+// Unwrap (errors.As to *types.ResourceNotFoundException still works).
+func asAPIError(op string, err error) error {
+	var api *APIError
+	var se smithy.APIError
+	if errors.As(err, &api) || !errors.As(err, &se) {
+		return err
+	}
+	e := &APIError{Operation: op, Code: se.ErrorCode(), Message: se.ErrorMessage(), Err: err}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		e.StatusCode, e.RequestID = re.HTTPStatusCode(), re.ServiceRequestID()
+	}
+	return e
+}
+
 // endpointFailed tells whether an error may come from a stale endpoint: a
 // connection failure, a server error or InvalidEndpoint.
 func endpointFailed(err error) bool {
 	var api *APIError
 	if errors.As(err, &api) {
-		return api.StatusCode >= 500 || api.Code == ErrInvalidEndpoint
+		return api.StatusCode >= 500 || api.Code == CodeInvalidEndpoint
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
@@ -268,7 +288,7 @@ func endpointFailed(err error) bool {
 // isInvalidEndpoint tells whether err is InvalidEndpointException.
 func isInvalidEndpoint(err error) bool {
 	var api *APIError
-	return errors.As(err, &api) && api.Code == ErrInvalidEndpoint
+	return errors.As(err, &api) && api.Code == CodeInvalidEndpoint
 }
 
 // ListFragments lists the fragments of stream in a time range, all pages,
@@ -326,7 +346,8 @@ func SortFragments(fs []FragmentInfo) {
 }
 
 // FetchRange lists the fragments of stream in a time range and fetches
-// them, in order: ListFragments then GetFragments.
+// them, in order: ListFragments then GetFragments. Frame bytes are lent,
+// as GetFragments lends them.
 func (c *Client) FetchRange(ctx context.Context, stream string, sel FragmentSelector) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
 		var numbers []tags.FragmentNumber

@@ -3,6 +3,7 @@ package kvsaws_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"math/rand/v2"
 	"net/http"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
 
@@ -31,7 +33,7 @@ func fastRetries(o *kvsaws.Options) {
 		so.Backoff = retry.NewExponentialJitterBackoff(20 * time.Millisecond)
 		so.RateLimiter = ratelimit.None
 		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{
-			kvsaws.ErrClientLimitExceeded: {}, kvsaws.ErrConnectionLimitExceeded: {},
+			kvsaws.CodeClientLimitExceeded: {}, kvsaws.CodeConnectionLimitExceeded: {},
 		}})
 	})
 	o.FollowInterval, o.FollowIdleWait, o.FollowMaxIdleWait = time.Millisecond, 5*time.Millisecond, 20*time.Millisecond
@@ -162,10 +164,10 @@ func TestMissingFragments(t *testing.T) {
 // until they pass, and a cut body is asked for again from where it broke.
 func TestRetries(t *testing.T) {
 	srv, numbers := emulator(t, 12)
-	srv.Throttle(kvstest.GetMediaForFragmentList, 2)
-	srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: http.StatusInternalServerError, Type: "InternalFailure"})
-	srv.CutBody(kvstest.GetMediaForFragmentList, 3000)
-	srv.Slow(kvstest.GetMediaForFragmentList, 501, 0)
+	srv.Inject(kvstest.Throttled(kvstest.GetMediaForFragmentList, 2))
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: http.StatusInternalServerError, Type: "InternalFailure"})
+	srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 3000})
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, Chunk: 501, Delay: 0})
 	// One call at a time, so that the injected faults meet the calls in order.
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.BatchSize, o.Concurrency = 5, 1 })
 	i := 0
@@ -197,15 +199,34 @@ func TestNotRetried(t *testing.T) {
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 
 	// An unknown stream fails at GetDataEndpoint, in the SDK's client.
+	// It matches ErrResourceNotFound as the data plane's errors do, and
+	// stays the SDK's typed exception too.
 	var api smithy.APIError
 	for _, err := range c.GetFragments(context.Background(), "nope", numbers) {
-		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.ErrResourceNotFound {
+		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.CodeResourceNotFound {
 			t.Fatalf("unknown stream: %v", err)
 		}
+		var e *kvsaws.APIError
+		if !errors.As(err, &e) || e.Operation != "GetDataEndpoint" || e.StatusCode != http.StatusNotFound || e.RequestID == "" {
+			t.Errorf("unknown stream: errors.As(*APIError) gives %#v", e)
+		}
+		var typed *kvtypes.ResourceNotFoundException
+		if !errors.As(err, &typed) {
+			t.Errorf("unknown stream: %v is not a *types.ResourceNotFoundException", err)
+		}
+		if !errors.Is(err, kvsaws.ErrResourceNotFound) || errors.Is(err, kvsaws.ErrNotAuthorized) {
+			t.Errorf("unknown stream: errors.Is(ErrResourceNotFound) = %v, errors.Is(ErrNotAuthorized) = %v",
+				errors.Is(err, kvsaws.ErrResourceNotFound), errors.Is(err, kvsaws.ErrNotAuthorized))
+		}
 	}
-	for _, code := range []string{kvsaws.ErrResourceNotFound, kvsaws.ErrNotAuthorized, kvsaws.ErrInvalidArgument} {
+	sentinels := map[string]error{
+		kvsaws.CodeResourceNotFound: kvsaws.ErrResourceNotFound,
+		kvsaws.CodeNotAuthorized:    kvsaws.ErrNotAuthorized,
+		kvsaws.CodeInvalidArgument:  kvsaws.ErrInvalidArgument,
+	}
+	for _, code := range []string{kvsaws.CodeResourceNotFound, kvsaws.CodeNotAuthorized, kvsaws.CodeInvalidArgument} {
 		before := srv.Requests(kvstest.GetMediaForFragmentList)
-		srv.Fail(kvstest.GetMediaForFragmentList, kvstest.Fault{Status: http.StatusBadRequest, Type: code})
+		srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, Status: http.StatusBadRequest, Type: code})
 		var got error
 		for _, err := range c.GetFragments(context.Background(), "cam", numbers) {
 			got = err
@@ -214,6 +235,14 @@ func TestNotRetried(t *testing.T) {
 		var e *kvsaws.APIError
 		if !errors.As(got, &e) || e.Code != code || e.RequestID == "" || e.Operation != "GetMediaForFragmentList" {
 			t.Fatalf("%s: got %v", code, got)
+		}
+		for c, sentinel := range sentinels {
+			if errors.Is(got, sentinel) != (c == code) {
+				t.Errorf("%s: errors.Is(err, %v) = %v", code, sentinel, !(c == code))
+			}
+		}
+		if !errors.Is(got, &kvsaws.CodeError{Code: code}) {
+			t.Errorf("%s: errors.Is(err, &CodeError{%q}) = false", code, code)
 		}
 		if n := srv.Requests(kvstest.GetMediaForFragmentList) - before; n != 1 {
 			t.Errorf("%s: %d calls, want 1", code, n)
@@ -257,8 +286,10 @@ func TestFollowResumes(t *testing.T) {
 	for range 5 {
 		cuts = append(cuts, 200+rng.Int64N(20000))
 	}
-	srv.CutBody(kvstest.GetMedia, cuts...)
-	srv.Throttle(kvstest.GetMedia, 2)
+	for _, at := range cuts {
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, At: at})
+	}
+	srv.Inject(kvstest.Throttled(kvstest.GetMedia, 2))
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -283,35 +314,60 @@ func TestFollowResumes(t *testing.T) {
 	}
 }
 
-// TestFollowCancel cancels a follow in the middle of a slow body: it must
-// return promptly with the context's error and leave no goroutine behind.
+// TestFollowCancel cancels a follow in the middle of a slow body, as
+// Ctrl-C does: Follow and FollowFrames must end promptly, without an error
+// and without yielding anything more, and leave no goroutine behind.
 func TestFollowCancel(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, _ := emulator(t, 20)
 	defer srv.Close() // before the leak check; Cleanup would run after it
-	srv.Slow(kvstest.GetMedia, 64, 5*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 64, Delay: 5 * time.Millisecond})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got error
-	var at time.Time
-	n := 0
-	for _, err := range c.Follow(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
-		if err != nil {
-			got = err
-			break
-		}
-		n++
-		if n == 1 {
+	start := kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}
+	follows := []struct {
+		name   string
+		follow func(context.Context) iter.Seq2[any, error]
+	}{
+		{"Follow", func(ctx context.Context) iter.Seq2[any, error] {
+			return func(yield func(any, error) bool) {
+				for f, err := range c.Follow(ctx, "cam", start) {
+					if !yield(f, err) {
+						return
+					}
+				}
+			}
+		}},
+		{"FollowFrames", func(ctx context.Context) iter.Seq2[any, error] {
+			return func(yield func(any, error) bool) {
+				for ev, err := range c.FollowFrames(ctx, "cam", start) {
+					if !yield(ev, err) {
+						return
+					}
+				}
+			}
+		}},
+	}
+	for _, tt := range follows {
+		ctx, cancel := context.WithCancel(context.Background())
+		var at time.Time
+		n := 0
+		for _, err := range tt.follow(ctx) {
+			if err != nil {
+				t.Fatalf("%s: error %v after the cancel", tt.name, err)
+			}
+			if n++; n == 2 {
+				t.Fatalf("%s: yielded after the cancel", tt.name)
+			}
 			at = time.Now()
 			cancel()
 		}
-	}
-	if !errors.Is(got, context.Canceled) {
-		t.Fatalf("got %v, want context.Canceled", got)
-	}
-	if d := time.Since(at); d > 2*time.Second {
-		t.Errorf("returned %v after the cancel", d)
+		cancel()
+		if n != 1 {
+			t.Fatalf("%s: %d items, want 1", tt.name, n)
+		}
+		if d := time.Since(at); d > 2*time.Second {
+			t.Errorf("%s: returned %v after the cancel", tt.name, d)
+		}
 	}
 }
 
@@ -374,7 +430,7 @@ func TestEndpointRefresh(t *testing.T) {
 // fragment delivered.
 func TestFollowReadTimeout(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.Slow(kvstest.GetMedia, 3000, 400*time.Millisecond)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 3000, Delay: 400 * time.Millisecond})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries, func(o *kvsaws.Options) { o.ReadTimeout = 100 * time.Millisecond })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -424,7 +480,7 @@ func TestFragmentLimit(t *testing.T) {
 	}
 	_, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMediaForFragmentList(context.Background(), ep, &kvsaws.GetMediaForFragmentListInput{StreamName: "cam", Fragments: many})
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidArgument {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeInvalidArgument {
 		t.Fatalf("1001 fragments: %v", err)
 	}
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)

@@ -15,10 +15,11 @@
 //		...
 //	}
 //
-// The data-plane APIs are not in the Go module proxy these builds use, so
-// they are called through a thin client on the SDK's parts (HTTPDataPlane:
-// the SigV4 signer, the credentials, the HTTP client) with the API's own
-// shapes and field names; DataPlane is an interface a user can replace
-// with the official clients. Errors the service answers with are
-// *APIError, which implements smithy.APIError.
+// The data-plane APIs go through DataPlane, by default HTTPDataPlane, a
+// client built from the SDK's parts (the SigV4 signer, the credentials,
+// the HTTP client) with the API's own shapes and field names. Errors the
+// service answers with are *APIError, which implements smithy.APIError and
+// matches the ErrResourceNotFound... values with errors.Is. Frame bytes are
+// lent, as by every reader of kvs (see kvs, "Frame bytes"), and the end of
+// ctx ends a follow without an error.
 package kvsaws

@@ -2,12 +2,14 @@ package kvsaws_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
@@ -85,14 +87,14 @@ func ExampleClient_FollowFrames() {
 			log.Fatal(err)
 		}
 		switch ev.Kind {
-		case kvsaws.FragmentStart:
+		case kvs.FragmentStartEvent:
 			fmt.Println("start", ev.Fragment.Index)
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			fmt.Println("  frame", ev.Frame.Track, ev.Frame.Keyframe, ev.Fragment.WallClock(ev.Frame).Format(time.TimeOnly))
-		case kvsaws.FragmentEnd:
+		case kvs.FragmentEvent:
 			fmt.Println("end", ev.Fragment.Index, ev.Fragment.MillisBehindNow, "ms behind")
 		}
-		if ev.Kind == kvsaws.FragmentEnd && ev.Fragment.Index == 1 {
+		if ev.Kind == kvs.FragmentEvent && ev.Fragment.Index == 1 {
 			break
 		}
 	}
@@ -105,4 +107,26 @@ func ExampleClient_FollowFrames() {
 	//   frame 1 true 06:55:09
 	//   frame 1 false 06:55:10
 	// end 1 1000 ms behind
+}
+
+// Tell an error response apart by its code, as with the SDK's typed
+// exceptions: errors.Is with the ErrResourceNotFound... values, errors.As
+// for the *APIError and its details.
+func ExampleAPIError() {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+
+	client := kvsaws.NewFromConfig(srv.Config())
+	start := kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtNow}
+	for _, err := range client.Follow(context.Background(), "no-such-stream", start) {
+		var api *kvsaws.APIError
+		switch {
+		case errors.Is(err, kvsaws.ErrResourceNotFound) && errors.As(err, &api):
+			fmt.Println("no such stream:", api.Operation, api.Code, api.StatusCode)
+		case err != nil:
+			log.Fatal(err)
+		}
+	}
+	// Output:
+	// no such stream: GetDataEndpoint ResourceNotFoundException 404
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -48,9 +49,7 @@ func clusterOffset(t *testing.T, srv *kvstest.Server, numbers []tags.FragmentNum
 // short, marked Partial, and goes on to the end.
 func TestFollowCorruptEveryTime(t *testing.T) {
 	srv, numbers := emulator(t, 8)
-	srv.FailBody(kvstest.GetMedia, kvstest.BodyFault{
-		Kind: kvstest.BodyCorrupt, At: clusterOffset(t, srv, numbers, 5), Stream: "cam", Fragment: numbers[5], EveryTime: true,
-	})
+	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam", Fragment: numbers[5]}, At: clusterOffset(t, srv, numbers, 5), EveryTime: true})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	calls := srv.Requests(kvstest.GetMedia)
 	n := 0
@@ -107,7 +106,9 @@ func TestGetFragmentsManyCuts(t *testing.T) {
 	for range 50 {
 		cuts = append(cuts, 1+rng.Int64N(size/60))
 	}
-	srv.CutBody(kvstest.GetMediaForFragmentList, cuts...)
+	for _, at := range cuts {
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: at})
+	}
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	i := 0
 	for f, err := range c.GetFragments(context.Background(), "cam", numbers) {
@@ -131,7 +132,7 @@ func TestGetFragmentsManyCuts(t *testing.T) {
 // unit: the follow delivers it as a fragment with Err set, and goes on.
 func TestFollowErrorUnit(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.ServeErrorUnit("cam", numbers[2], kvstest.ErrorUnit{Code: "KMS_KEY_DISABLED", ID: 4501})
+	srv.Inject(kvstest.Fault{Kind: kvstest.InBandError, Scope: kvstest.Scope{Stream: "cam", Fragment: numbers[2]}, Unit: kvsgen.ErrorUnit{Code: "KMS_KEY_DISABLED", ID: 4501}})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -210,13 +211,13 @@ func TestEndsEarly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := srv.Requests(kvstest.GetMediaForFragmentList)
-			srv.EndEarly(kvstest.GetMediaForFragmentList, tt.list)
+			srv.Inject(kvstest.Fault{Kind: kvstest.EndBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: tt.list})
 			check(t, "GetFragments", c.GetFragments(context.Background(), "cam", numbers))
 			if calls = srv.Requests(kvstest.GetMediaForFragmentList) - calls; calls != 2 {
 				t.Errorf("%d GetMediaForFragmentList calls, want 2", calls)
 			}
 			calls = srv.Requests(kvstest.GetMedia)
-			srv.EndEarly(kvstest.GetMedia, tt.getMedia)
+			srv.Inject(kvstest.Fault{Kind: kvstest.EndBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, At: tt.getMedia})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			check(t, "Follow", c.Follow(ctx, "cam", earliest))

@@ -22,7 +22,9 @@ import (
 // not have arrives as a fragment whose Err reports it. A body that breaks
 // off is asked for again from the first fragment not yet delivered, for as
 // long as each retry brings a new fragment; a batch that cannot be read
-// ends the iteration with a *BatchError.
+// ends the iteration with a *BatchError. Each fragment's frame bytes are
+// lent, valid until the loop body returns: keep f.Clone() to keep them
+// (see kvs, "Frame bytes").
 func (c *Client) GetFragments(ctx context.Context, stream string, numbers []tags.FragmentNumber) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
 		if err := validStream(stream); err != nil {
@@ -190,7 +192,7 @@ var errStopped = errors.New("kvsaws: iteration stopped")
 func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*kvs.Fragment) bool) error {
 	body := newIdleReader(out.Payload, c.opts.ReadTimeout)
 	defer body.Close()
-	r := kvs.NewReader(body, c.readerOptions()...)
+	r := kvs.NewReader(body, c.opts.ReaderOptions...)
 	for {
 		f, err := r.Next()
 		if err == io.EOF {
@@ -209,12 +211,6 @@ func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*k
 			return errStopped
 		}
 	}
-}
-
-// readerOptions are the options of the reader of a body whose fragments
-// are handed to the caller whole: they own their frames' bytes.
-func (c *Client) readerOptions() []kvs.Option {
-	return append([]kvs.Option{kvs.WithOwnedFrames()}, c.opts.ReaderOptions...)
 }
 
 // ErrReadTimeout says a media body brought no byte for Options.ReadTimeout.

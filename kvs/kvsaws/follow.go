@@ -1,7 +1,6 @@
 package kvsaws
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,13 +28,11 @@ type FollowOptions struct {
 	MaxFailures int
 	// SkipFailing makes a follow go on past a fragment that failed
 	// MaxFailures times: the fragment, as far as it could be read, is
-	// delivered marked Partial (FragmentCutOff in FollowFrames), and the
+	// delivered marked Partial (a FragmentEvent of a Partial fragment in
+	// FollowFrames), and the
 	// follow resumes after it. By default the follow ends with a
 	// *FollowError.
 	SkipFailing bool
-	// CopyFrames makes FollowFrames hand out frames whose Data belongs to
-	// the caller; by default it is valid only until the next step.
-	CopyFrames bool
 }
 
 // FollowError ends a follow that could not get past a fragment: its
@@ -66,14 +63,18 @@ func (e *FollowError) Unwrap() error { return e.Err }
 // fragment is lost; a fragment is never delivered twice, nor one that was
 // cut off. Throttling, connection limits and server errors are retried with
 // backoff for as long as they last; an error that is not retryable
-// (ResourceNotFound, NotAuthorized, ...) ends the iteration, and so does the
-// end of ctx, with ctx's error, and a fragment that fails to decode the same
-// way FollowOptions.MaxFailures times (a *FollowError). Sessions that bring
+// (ErrResourceNotFound, ErrNotAuthorized, ...) ends the iteration, and so
+// does a fragment that fails to decode the same way FollowOptions.MaxFailures
+// times (a *FollowError). The end of ctx (the caller's cancel on Ctrl-C, a
+// deadline) ends the iteration without an error: the loop ends after the
+// last whole fragment, the one being read is dropped, and ctx.Err() says
+// why. Sessions that bring
 // nothing are repeated ever more slowly (Options.FollowIdleWait), and
 // GetMedia is never called more often than Options.FollowInterval allows.
 // In-band errors arrive as fragments with Err set. Fragments are numbered by
 // Index from 0 across sessions; Offset and Size are those in their session's
-// response.
+// response. Each fragment's frame bytes are lent, valid until the loop body
+// returns: keep f.Clone() to keep them (see kvs, "Frame bytes").
 func (c *Client) Follow(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*kvs.Fragment, error] {
 	return func(yield func(*kvs.Fragment, error) bool) {
 		f, err := c.newFollower(ctx, stream, start, optFns)
@@ -84,7 +85,7 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector,
 		for {
 			var partial *kvs.Fragment
 			err := f.session(ctx, func(body io.Reader) error {
-				r := kvs.NewReader(body, c.readerOptions()...)
+				r := kvs.NewReader(body, c.opts.ReaderOptions...)
 				for {
 					fr, err := r.Next()
 					if err != nil {
@@ -96,6 +97,9 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector,
 					}
 					if !f.fresh(fr) {
 						continue
+					}
+					if ctx.Err() != nil {
+						return ctx.Err() // ended by the caller: nothing more
 					}
 					f.progress = true
 					fr.Index = f.index
@@ -238,8 +242,7 @@ func (f *follower) after(ctx context.Context, err error, partial *kvs.Fragment, 
 	case err == errStopped:
 		return nil, true
 	case ctx.Err() != nil:
-		fail(ctx.Err())
-		return nil, true
+		return nil, true // the caller ended the follow: not an error
 	case f.c.isFatal(err):
 		fail(err)
 		return nil, true
@@ -275,7 +278,6 @@ func (f *follower) after(ctx context.Context, err error, partial *kvs.Fragment, 
 	}
 	if f.idle > 0 {
 		if sleep(ctx, f.idleWait()) != nil {
-			fail(ctx.Err())
 			return nil, true
 		}
 	}
@@ -320,58 +322,35 @@ func (c *Client) isFatal(err error) bool {
 	return errors.As(err, &se) && !c.opts.Retryer.IsErrorRetryable(se.err) && !isInvalidEndpoint(se.err)
 }
 
-// FollowEventKind says what a FollowEvent reports.
-type FollowEventKind uint8
-
-// The kinds of FollowEvent.
-const (
-	// FragmentStart opens a fragment, with the tags before its Cluster
-	// and its tracks, before its first frame.
-	FragmentStart FollowEventKind = iota + 1
-	// FrameArrived delivers a frame as soon as its block is read.
-	FrameArrived
-	// FragmentEnd completes a fragment, with all its tags (those after
-	// the Cluster: MILLIS_BEHIND_NOW, CONTINUATION_TOKEN, custom tags),
-	// or delivers an in-band error (Fragment.Err).
-	FragmentEnd
-	// FragmentCutOff says a fragment was cut off and not sent again: its
-	// frames delivered so far are all there will be.
-	FragmentCutOff
-	// Reconnect says a GetMedia session ended and the next begins; Err
-	// is why it ended (nil: the body ended). It is information, not a
-	// failure: no frame is lost or repeated across it.
-	Reconnect
-)
-
-// FollowEvent is one step of FollowFrames.
-type FollowEvent struct {
-	Kind FollowEventKind
-	// Fragment is the fragment the event belongs to (nil in Reconnect).
-	Fragment *kvs.Fragment
-	// Frame is the frame of a FrameArrived event; its Data is valid until
-	// the next step unless FollowOptions.CopyFrames.
-	Frame *kvs.Frame
-	// Err is the cause of a Reconnect.
-	Err error
-}
+// ErrMediaEnded is the Err of a ReconnectEvent after a GetMedia body that
+// ended cleanly: KVS ends a GetMedia response after a while, or when the
+// stream has nothing more for it.
+var ErrMediaEnded = errors.New("kvsaws: GetMedia response ended")
 
 // FollowFrames follows stream with GetMedia as Follow does, frame by
-// frame: each frame is yielded as soon as its block is read, not when its
-// fragment completes. Across reconnects every frame is delivered exactly
+// frame, in kvs.Reader's events: each frame is yielded (kvs.FrameEvent) as
+// soon as its block is read, not when its fragment completes; a fragment
+// opens with a kvs.FragmentStartEvent (its tags before the Cluster and its
+// tracks) and ends with a kvs.FragmentEvent (all its tags, or its in-band
+// error in Fragment.Err). Across reconnects, each reported with a
+// kvs.ReconnectEvent whose Err says why, every frame is delivered exactly
 // once, in order: a fragment that was cut off and is sent again by the
 // next session continues where it stopped (the frames already delivered
-// are skipped by their position), and one that is not sent again is
-// reported with FragmentCutOff. Fragments are numbered by Index across
-// sessions; the Fragment of FragmentStart, FrameArrived and FragmentEnd
-// events of one fragment is the same pointer within a session.
-func (c *Client) FollowFrames(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*FollowEvent, error] {
-	return func(yield func(*FollowEvent, error) bool) {
+// are skipped by their position), and one that is not sent again ends
+// with a FragmentEvent whose Fragment is Partial. Fragments are numbered
+// by Index across sessions; the Fragment of the events of one fragment is
+// the same pointer within a session. The Event and the Frame it holds are
+// lent, valid until the loop body returns; the Fragment is the caller's
+// (it holds no frames). The follow ends as Follow's does: without an
+// error when ctx ends.
+func (c *Client) FollowFrames(ctx context.Context, stream string, start StartSelector, optFns ...func(*FollowOptions)) iter.Seq2[*kvs.Event, error] {
+	return func(yield func(*kvs.Event, error) bool) {
 		f, err := c.newFollower(ctx, stream, start, optFns)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		ff := &frameFollower{follower: f, yield: yield}
+		ff := &frameFollower{follower: f, ctx: ctx, yield: yield}
 		for {
 			err := f.session(ctx, ff.read)
 			if err == io.EOF {
@@ -387,11 +366,14 @@ func (c *Client) FollowFrames(ctx context.Context, stream string, start StartSel
 			}
 			if skip != nil {
 				ff.cut, ff.open = "", nil
-				if !ff.emit(FragmentCutOff, skip, nil) {
+				if !ff.emit(kvs.FragmentEvent, skip, nil) {
 					return
 				}
 			}
-			ff.ev = FollowEvent{Kind: Reconnect, Err: err}
+			if err == nil {
+				err = ErrMediaEnded
+			}
+			ff.ev = kvs.Event{Kind: kvs.ReconnectEvent, Err: err}
 			if !yield(&ff.ev, nil) {
 				return
 			}
@@ -402,8 +384,9 @@ func (c *Client) FollowFrames(ctx context.Context, stream string, start StartSel
 // frameFollower carries a frame-level follow across sessions.
 type frameFollower struct {
 	*follower
-	yield func(*FollowEvent, error) bool
-	ev    FollowEvent
+	ctx   context.Context
+	yield func(*kvs.Event, error) bool
+	ev    kvs.Event
 
 	cur     *kvs.Fragment // the fragment being delivered, as this session reads it
 	open    *kvs.Fragment // the last fragment started and not ended
@@ -413,8 +396,13 @@ type frameFollower struct {
 	cutSent int // frames of the cut fragment delivered before the cut
 }
 
-func (ff *frameFollower) emit(kind FollowEventKind, fr *kvs.Fragment, frame *kvs.Frame) bool {
-	ff.ev = FollowEvent{Kind: kind, Fragment: fr, Frame: frame}
+// emit yields an event, unless the caller has ended the follow. It returns
+// false when the follow must stop.
+func (ff *frameFollower) emit(kind kvs.EventKind, fr *kvs.Fragment, frame *kvs.Frame) bool {
+	if ff.ctx.Err() != nil {
+		return false // ended by the caller: nothing more
+	}
+	ff.ev = kvs.Event{Kind: kind, Fragment: fr, Frame: frame}
 	return ff.yield(&ff.ev, nil)
 }
 
@@ -450,13 +438,7 @@ func (ff *frameFollower) read(body io.Reader) error {
 			}
 			ff.sent++
 			ff.progress = true
-			frame := ev.Frame
-			if ff.opts.CopyFrames {
-				c := *frame
-				c.Data = bytes.Clone(frame.Data)
-				frame = &c
-			}
-			if !ff.emit(FrameArrived, fr, frame) {
+			if !ff.emit(kvs.FrameEvent, fr, ev.Frame) {
 				return errStopped
 			}
 		case kvs.FragmentEvent:
@@ -466,10 +448,10 @@ func (ff *frameFollower) read(body io.Reader) error {
 			ff.fresh(fr)
 			ff.progress = true
 			ff.open, ff.cur = nil, nil
-			if !ff.emit(FragmentEnd, fr, nil) {
+			if !ff.emit(kvs.FragmentEvent, fr, nil) {
 				return errStopped
 			}
-			if err := ff.done(context.Background(), fr); err != nil {
+			if err := ff.done(ff.ctx, fr); err != nil {
 				return err
 			}
 		}
@@ -494,14 +476,14 @@ func (ff *frameFollower) begin(fr *kvs.Fragment) bool {
 		}
 		lost := ff.open
 		ff.cut, ff.open = "", nil
-		if !ff.emit(FragmentCutOff, lost, nil) {
+		if !ff.emit(kvs.FragmentEvent, lost, nil) {
 			return false
 		}
 	}
 	ff.cur, ff.open = fr, fr
 	fr.Index = ff.index
 	ff.index++
-	return ff.emit(FragmentStart, fr, nil)
+	return ff.emit(kvs.FragmentStartEvent, fr, nil)
 }
 
 // syntaxOffset returns the stream offset a *mkv.SyntaxError names, or -1.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -35,11 +36,11 @@ type plane struct {
 }
 
 func newPlane(n int, plan func(call, first int, body []byte) []byte) *plane {
-	g := kvstest.Generator{Fragments: n, GetMedia: true, FPS: 10, VideoBitrate: 40_000, FragmentDuration: 500e6, Audio: true}
+	g := kvsgen.Generator{Fragments: n, GetMedia: true, FPS: 10, VideoBitrate: 40_000, FragmentDuration: 500e6, Audio: true}
 	p := &plane{plan: plan}
 	for i := range n {
 		p.units = append(p.units, g.Unit(i))
-		p.number = append(p.number, tags.FragmentNumber(kvstest.FragmentNumber(i)))
+		p.number = append(p.number, tags.FragmentNumber((kvsgen.Generator{}).FragmentNumber(i)))
 	}
 	return p
 }
@@ -111,19 +112,22 @@ func frameLog(t *testing.T, c *kvsaws.Client, p *plane) (frames []string, cut []
 			t.Fatalf("after %d frames: %v", len(frames), err)
 		}
 		switch ev.Kind {
-		case kvsaws.FragmentStart:
+		case kvs.FragmentStartEvent:
 			started[ev.Fragment.Number]++
 			if started[ev.Fragment.Number] > 1 {
 				t.Fatalf("fragment %s started twice", ev.Fragment.Number)
 			}
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			frames = append(frames, fmt.Sprintf("%s:%x", ev.Fragment.Number, sha256.Sum256(ev.Frame.Data)))
-		case kvsaws.FragmentEnd, kvsaws.FragmentCutOff:
-			if ev.Kind == kvsaws.FragmentCutOff {
+		case kvs.FragmentEvent:
+			if ev.Fragment.Partial {
 				cut = append(cut, ev.Fragment.Number)
 			}
 			ended++
-		case kvsaws.Reconnect:
+		case kvs.ReconnectEvent:
+			if ev.Err == nil {
+				t.Fatal("a reconnect without its reason")
+			}
 			reconnects++
 		}
 		if ended == len(p.units) {
@@ -333,7 +337,7 @@ func TestFollowCheckpoint(t *testing.T) {
 // goes on, losing no fragment.
 func TestFollowInvalidEndpoint(t *testing.T) {
 	srv, numbers := emulator(t, 6)
-	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 400, Type: kvsaws.ErrInvalidEndpoint})
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Status: 400, Type: kvsaws.CodeInvalidEndpoint})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -383,7 +387,9 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 	for i := range 20 {
 		cuts = append(cuts, int64(2000+i*50))
 	}
-	srv.CutBody(kvstest.GetMediaForFragmentList, cuts...)
+	for _, at := range cuts {
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: at})
+	}
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	n := 0
 	for f, err := range c.GetFragments(context.Background(), "cam", numbers) {
@@ -398,7 +404,7 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 
 	srv, numbers = emulator(t, 5)
 	for range 10 {
-		srv.CutBody(kvstest.GetMediaForFragmentList, 10)
+		srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 10})
 	}
 	c = kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	var berr *kvsaws.BatchError
@@ -413,3 +419,40 @@ func TestBatchRetriesCountProgress(t *testing.T) {
 }
 
 var _ kvs.Option // the reader's options reach every body through Options.ReaderOptions
+
+// TestFollowFramesReconnectReasons checks that every ReconnectEvent says
+// why: ErrMediaEnded after a body that ended cleanly, the decoder's error
+// (io.ErrUnexpectedEOF) after one cut inside a fragment.
+func TestFollowFramesReconnectReasons(t *testing.T) {
+	p := newPlane(4, nil)
+	p.plan = func(call, first int, body []byte) []byte {
+		switch call {
+		case 0:
+			return body[:len(p.units[0])] // ends cleanly after fragment 0
+		case 1:
+			return body[:len(p.units[1])/2] // cut inside fragment 1
+		}
+		return body
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var reasons []error
+	ended := 0
+	for ev, err := range scripted(p).FollowFrames(ctx, "cam", kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Kind {
+		case kvs.ReconnectEvent:
+			reasons = append(reasons, ev.Err)
+		case kvs.FragmentEvent:
+			ended++
+		}
+		if ended == len(p.units) {
+			break
+		}
+	}
+	if len(reasons) != 2 || !errors.Is(reasons[0], kvsaws.ErrMediaEnded) || !errors.Is(reasons[1], io.ErrUnexpectedEOF) {
+		t.Errorf("reconnects %v, want [%v, a cut-off error]", reasons, kvsaws.ErrMediaEnded)
+	}
+}

@@ -52,11 +52,11 @@ func TestErrorFormsFromEmulator(t *testing.T) {
 	for name, form := range map[string]kvstest.ErrorForm{"header": kvstest.ErrorInHeader, "code": kvstest.ErrorInCode, "type": kvstest.ErrorInType} {
 		t.Run(name, func(t *testing.T) {
 			srv, _ := emulator(t, 2)
-			srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: 400, Type: kvsaws.ErrNotAuthorized, Form: form})
+			srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 400, Type: kvsaws.CodeNotAuthorized, Form: form})
 			c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 			for _, err := range c.ListFragments(context.Background(), "cam", allRange()) {
 				var api *kvsaws.APIError
-				if !errors.As(err, &api) || api.Code != kvsaws.ErrNotAuthorized || api.StatusCode != 400 {
+				if !errors.As(err, &api) || api.Code != kvsaws.CodeNotAuthorized || api.StatusCode != 400 {
 					t.Fatalf("got %v, want NotAuthorizedException", err)
 				}
 				break

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -20,7 +22,7 @@ func TestFollowFramesLive(t *testing.T) {
 	if err := srv.CreateStream("cam", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	g := kvstest.Generator{Fragments: 4, FPS: 20, FragmentDuration: 500 * time.Millisecond, Media: true, Audio: true, Start: time.Now()}
+	g := kvsgen.Generator{Fragments: 4, FPS: 20, FragmentDuration: 500 * time.Millisecond, Media: true, Audio: true, Start: time.Now()}
 	var want [][32]byte
 	for i := range g.Fragments {
 		for _, f := range g.Frames(i) {
@@ -46,14 +48,15 @@ func TestFollowFramesLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch ev.Kind {
-		case kvsaws.FragmentStart:
+		case kvs.FragmentStartEvent:
 			starts++
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			got = append(got, sha256.Sum256(ev.Frame.Data))
-		case kvsaws.FragmentEnd:
+		case kvs.FragmentEvent:
+			if ev.Fragment.Partial {
+				t.Fatalf("fragment %s cut off", ev.Fragment.Number)
+			}
 			ends++
-		case kvsaws.FragmentCutOff:
-			t.Fatalf("fragment %s cut off", ev.Fragment.Number)
 		}
 		if ends == g.Fragments {
 			break

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
@@ -52,7 +53,7 @@ type brief struct {
 // stream and an HTML report with a bar per fragment.
 func TestAudit(t *testing.T) {
 	dir := t.TempDir()
-	files := map[string]kvstest.Generator{
+	files := map[string]kvsgen.Generator{
 		"door":   {Fragments: 40, FPS: 5, VideoBitrate: 20000, Audio: true, ProducerTags: true},
 		"garage": {Fragments: 25, FPS: 5, VideoBitrate: 20000, Start: time.Date(2017, 11, 28, 8, 0, 0, 0, time.UTC)},
 	}

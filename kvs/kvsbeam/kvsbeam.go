@@ -266,10 +266,12 @@ func fetchBatch(ctx context.Context, c *kvsaws.Client, b Batch, use func(i int, 
 const NotReturned = "KVSBEAM_NOT_RETURNED"
 
 // recordOf is the record of fragment f, the i-th of batch b, completed with
-// what the listing says of it.
+// what the listing says of it. Its Index is its position in the request;
+// its Offset is 0, as a position in a batch's response (which batching and
+// retries cut differently each run) would tell nothing.
 func recordOf(b Batch, i int, l Listed, f *kvs.Fragment) kvsreport.Record {
 	r := kvsreport.FromFragment(b.Stream, f)
-	r.Index = b.Index + i
+	r.Index, r.Offset = b.Index+i, 0
 	if r.FragmentNumber == "" {
 		r.FragmentNumber = l.Number
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
@@ -76,7 +77,7 @@ func expected(t *testing.T, client *kvsaws.Client, reqs []Request) []kvsreport.R
 				t.Fatal(err)
 			}
 			rec := kvsreport.FromFragment(r.Stream, f)
-			rec.Index = i
+			rec.Index, rec.Offset = i, 0
 			if rec.FragmentNumber == "" {
 				rec.FragmentNumber = numbers[i].String()
 			}
@@ -129,9 +130,9 @@ func TestReadFragments(t *testing.T) {
 		t.Fatalf("the missing fragment reads as %+v, want not found", want[2551])
 	}
 	calls := srv.Requests(kvstest.GetMediaForFragmentList)
-	srv.Throttle(kvstest.ListFragments, 2)
-	srv.Throttle(kvstest.GetMediaForFragmentList, 2)
-	srv.CutBody(kvstest.GetMediaForFragmentList, 3000, 20000)
+	srv.Inject(kvstest.Throttled(kvstest.ListFragments, 2))
+	srv.Inject(kvstest.Throttled(kvstest.GetMediaForFragmentList, 2))
+	srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 3000}, kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 20000})
 
 	p, s := beam.NewPipelineWithRoot()
 	opts := Options{Endpoint: srv.URL(), Shards: 2, BatchSize: 250}
@@ -162,8 +163,9 @@ func TestShardsBound(t *testing.T) {
 			defer srv.Close()
 			srv.AddStream("s", smallStream(600))
 			srv.LimitConnections(kvstest.GetMediaForFragmentList, 0)
-			srv.Slow(kvstest.GetMediaForFragmentList, 2048, time.Millisecond) // bodies last, so that calls would overlap
-			first := time.Date(2017, 11, 28, 6, 55, 8, 513e6, time.UTC)       // the stream's first fragment
+			// Bodies last, so that calls would overlap.
+			srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, Chunk: 2048, Delay: time.Millisecond})
+			first := time.Date(2017, 11, 28, 6, 55, 8, 513e6, time.UTC) // the stream's first fragment
 			reqs := []Request{
 				{Stream: "s", Start: start, End: first.Add(300500 * time.Millisecond)},
 				{Stream: "s", Start: first.Add(300600 * time.Millisecond), End: start.Add(24 * time.Hour)},
@@ -207,7 +209,7 @@ func TestReadFrames(t *testing.T) {
 		for i := range f.Frames {
 			fr := &f.Frames[i]
 			all++
-			if fr.Track != kvstest.VideoTrack {
+			if fr.Track != kvsgen.VideoTrackNumber {
 				continue
 			}
 			if fr.Keyframe {
@@ -222,7 +224,7 @@ func TestReadFrames(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	keys := ReadFrames(s, Options{Endpoint: srv.URL(), BatchSize: 5}, FrameSelector{}, beam.CreateList(s, reqs))
 	passert.EqualsList(s, beam.ParDo(s, frameLine, keys), want)
-	every := ReadFrames(s, Options{Endpoint: srv.URL()}, FrameSelector{Tracks: []uint64{kvstest.VideoTrack, kvstest.AudioTrack}, AllFrames: true}, beam.CreateList(s, reqs))
+	every := ReadFrames(s, Options{Endpoint: srv.URL()}, FrameSelector{Tracks: []uint64{kvsgen.VideoTrackNumber, kvsgen.AudioTrackNumber}, AllFrames: true}, beam.CreateList(s, reqs))
 	passert.Count(s, every, "all frames", all)
 	ptest.RunAndValidate(t, p)
 }

@@ -1,6 +1,7 @@
 // Package kvsreport turns fragments into records and records into a report:
-// Record is a fragment's metadata (kvsdump's JSON line of a fragment, plus
-// the stream, the duration and each track's bytes), Summary what a stream's
+// Record is a fragment's metadata (RecordOf: kvsdump's JSON line of a
+// fragment, written by AppendJSON; FromFragment adds the stream, the
+// duration and each track's bytes), Summary what a stream's
 // records add up to (fragments, media, the spans the media covers and the
 // gaps between them, in-band errors by code), and WriteHTML one
 // self-contained HTML page with a summary table and a timeline per stream

@@ -16,14 +16,18 @@ const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // Record is the metadata of one fragment: where it is, when it was produced
 // and received, how long it lasts, what each track holds, its in-band error
-// and its tags. Its JSON is kvsdump's JSON line of a fragment, with the same
-// field names, plus stream, durationMs and each track's bytes.
+// and its tags. It is kvsdump's JSON line of a fragment (RecordOf, written
+// by AppendJSON), and kvsbeam's and the reports' row (FromFragment, which
+// adds Stream, DurationMillis and each track's Bytes).
 type Record struct {
 	// Stream is the stream's name or ARN, as it was asked for.
 	Stream string `json:"stream,omitempty"`
 	// Index is the fragment's position in what was read: the response for
 	// kvsdump, the request's list of fragments for kvsbeam.
 	Index int `json:"index"`
+	// Offset is the position of the fragment's unit in the response (0 in
+	// kvsbeam's records, whose responses are batches).
+	Offset int64 `json:"offset"`
 	// Size is the length in bytes of the fragment's unit in the response.
 	Size int64 `json:"size"`
 	// Partial marks a fragment the input ended or broke inside.
@@ -83,17 +87,17 @@ type Track struct {
 	Bytes int64 `json:"bytes,omitempty"`
 }
 
-// FromFragment returns the Record of a fragment of stream. Track bytes and
-// the duration come from f.Frames, which only needs each frame's metadata
-// (kvs.WithoutFrameData is enough); with no frames they are 0.
-func FromFragment(stream string, f *kvs.Fragment) Record {
+// RecordOf returns the Record of what a fragment carries: its position,
+// number, timestamps, in-band error, tags and tracks. Stream,
+// DurationMillis and the tracks' Bytes are left empty: FromFragment adds
+// them.
+func RecordOf(f *kvs.Fragment) Record {
 	r := Record{
-		Stream: stream, Index: f.Index, Size: f.Size, Partial: f.Partial,
+		Index: f.Index, Offset: f.Offset, Size: f.Size, Partial: f.Partial,
 		FragmentNumber:    f.Number.String(),
 		ContinuationToken: f.ContinuationToken,
 		ServerTimestamp:   formatTimestamp(f.ServerTimestamp),
 		ProducerTimestamp: formatTimestamp(f.ProducerTimestamp),
-		DurationMillis:    framesSpan(f.Frames).Milliseconds(),
 	}
 	if f.HasMillisBehindNow {
 		v := f.MillisBehindNow
@@ -102,18 +106,41 @@ func FromFragment(stream string, f *kvs.Fragment) Record {
 	if e := f.Err; e != nil {
 		r.Error = &Error{Code: e.Code, ID: e.ID, Message: e.Message}
 	}
-	for _, t := range f.Tags {
-		r.Tags = append(r.Tags, tagOf(t.SimpleTag))
+	if len(f.Tags) > 0 {
+		r.Tags = make([]Tag, len(f.Tags))
+		for i := range f.Tags {
+			r.Tags[i] = tagOf(&f.Tags[i].SimpleTag)
+		}
 	}
-	bytes := map[uint64]int64{}
-	for i := range f.Frames {
-		bytes[f.Frames[i].Track] += int64(f.Frames[i].Size)
+	if len(f.Tracks) > 0 {
+		r.Tracks = make([]Track, len(f.Tracks))
+		for i := range f.Tracks {
+			t := &f.Tracks[i]
+			r.Tracks[i] = Track{
+				Number: t.Number, Type: t.Type.String(), CodecID: t.CodecID,
+				Blocks: t.Blocks, Frames: t.Frames, Keyframes: t.Keyframes,
+			}
+		}
 	}
-	for _, t := range f.Tracks {
-		r.Tracks = append(r.Tracks, Track{
-			Number: t.Number, Type: t.Type.String(), CodecID: t.CodecID,
-			Blocks: t.Blocks, Frames: t.Frames, Keyframes: t.Keyframes, Bytes: bytes[t.Number],
-		})
+	return r
+}
+
+// FromFragment returns the Record of a fragment of stream: RecordOf, with
+// the stream, and the track bytes and the duration from f.Frames, which
+// only needs each frame's metadata (kvs.WithoutFrameData is enough); with
+// no frames they are 0.
+func FromFragment(stream string, f *kvs.Fragment) Record {
+	r := RecordOf(f)
+	r.Stream = stream
+	r.DurationMillis = framesSpan(f.Frames).Milliseconds()
+	if len(f.Frames) > 0 {
+		bytes := map[uint64]int64{}
+		for i := range f.Frames {
+			bytes[f.Frames[i].Track] += int64(f.Frames[i].Size)
+		}
+		for i := range r.Tracks {
+			r.Tracks[i].Bytes = bytes[r.Tracks[i].Number]
+		}
 	}
 	return r
 }
@@ -125,7 +152,7 @@ func formatTimestamp(t tags.Timestamp) string {
 	return t.Time().UTC().Format(TimeLayout)
 }
 
-func tagOf(t mkv.SimpleTag) Tag {
+func tagOf(t *mkv.SimpleTag) Tag {
 	j := Tag{Name: t.Name}
 	if t.Binary != nil {
 		j.Binary = t.Binary
@@ -133,8 +160,11 @@ func tagOf(t mkv.SimpleTag) Tag {
 		v := t.Value
 		j.Value = &v
 	}
-	for _, n := range t.Tags {
-		j.Tags = append(j.Tags, tagOf(n))
+	if len(t.Tags) > 0 {
+		j.Tags = make([]Tag, len(t.Tags))
+		for i := range t.Tags {
+			j.Tags[i] = tagOf(&t.Tags[i])
+		}
 	}
 	return j
 }

@@ -8,13 +8,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 func TestFromFragment(t *testing.T) {
-	g := kvstest.Generator{
+	g := kvsgen.Generator{
 		Fragments: 3, FPS: 10, Audio: true, ProducerTags: true,
-		Errors: map[int]kvstest.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
+		Errors: map[int]kvsgen.ErrorUnit{1: {Code: "FRAGMENT_NOT_FOUND", ID: 4000}},
 	}
 	r := kvs.NewReader(bytes.NewReader(g.Bytes()))
 	var got []Record
@@ -23,6 +23,9 @@ func TestFromFragment(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, FromFragment("cam", f))
+	}
+	for i := range got {
+		checkAppendJSON(t, &got[i])
 	}
 	if len(got) != 3 {
 		t.Fatalf("%d records, want 3", len(got))
@@ -59,14 +62,14 @@ func TestFromFragment(t *testing.T) {
 // TestRecordJSONNames checks the JSON field names against kvsdump's.
 func TestRecordJSONNames(t *testing.T) {
 	v := int64(5)
-	r := Record{Stream: "s", Index: 1, Size: 2, Partial: true, FragmentNumber: "3", ServerTimestamp: "x", ProducerTimestamp: "y",
+	r := Record{Stream: "s", Index: 1, Offset: 6, Size: 2, Partial: true, FragmentNumber: "3", ServerTimestamp: "x", ProducerTimestamp: "y",
 		DurationMillis: 4, MillisBehindNow: &v, ContinuationToken: "c", Error: &Error{"E", 1, "m"},
 		Tags: []Tag{{Name: "n", Binary: []byte{1}}}, Tracks: []Track{{1, "video", "V", 1, 2, 3, 4}}}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"stream":"s","index":1,"size":2,"partial":true,"fragmentNumber":"3","serverTimestamp":"x","producerTimestamp":"y",` +
+	want := `{"stream":"s","index":1,"offset":6,"size":2,"partial":true,"fragmentNumber":"3","serverTimestamp":"x","producerTimestamp":"y",` +
 		`"durationMs":4,"millisBehindNow":5,"continuationToken":"c","error":{"code":"E","id":1,"message":"m"},` +
 		`"tags":[{"name":"n","binary":"AQ=="}],"tracks":[{"number":1,"type":"video","codecId":"V","blocks":1,"frames":2,"keyframes":3,"bytes":4}]}`
 	if diff := cmp.Diff(want, string(b)); diff != "" {

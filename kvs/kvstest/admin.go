@@ -8,45 +8,42 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // AdminPrefix is the path under which the emulator takes its faults and
 // settings over HTTP, for programs that run it as a command (kvsemu):
-// unsigned JSON POSTs, each the counterpart of a Go method (cut, end-early
-// and corrupt of FailBody, error-unit of ServeErrorUnit). Stream and
-// Fragment are optional: they scope a fault.
+// unsigned JSON POSTs, each the counterpart of a Go method. A fault is
+// POSTed to the name of its kind (fail, cut, end-early, corrupt, slow,
+// error-unit, move-endpoint), as the fields of a Fault with its Scope's
+// API, Stream and Fragment beside them, Form by name (header, code,
+// type), Delay as a duration ("10ms") and Unit's Exception, Code, ID and
+// Message in place of Unit; Server.Inject takes it.
 //
 //	POST /_kvsemu/fail        {"API":"GetMedia","Status":500,"Type":"InternalFailure","Form":"code","Stream":"cam","Count":2}
-//	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
-//	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
-//	POST /_kvsemu/cut         {"API":"GetMedia","At":[1000,5000],"Stream":"cam"}
+//	POST /_kvsemu/cut         {"API":"GetMedia","At":1000,"Stream":"cam"}
 //	POST /_kvsemu/end-early   {"API":"GetMediaForFragmentList","At":3000,"Stream":"cam"}
-//	POST /_kvsemu/corrupt     {"API":"GetMedia","Offset":120,"Stream":"cam","Fragment":"9134...","EveryTime":true}
+//	POST /_kvsemu/corrupt     {"API":"GetMedia","At":120,"Stream":"cam","Fragment":"9134...","EveryTime":true}
 //	POST /_kvsemu/error-unit  {"Stream":"cam","Fragment":"9134...","Code":"KMS_ACCESS_DENIED","ID":4500}
 //	POST /_kvsemu/slow        {"API":"GetMedia","Chunk":512,"Delay":"10ms","Stream":"cam"}
 //	POST /_kvsemu/move-endpoint {"Stream":"cam"}
+//	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
+//	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
 //	POST /_kvsemu/timestamps  {"Form":"exponent"}
 //	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"}
 //	GET  /_kvsemu/requests    → {"GetMedia":{"Requests":3,"PeakConnections":1},...}
 const AdminPrefix = "/_kvsemu/"
 
-// errorForms and timestampForms name the forms for the admin endpoint and
-// the command's flags.
+// faultKinds and errorForms name the fault kinds and the error forms for
+// the admin endpoint.
 var (
-	errorForms     = map[string]ErrorForm{"": ErrorInHeader, "header": ErrorInHeader, "code": ErrorInCode, "type": ErrorInType}
-	timestampForms = map[string]TimestampForm{"mixed": TimestampMixed, "decimal": TimestampDecimal, "exponent": TimestampExponent, "integer": TimestampInteger}
-)
-
-// ParseTimestampForm reads a timestamp form's name: mixed, decimal,
-// exponent or integer.
-func ParseTimestampForm(name string) (TimestampForm, error) {
-	f, ok := timestampForms[name]
-	if !ok {
-		return 0, fmt.Errorf("kvstest: unknown timestamp form %q (mixed, decimal, exponent, integer)", name)
+	faultKinds = map[string]FaultKind{
+		"fail": FailCall, "cut": CutBody, "end-early": EndBody, "corrupt": CorruptBody,
+		"slow": SlowBody, "error-unit": InBandError, "move-endpoint": MoveEndpoint,
 	}
-	return f, nil
-}
+	errorForms = map[string]ErrorForm{"": ErrorInHeader, "header": ErrorInHeader, "code": ErrorInCode, "type": ErrorInType}
+)
 
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	admin := func(path string, do func(dec *json.Decoder) error) {
@@ -60,26 +57,19 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			w.WriteHeader(http.StatusNoContent)
 		})
 	}
-	admin("fail", func(dec *json.Decoder) error {
-		var in struct {
-			API        API
-			Status     int
-			Type, Form string
-			Stream     string
-			Count      int
-		}
-		if err := dec.Decode(&in); err != nil {
+	for name, kind := range faultKinds {
+		admin(name, func(dec *json.Decoder) error {
+			var in adminFault
+			if err := dec.Decode(&in); err != nil {
+				return err
+			}
+			f, err := in.fault(kind)
+			if err == nil {
+				s.Inject(f)
+			}
 			return err
-		}
-		form, ok := errorForms[in.Form]
-		if !ok || in.Status < 300 || in.Type == "" {
-			return fmt.Errorf("kvstest: a fault needs a Status >= 300, a Type and a Form of header, code or type")
-		}
-		for range max(in.Count, 1) {
-			s.Fail(in.API, Fault{Status: in.Status, Type: in.Type, Form: form, Stream: in.Stream})
-		}
-		return nil
-	})
+		})
+	}
 	admin("rate-limit", func(dec *json.Decoder) error {
 		var in struct {
 			API       API
@@ -99,88 +89,6 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		err := dec.Decode(&in)
 		if err == nil {
 			s.LimitConnections(in.API, in.Limit)
-		}
-		return err
-	})
-	admin("cut", func(dec *json.Decoder) error {
-		var in struct {
-			API    API
-			At     []int64
-			Stream string
-		}
-		err := dec.Decode(&in)
-		for _, at := range in.At {
-			if err == nil {
-				s.FailBody(in.API, BodyFault{Kind: BodyCut, At: at, Stream: in.Stream})
-			}
-		}
-		return err
-	})
-	admin("end-early", func(dec *json.Decoder) error {
-		var in struct {
-			API    API
-			At     int64
-			Stream string
-		}
-		err := dec.Decode(&in)
-		if err == nil {
-			s.FailBody(in.API, BodyFault{Kind: BodyEnd, At: in.At, Stream: in.Stream})
-		}
-		return err
-	})
-	admin("corrupt", func(dec *json.Decoder) error {
-		var in struct {
-			API       API
-			Offset    int64
-			Stream    string
-			Fragment  tags.FragmentNumber
-			EveryTime bool
-		}
-		err := dec.Decode(&in)
-		if err == nil {
-			s.FailBody(in.API, BodyFault{Kind: BodyCorrupt, At: in.Offset, Stream: in.Stream, Fragment: in.Fragment, EveryTime: in.EveryTime})
-		}
-		return err
-	})
-	admin("error-unit", func(dec *json.Decoder) error {
-		var in struct {
-			Stream    string
-			Fragment  tags.FragmentNumber
-			Exception bool
-			Code      string
-			ID        int
-			Message   string
-		}
-		err := dec.Decode(&in)
-		if err == nil && (in.Stream == "" || in.Fragment == "") {
-			err = fmt.Errorf("kvstest: an error unit needs a Stream and a Fragment")
-		}
-		if err == nil {
-			s.ServeErrorUnit(in.Stream, in.Fragment, ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message})
-		}
-		return err
-	})
-	admin("slow", func(dec *json.Decoder) error {
-		var in struct {
-			API    API
-			Chunk  int
-			Delay  string
-			Stream string
-		}
-		if err := dec.Decode(&in); err != nil {
-			return err
-		}
-		d, err := time.ParseDuration(in.Delay)
-		if err == nil {
-			s.SlowStream(in.API, in.Stream, in.Chunk, d)
-		}
-		return err
-	})
-	admin("move-endpoint", func(dec *json.Decoder) error {
-		var in struct{ Stream string }
-		err := dec.Decode(&in)
-		if err == nil {
-			s.MoveEndpoint(in.Stream)
 		}
 		return err
 	})
@@ -213,12 +121,54 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		type counts struct{ Requests, PeakConnections int }
 		out := map[API]counts{}
 		s.mu.Lock()
-		for api, n := range s.requests {
-			out[api] = counts{n, s.peak[api]}
+		for api, n := range s.limits.requests {
+			out[api] = counts{n, s.limits.peak[api]}
 		}
 		s.mu.Unlock()
 		writeJSON(w, out)
 	})
+}
+
+// adminFault is a Fault as the admin endpoint takes it.
+type adminFault struct {
+	API           API
+	Stream        string
+	Fragment      tags.FragmentNumber
+	Status        int
+	Type, Form    string
+	At            int64
+	Count         int
+	EveryTime     bool
+	Chunk         int
+	Delay         string
+	Exception     bool
+	Code, Message string
+	ID            int
+}
+
+// fault is the Fault of kind that in describes.
+func (in *adminFault) fault(kind FaultKind) (Fault, error) {
+	form, ok := errorForms[in.Form]
+	if !ok {
+		return Fault{}, fmt.Errorf("kvstest: unknown error form %q (header, code, type)", in.Form)
+	}
+	var delay time.Duration
+	if in.Delay != "" {
+		var err error
+		if delay, err = time.ParseDuration(in.Delay); err != nil {
+			return Fault{}, fmt.Errorf("kvstest: %w", err)
+		}
+	}
+	f := Fault{
+		Kind: kind, Scope: Scope{API: in.API, Stream: in.Stream, Fragment: in.Fragment},
+		Status: in.Status, Type: in.Type, Form: form, At: in.At, Count: in.Count, EveryTime: in.EveryTime,
+		Chunk: in.Chunk, Delay: delay,
+		Unit: kvsgen.ErrorUnit{Exception: in.Exception, Code: in.Code, ID: in.ID, Message: in.Message},
+	}
+	if kind == InBandError {
+		f.Scope.API = GetMedia
+	}
+	return f, f.check()
 }
 
 // ParseStreamConfig reads a generated stream's description, as the
@@ -261,4 +211,94 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 		return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: negative setting", spec)
 	}
 	return c, nil
+}
+
+// SetRateLimit makes calls of api on one stream (or, for ListStreams and
+// CreateStream, on the account) fail with ClientLimitExceededException
+// past perSecond calls in any one second, as KVS enforces its limits; 0
+// lifts the limit. The emulator enforces no rate unless asked, so that
+// tests may burst; EnforceKVSLimits sets KVS's own.
+func (s *Server) SetRateLimit(api API, perSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.rates[api] = perSecond
+}
+
+// EnforceKVSLimits sets the request rates KVS documents: 5 calls a second
+// per stream of each stream API, 50 a second of ListStreams and
+// CreateStream. (The connection limits, 3 GetMedia and 5
+// GetMediaForFragmentList bodies at once, are on by default.)
+func (s *Server) EnforceKVSLimits() {
+	for _, api := range []API{GetDataEndpoint, ListFragments, GetMediaForFragmentList, GetMedia, PutMedia, DescribeStream, DeleteStream} {
+		s.SetRateLimit(api, 5)
+	}
+	s.SetRateLimit(ListStreams, 50)
+	s.SetRateLimit(CreateStream, 50)
+}
+
+// LimitConnections sets how many bodies of api may stream at once on one
+// stream, as KVS limits them; more fail with ConnectionLimitExceeded. The
+// defaults are KVS's: 3 for GetMedia, 5 for GetMediaForFragmentList, none
+// for PutMedia (KVS refuses a second PutMedia connection of a stream:
+// set 1 to do the same).
+func (s *Server) LimitConnections(api API, n int) {
+	s.mu.Lock()
+	s.limits.conns[api] = n
+	s.mu.Unlock()
+}
+
+// SetMaxResults caps the page size of ListFragments below its 1000.
+func (s *Server) SetMaxResults(n int) {
+	s.mu.Lock()
+	s.limits.maxResults = n
+	s.mu.Unlock()
+}
+
+// Requests returns how many calls of api the emulator received.
+func (s *Server) Requests(api API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits.requests[api]
+}
+
+// PeakConnections returns the most bodies of api that streamed at once,
+// over all streams.
+func (s *Server) PeakConnections(api API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits.peak[api]
+}
+
+// SetLiveLimits sets the limits of live GetMedia and PutMedia sessions.
+func (s *Server) SetLiveLimits(l LiveLimits) {
+	s.mu.Lock()
+	s.limits.live = l.withDefaults()
+	s.mu.Unlock()
+}
+
+// Inject injects faults, in order. It panics on a fault its kind's fields
+// are missing from, as regexp.MustCompile does on a bad pattern: faults
+// are written in tests.
+func (s *Server) Inject(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range faults {
+		if err := f.check(); err != nil {
+			panic(err)
+		}
+		if f.Kind == MoveEndpoint {
+			if st := s.streams.get(f.Scope.Stream); st != nil {
+				st.epoch++
+			}
+			continue
+		}
+		s.faults.add(f)
+	}
+}
+
+// SetTimestampForm sets how the emulator writes JSON timestamps.
+func (s *Server) SetTimestampForm(f TimestampForm) {
+	s.mu.Lock()
+	s.ctl.form = f
+	s.mu.Unlock()
 }

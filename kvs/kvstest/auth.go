@@ -43,7 +43,7 @@ const sigV4Algorithm = "AWS4-HMAC-SHA256"
 // signed by producers as the empty string), and checks the credential
 // scope and the clock. body is nil for a streamed request. It returns nil
 // or the error KVS answers with.
-func (s *Server) verify(r *http.Request, body []byte) *authError {
+func verify(r *http.Request, body []byte) *authError {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return &authError{http.StatusForbidden, ErrMissingAuthenticationToken, "Missing Authentication Token"}

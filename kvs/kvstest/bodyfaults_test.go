@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -32,7 +33,7 @@ func media(t *testing.T, srv *kvstest.Server, stream string, numbers []tags.Frag
 	return io.ReadAll(out.Payload)
 }
 
-// flipped is b with the bytes at offsets corrupt as BodyCorrupt does.
+// flipped is b with the bytes at offsets corrupt as CorruptBody does.
 func flipped(b []byte, at ...int) []byte {
 	b = bytes.Clone(b)
 	for _, i := range at {
@@ -65,7 +66,7 @@ func TestBodyFaults(t *testing.T) {
 		{
 			name: "corrupt once",
 			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) {
-				srv.Corrupt(kvstest.GetMediaForFragmentList, "", 100, false)
+				srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 100})
 			},
 			fetches: []fetch{
 				{stream: "b", want: func(c []byte, _ int) []byte { return flipped(c, 100) }},
@@ -76,7 +77,7 @@ func TestBodyFaults(t *testing.T) {
 		{
 			name: "corrupt every time, one stream",
 			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) {
-				srv.Corrupt(kvstest.GetMediaForFragmentList, "b", 7, true)
+				srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Stream: "b"}, At: 7, EveryTime: true})
 			},
 			fetches: []fetch{
 				{stream: "a", want: same},
@@ -85,8 +86,10 @@ func TestBodyFaults(t *testing.T) {
 			},
 		},
 		{
-			name:   "end early",
-			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) { srv.EndEarly(kvstest.GetMediaForFragmentList, 500) },
+			name: "end early",
+			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) {
+				srv.Inject(kvstest.Fault{Kind: kvstest.EndBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 500})
+			},
 			fetches: []fetch{
 				{stream: "a", want: func(c []byte, _ int) []byte { return c[:500] }},
 				{stream: "a", want: same},
@@ -95,7 +98,7 @@ func TestBodyFaults(t *testing.T) {
 		{
 			name: "cut, one stream",
 			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) {
-				srv.FailBody(kvstest.GetMediaForFragmentList, kvstest.BodyFault{Kind: kvstest.BodyCut, At: 300, Stream: "a"})
+				srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Stream: "a"}, At: 300})
 			},
 			fetches: []fetch{
 				{stream: "b", want: same},
@@ -106,7 +109,7 @@ func TestBodyFaults(t *testing.T) {
 		{
 			name: "cuts queued, one a body",
 			faults: func(srv *kvstest.Server, _ []tags.FragmentNumber) {
-				srv.CutBody(kvstest.GetMediaForFragmentList, 200, 100)
+				srv.Inject(kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 200}, kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList}, At: 100})
 			},
 			fetches: []fetch{
 				{stream: "a", want: func(c []byte, _ int) []byte { return c[:200] }, cut: true},
@@ -117,7 +120,7 @@ func TestBodyFaults(t *testing.T) {
 		{
 			name: "corrupt a fragment wherever it is served",
 			faults: func(srv *kvstest.Server, a []tags.FragmentNumber) {
-				srv.FailBody(kvstest.GetMediaForFragmentList, kvstest.BodyFault{Kind: kvstest.BodyCorrupt, At: 10, Stream: "a", Fragment: a[1], EveryTime: true})
+				srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Stream: "a", Fragment: a[1]}, At: 10, EveryTime: true})
 			},
 			fetches: []fetch{
 				{stream: "a", want: func(c []byte, unit0 int) []byte { return flipped(c, unit0+10) }},
@@ -128,7 +131,7 @@ func TestBodyFaults(t *testing.T) {
 		{
 			name: "end a fragment's first serving early",
 			faults: func(srv *kvstest.Server, a []tags.FragmentNumber) {
-				srv.FailBody(kvstest.GetMediaForFragmentList, kvstest.BodyFault{Kind: kvstest.BodyEnd, At: 20, Fragment: a[2]})
+				srv.Inject(kvstest.Fault{Kind: kvstest.EndBody, Scope: kvstest.Scope{API: kvstest.GetMediaForFragmentList, Fragment: a[2]}, At: 20})
 			},
 			fetches: []fetch{
 				{stream: "a", from: 2, want: func(c []byte, _ int) []byte { return c[:20] }},
@@ -186,7 +189,7 @@ func TestErrorUnit(t *testing.T) {
 		frags, _ := fragmentFrames(t, out.Payload)
 		return frags
 	}
-	srv.ServeErrorUnit("cam", numbers[1], kvstest.ErrorUnit{Code: "KMS_ACCESS_DENIED", ID: 4500})
+	srv.Inject(kvstest.Fault{Kind: kvstest.InBandError, Scope: kvstest.Scope{Stream: "cam", Fragment: numbers[1]}, Unit: kvsgen.ErrorUnit{Code: "KMS_ACCESS_DENIED", ID: 4500}})
 	frags := read()
 	if len(frags) != 3 {
 		t.Fatalf("%d units, want 3", len(frags))
@@ -202,7 +205,7 @@ func TestErrorUnit(t *testing.T) {
 	if e := frags[1].Err; e == nil || e.Code != "KMS_ACCESS_DENIED" || e.ID != 4500 || frags[1].HasCluster {
 		t.Errorf("error unit: %+v, cluster %v", e, frags[1].HasCluster)
 	}
-	srv.ServeErrorUnit("cam", numbers[1], kvstest.ErrorUnit{})
+	srv.Inject(kvstest.Fault{Kind: kvstest.InBandError, Scope: kvstest.Scope{Stream: "cam", Fragment: numbers[1]}, Unit: kvsgen.ErrorUnit{}})
 	for i, f := range read() {
 		if f.Err != nil {
 			t.Errorf("unit %d after the error was lifted: %v", i, f.Err)
@@ -219,7 +222,7 @@ func TestConnectionsPerStream(t *testing.T) {
 	srv.AddStream("a", small)
 	srv.AddStream("b", small)
 	srv.LimitConnections(kvstest.GetMedia, 1)
-	srv.SlowStream(kvstest.GetMedia, "a", 1, time.Second)
+	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "a"}, Chunk: 1, Delay: time.Second})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	get := func(stream string) (*kvsaws.MediaOutput, error) {
 		return dp.GetMedia(context.Background(), srv.URL(), &kvsaws.GetMediaInput{StreamName: stream, StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}})
@@ -231,7 +234,7 @@ func TestConnectionsPerStream(t *testing.T) {
 	defer held.Payload.Close()
 	_, err = get("a")
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrConnectionLimitExceeded {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeConnectionLimitExceeded {
 		t.Errorf("second body of a: %v, want ConnectionLimitExceeded", err)
 	}
 	other, err := get("b")
@@ -255,15 +258,15 @@ func TestPutMediaFaults(t *testing.T) {
 	third := src.blockEnds[2][0]
 	tests := []struct {
 		name    string
-		fault   kvstest.BodyFault
+		fault   kvstest.Fault
 		persist int
 		ackErr  int // the ErrorId of the ERROR ack expected, if any
 		broken  bool
 	}{
-		{name: "end early", fault: kvstest.BodyFault{Kind: kvstest.BodyEnd, At: third}, persist: 2, ackErr: kvstest.ErrorIDInvalidMKV},
-		{name: "corrupt", fault: kvstest.BodyFault{Kind: kvstest.BodyCorrupt, At: 0}, ackErr: kvstest.ErrorIDInvalidMKV},
-		{name: "cut", fault: kvstest.BodyFault{Kind: kvstest.BodyCut, At: third}, persist: 2, broken: true},
-		{name: "other stream", fault: kvstest.BodyFault{Kind: kvstest.BodyCut, At: third, Stream: "other"}, persist: 4},
+		{name: "end early", fault: kvstest.Fault{Kind: kvstest.EndBody, At: third}, persist: 2, ackErr: kvstest.ErrorIDInvalidMKV},
+		{name: "corrupt", fault: kvstest.Fault{Kind: kvstest.CorruptBody, At: 0}, ackErr: kvstest.ErrorIDInvalidMKV},
+		{name: "cut", fault: kvstest.Fault{Kind: kvstest.CutBody, At: third}, persist: 2, broken: true},
+		{name: "other stream", fault: kvstest.Fault{Kind: kvstest.CutBody, Scope: kvstest.Scope{Stream: "other"}, At: third}, persist: 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,7 +275,9 @@ func TestPutMediaFaults(t *testing.T) {
 			if err := srv.CreateStream("cam", time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			srv.FailBody(kvstest.PutMedia, tt.fault)
+			f := tt.fault
+			f.Scope.API = kvstest.PutMedia
+			srv.Inject(f)
 			acks, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "cam", bytes.NewReader(src.bytes), 0)
 			switch {
 			case tt.ackErr != 0 && !isAckError(err, tt.ackErr):
@@ -307,7 +312,7 @@ func TestAdminBodyFaults(t *testing.T) {
 	}
 	for _, tt := range []struct{ path, body string }{
 		{"end-early", `{"API":"GetMediaForFragmentList","At":50,"Stream":"cam"}`},
-		{"corrupt", `{"API":"GetMediaForFragmentList","Offset":3,"Fragment":"` + string(numbers[0]) + `"}`},
+		{"corrupt", `{"API":"GetMediaForFragmentList","At":3,"Fragment":"` + string(numbers[0]) + `"}`},
 		{"error-unit", `{"Stream":"cam","Fragment":"` + string(numbers[2]) + `","Code":"KMS_ACCESS_DENIED","ID":4500}`},
 	} {
 		resp, err := http.Post(srv.URL()+kvstest.AdminPrefix+tt.path, "application/json", strings.NewReader(tt.body))

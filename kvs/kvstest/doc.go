@@ -11,10 +11,10 @@
 // limits, data endpoints that move, bodies cut off, ending cleanly but
 // early, carrying a corrupt byte (once or every time a fragment is served)
 // or trickling a few bytes at a time, in-band error units in GetMedia,
-// missing fragments. Faults can be scoped to a stream, apply to PutMedia's
-// body and live GetMedia too, and are also set over HTTP under
-// AdminPrefix. The command
-// examples/kvsemu runs it as a server.
+// missing fragments. A fault is one Fault value, of a FaultKind and a
+// Scope (an API, a stream, a fragment), given to Server.Inject or POSTed
+// under AdminPrefix; faults apply to PutMedia's body and live GetMedia
+// too. The command examples/kvsemu runs it as a server.
 //
 // Its streams hold fragments, each with a 47-digit fragment number,
 // producer and server timestamps, a duration and a size, served in the
@@ -30,8 +30,22 @@
 // OpenDataDir, streams and fragments are kept on disk: a fragment
 // acknowledged PERSISTED survives a restart, even after kill -9.
 //
-// Its Generator writes the KVS-shaped streams it serves, for tests, fuzz
-// seeds and benchmarks of programs that read KVS.
+// The streams it generates are kvsgen's, which tests, fuzz seeds and
+// benchmarks use without a server.
+//
+// Its files, from the requests down: routes.go (NewServer: each operation
+// at its path); control.go (CreateStream, DescribeStream, ListStreams,
+// DeleteStream, GetDataEndpoint), dataplane.go and live.go (ListFragments,
+// GetMediaForFragmentList, GetMedia), ingest.go (PutMedia), streams.go
+// (the Server's streams: generated, from files, created, deleted) and
+// admin.go (Inject, the limits and forms, the admin endpoint); persist.go
+// (the data directory); server.go (Server and what every request goes
+// through: signature, moved endpoints, rates, injected faults, the stream
+// lookup); auth.go (SigV4), limits.go (rates, connections, live limits),
+// mediabody.go (a media body as faults shape it), faults.go (Fault and
+// the injected faults), segment.go (MKV cut into fragments), producer.go;
+// store.go (fragments, streams and the one registry of them),
+// endpoints.go, timestamps.go, acks.go, respond.go and api.go.
 //
 //	srv := kvstest.NewServer()
 //	defer srv.Close()

@@ -30,10 +30,10 @@ func TestErrorForms(t *testing.T) {
 	srv.AddStream("cam", kvstest.StreamConfig{Fragments: 2})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	for _, form := range []kvstest.ErrorForm{kvstest.ErrorInHeader, kvstest.ErrorInCode, kvstest.ErrorInType} {
-		srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: 400, Type: kvsaws.ErrClientLimitExceeded, Form: form})
+		srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 400, Type: kvsaws.CodeClientLimitExceeded, Form: form})
 		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "cam", FragmentSelector: &everything})
 		var e *kvsaws.APIError
-		if !errors.As(err, &e) || e.Code != kvsaws.ErrClientLimitExceeded || e.StatusCode != 400 {
+		if !errors.As(err, &e) || e.Code != kvsaws.CodeClientLimitExceeded || e.StatusCode != 400 {
 			t.Errorf("form %d: %v", form, err)
 		}
 	}
@@ -62,7 +62,7 @@ func TestRateLimit(t *testing.T) {
 	start := time.Now()
 	for range 8 {
 		var e *kvsaws.APIError
-		if err := list("a"); errors.As(err, &e) && e.Code == kvsaws.ErrClientLimitExceeded {
+		if err := list("a"); errors.As(err, &e) && e.Code == kvsaws.CodeClientLimitExceeded {
 			refused++
 		} else if err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestScopedFault(t *testing.T) {
 	defer srv.Close()
 	srv.AddStream("a", kvstest.StreamConfig{Fragments: 1})
 	srv.AddStream("b", kvstest.StreamConfig{Fragments: 1})
-	srv.Fail(kvstest.ListFragments, kvstest.Fault{Status: 500, Type: "InternalFailure", Stream: "b"})
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments, Stream: "b"}, Status: 500, Type: "InternalFailure"})
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	for _, tt := range []struct {
 		stream string
@@ -101,6 +101,66 @@ func TestScopedFault(t *testing.T) {
 	}
 }
 
+// TestFaultCount checks that a fault with a Count strikes that many calls,
+// and that faults strike in the order injected.
+func TestFaultCount(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("a", kvstest.StreamConfig{Fragments: 1})
+	srv.Inject(
+		kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.ListFragments}, Status: 500, Type: "InternalFailure", Count: 2},
+		kvstest.Throttled(kvstest.ListFragments, 1),
+	)
+	dp := kvsaws.NewHTTPDataPlane(srv.Config())
+	for i, want := range []string{"InternalFailure", "InternalFailure", kvsaws.CodeClientLimitExceeded, ""} {
+		_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "a", FragmentSelector: &everything})
+		var apiErr *kvsaws.APIError
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("call %d: %v, want none", i, err)
+		case want != "" && (!errors.As(err, &apiErr) || apiErr.Code != want):
+			t.Errorf("call %d: %v, want %s", i, err, want)
+		}
+	}
+}
+
+// TestInjectRefuses checks that Inject and the admin endpoint refuse a
+// fault that lacks what its kind needs.
+func TestInjectRefuses(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	for _, tt := range []struct {
+		name  string
+		fault kvstest.Fault
+		path  string
+		body  string
+	}{
+		{name: "no kind", fault: kvstest.Fault{Scope: kvstest.Scope{API: kvstest.GetMedia}}, path: "nothing", body: `{"API":"GetMedia"}`},
+		{name: "no API", fault: kvstest.Fault{Kind: kvstest.CutBody, At: 10}, path: "cut", body: `{"At":10}`},
+		{name: "no status", fault: kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Type: "X"}, path: "fail", body: `{"API":"GetMedia","Type":"X"}`},
+		{name: "error unit without a fragment", fault: kvstest.Fault{Kind: kvstest.InBandError, Scope: kvstest.Scope{Stream: "a"}}, path: "error-unit", body: `{"Stream":"a","Code":"X"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("Inject(%+v) did not refuse it", tt.fault)
+					}
+				}()
+				srv.Inject(tt.fault)
+			}()
+			resp, err := http.Post(srv.URL()+kvstest.AdminPrefix+tt.path, "application/json", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode/100 != 4 {
+				t.Errorf("POST %s %s: %s, want a refusal", tt.path, tt.body, resp.Status)
+			}
+		})
+	}
+}
+
 // TestMoveEndpoint checks that a moved data endpoint refuses calls with
 // InvalidEndpointException, and that the client, told to call
 // GetDataEndpoint again, does so and carries on.
@@ -109,14 +169,14 @@ func TestMoveEndpoint(t *testing.T) {
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 3})
 	old := srv.DataEndpoint("cam")
-	srv.MoveEndpoint("cam")
+	srv.Inject(kvstest.Fault{Kind: kvstest.MoveEndpoint, Scope: kvstest.Scope{Stream: "cam"}})
 	if srv.DataEndpoint("cam") == old {
 		t.Fatal("the endpoint did not move")
 	}
 	dp := kvsaws.NewHTTPDataPlane(srv.Config())
 	_, err := dp.ListFragments(context.Background(), old, &kvsaws.ListFragmentsInput{StreamName: "cam", FragmentSelector: &everything})
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidEndpoint || e.StatusCode != 400 {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeInvalidEndpoint || e.StatusCode != 400 {
 		t.Fatalf("old endpoint: %v", err)
 	}
 	c := kvsaws.NewFromConfig(srv.Config())
@@ -133,7 +193,7 @@ func TestMoveEndpoint(t *testing.T) {
 	if n := get(); n != 3 {
 		t.Fatalf("%d fragments", n)
 	}
-	srv.MoveEndpoint("cam")
+	srv.Inject(kvstest.Fault{Kind: kvstest.MoveEndpoint, Scope: kvstest.Scope{Stream: "cam"}})
 	if n := get(); n != 3 {
 		t.Errorf("%d fragments after the move", n)
 	}
@@ -213,7 +273,7 @@ func TestListFragmentsNextTokenOnly(t *testing.T) {
 	}
 	_, err := dp.ListFragments(context.Background(), srv.URL(), &kvsaws.ListFragmentsInput{StreamName: "cam"})
 	var e *kvsaws.APIError
-	if !errors.As(err, &e) || e.Code != kvsaws.ErrInvalidArgument || e.StatusCode != 400 {
+	if !errors.As(err, &e) || e.Code != kvsaws.CodeInvalidArgument || e.StatusCode != 400 {
 		t.Errorf("neither selector nor token: %v", err)
 	}
 }

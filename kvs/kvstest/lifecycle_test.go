@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -29,7 +30,7 @@ func TestStreamLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := kvstest.Generator{Fragments: 4, FPS: 10, FragmentDuration: 500 * time.Millisecond, Media: true, Start: time.Now().Add(-time.Minute)}
+	g := kvsgen.Generator{Fragments: 4, FPS: 10, FragmentDuration: 500 * time.Millisecond, Media: true, Start: time.Now().Add(-time.Minute)}
 	acks, err := kvstest.Produce(ctx, srv.Config(), srv.URL(), "cam", bytes.NewReader(g.Bytes()), 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func TestStreamLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Track(kvstest.VideoTrack) == nil || len(f.Frames) == 0 {
+		if f.Track(kvsgen.VideoTrackNumber) == nil || len(f.Frames) == 0 {
 			t.Errorf("fragment %d: no video frames", f.Index)
 		}
 		n++
@@ -63,7 +64,7 @@ func TestStreamLifecycle(t *testing.T) {
 	}
 	for _, err := range c.ListFragments(ctx, "cam", sel) {
 		var api smithy.APIError
-		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.ErrResourceNotFound {
+		if !errors.As(err, &api) || api.ErrorCode() != kvsaws.CodeResourceNotFound {
 			t.Errorf("after DeleteStream: %v, want ResourceNotFound", err)
 		}
 		break

@@ -2,6 +2,8 @@ package kvstest
 
 import (
 	"time"
+
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // follow writes GetMedia's body: the fragments of st from index first on,
@@ -80,8 +82,11 @@ func (s *Server) follow(out *mediaOut, st *stream, first int) {
 			continue
 		}
 		out.unit(f.number)
-		if e, ok := s.errorUnit(st.name, f.number); ok {
-			if !out.write(Generator{}.Error(string(f.number), e)) {
+		s.mu.Lock()
+		e, ok := s.faults.errorUnit(st.name, f.number)
+		s.mu.Unlock()
+		if ok {
+			if !out.write(kvsgen.Generator{}.Error(string(f.number), e)) {
 				return
 			}
 			out.flush()

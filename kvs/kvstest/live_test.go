@@ -153,7 +153,7 @@ func TestPutMediaErrors(t *testing.T) {
 	defer srv.Close()
 	_, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "nope", bytes.NewReader(src.bytes), 0)
 	var api *kvsaws.APIError
-	if !errors.As(err, &api) || api.Code != kvsaws.ErrResourceNotFound {
+	if !errors.As(err, &api) || api.Code != kvsaws.CodeResourceNotFound {
 		t.Errorf("unknown stream: %v", err)
 	}
 }

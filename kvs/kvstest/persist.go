@@ -43,48 +43,13 @@ type fragmentFile struct {
 	Header, Pre, Body, Post int
 }
 
-// OpenDataDir keeps the server's streams in dir, creating it if needed, and
-// loads the streams kept there. From then on every stream created with
-// CreateStream or AddStreamFromFile, and every fragment persisted, is
-// written to dir before it is acknowledged, so that it survives a restart,
-// even after the process is killed; generated streams (AddStream) stay in
-// memory. Call it before adding streams.
-func (s *Server) OpenDataDir(dir string) error {
-	root := filepath.Join(dir, "streams")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return fmt.Errorf("kvstest: %w", err)
-	}
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return fmt.Errorf("kvstest: %w", err)
-	}
-	var loaded []*stream
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		st, err := loadStream(filepath.Join(root, e.Name()))
-		if err != nil {
-			return err
-		}
-		loaded = append(loaded, st)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dataDir = dir
-	for _, st := range loaded {
-		s.put(st, "video/h264")
-	}
-	return nil
-}
-
-// saveStream creates the directory of a new stream and its stream.json.
-// Call it with s.mu held.
-func (s *Server) saveStream(st *stream) error {
-	if s.dataDir == "" {
+// saveStream creates the directory of a new stream in dataDir, if there is
+// one, and its stream.json. Call it with Server.mu held.
+func saveStream(dataDir string, st *stream) error {
+	if dataDir == "" {
 		return nil
 	}
-	st.dir = filepath.Join(s.dataDir, "streams", hex.EncodeToString([]byte(st.name)))
+	st.dir = filepath.Join(dataDir, "streams", hex.EncodeToString([]byte(st.name)))
 	if err := os.RemoveAll(st.dir); err != nil {
 		return fmt.Errorf("kvstest: %w", err)
 	}
@@ -100,7 +65,7 @@ func (s *Server) saveStream(st *stream) error {
 
 // persist writes a complete fragment to the stream's directory, if it has
 // one, and returns once it is on disk.
-func (s *Server) persist(st *stream, f *fragment) error {
+func persist(st *stream, f *fragment) error {
 	if st.dir == "" {
 		return nil
 	}

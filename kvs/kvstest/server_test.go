@@ -66,8 +66,8 @@ func TestGetMediaNow(t *testing.T) {
 	if err != nil || len(b) != 0 || out.ContentType != "video/webm" {
 		t.Fatalf("NOW: %d bytes, %q, %v", len(b), out.ContentType, err)
 	}
-	srv.Fail(kvstest.GetMedia, kvstest.Fault{Status: 500, Type: "InternalFailure"}, kvstest.Fault{Status: 400, Type: kvsaws.ErrConnectionLimitExceeded})
-	for _, want := range []string{"InternalFailure", kvsaws.ErrConnectionLimitExceeded} {
+	srv.Inject(kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Status: 500, Type: "InternalFailure"}, kvstest.Fault{Kind: kvstest.FailCall, Scope: kvstest.Scope{API: kvstest.GetMedia}, Status: 400, Type: kvsaws.CodeConnectionLimitExceeded})
+	for _, want := range []string{"InternalFailure", kvsaws.CodeConnectionLimitExceeded} {
 		_, err := dp.GetMedia(ctx, srv.URL(), &kvsaws.GetMediaInput{StreamName: "cam", StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}})
 		var e *kvsaws.APIError
 		if !errors.As(err, &e) || e.Code != want {

@@ -1,28 +1,16 @@
 package kvstest
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
-)
-
-// Errors of the stream store, for errors.Is.
-var (
-	// ErrStreamExists means a stream of that name exists already.
-	ErrStreamExists = errors.New("kvstest: stream exists")
-	// ErrNoStream means no stream has that name.
-	ErrNoStream = errors.New("kvstest: stream not found")
-	// ErrStreamName means a name is not a valid KVS stream name (1 to 256
-	// of a-z, A-Z, 0-9, '_', '.' and '-').
-	ErrStreamName = errors.New("kvstest: invalid stream name")
 )
 
 // fragment is one fragment of a stream: its metadata and what GetMedia and
@@ -40,7 +28,7 @@ type fragment struct {
 	duration time.Duration
 
 	// gen and genIndex render a generated fragment: unit genIndex of gen.
-	gen      *Generator
+	gen      *kvsgen.Generator
 	genIndex int
 	genSize  int64
 
@@ -148,6 +136,11 @@ type stream struct {
 	deleted    bool
 	// nextSeq numbers the next fragment.
 	nextSeq int
+
+	// What DescribeStream tells of the stream, and its data endpoint's
+	// epoch, which MoveEndpoint advances: guarded by Server.mu.
+	device, mediaType, kmsKeyID, version string
+	epoch                                int
 }
 
 func newStream(name string, retention time.Duration) *stream {
@@ -167,7 +160,7 @@ func (st *stream) notify() {
 func (st *stream) add(f *fragment) {
 	f.seq = st.nextSeq
 	st.nextSeq++
-	f.number = tags.FragmentNumber(FragmentNumber(f.seq))
+	f.number = tags.FragmentNumber(kvsgen.Generator{}.FragmentNumber(f.seq))
 	st.index[f.number] = len(st.frags)
 	st.frags = append(st.frags, f)
 	st.notify()
@@ -211,187 +204,70 @@ func validStreamName(name string) bool {
 	return true
 }
 
-// CreateStream creates an empty stream that takes PutMedia, keeping its
-// fragments for retention (KVS's DataRetentionInHours; fragments of a
-// stream with no retention are served live by GetMedia but neither
-// persisted nor listed, and PutMedia sends no PERSISTED acks for them).
-// With a data directory the stream is kept on disk.
-func (s *Server) CreateStream(name string, retention time.Duration) error {
-	if !validStreamName(name) {
-		return ErrStreamName
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.createLocked(name, retention)
-	return err
+// registry is the emulator's streams by name, guarded by Server.mu: the
+// one place a stream is looked up, by the data plane, the control plane
+// and the faults alike.
+type registry struct {
+	byName map[string]*stream
+	// version numbers the streams' versions.
+	version int
 }
 
-// createLocked creates an empty stream that takes PutMedia; s.mu is held.
-func (s *Server) createLocked(name string, retention time.Duration) (*stream, error) {
-	if s.streams[name] != nil {
-		return nil, ErrStreamExists
-	}
-	st := newStream(name, retention)
-	st.live = true
-	if err := s.saveStream(st); err != nil {
-		return nil, err
-	}
-	s.put(st, "video/h264")
-	return st, nil
+// get returns the stream called name, or nil.
+func (r *registry) get(name string) *stream { return r.byName[name] }
+
+// put adds st, replacing any stream of its name, as a new stream of the
+// control plane: a new version, the default KMS key, the first data
+// endpoint.
+func (r *registry) put(st *stream, mediaType string) {
+	r.version++
+	st.mediaType, st.device = mediaType, ""
+	st.kmsKeyID = "arn:aws:kms:" + Region + ":" + AccountID + ":alias/aws/kinesisvideo"
+	st.version = fmt.Sprintf("KVSMKV%014d", r.version)
+	st.created = st.created.UTC().Truncate(time.Millisecond)
+	st.epoch = 1
+	r.byName[st.name] = st
 }
 
-// DeleteStream deletes a stream and its fragments, from disk too. PutMedia
-// into it ends with an ERROR ack (4008), and live GetMedia of it ends.
-func (s *Server) DeleteStream(name string) error {
-	s.mu.Lock()
-	st := s.streams[name]
-	delete(s.streams, name)
-	delete(s.ctl.meta, name)
-	s.mu.Unlock()
-	if st == nil {
-		return ErrNoStream
-	}
-	st.mu.Lock()
-	st.deleted = true
-	st.notify()
-	st.mu.Unlock()
-	return removeStreamDir(st)
+// remove removes the stream called name, and returns it (nil if none).
+func (r *registry) remove(name string) *stream {
+	st := r.byName[name]
+	delete(r.byName, name)
+	return st
 }
 
-// streamNamed returns the stream called name, or nil.
-func (s *Server) streamNamed(name string) *stream {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.streams[name]
+// streamInfo is the StreamInfo shape; nil strings are written as the
+// service writes absent members, null.
+type streamInfo struct {
+	CreationTime           json.Number
+	DataRetentionInHours   int
+	DeviceName             *string
+	IngestionConfiguration *struct{}
+	KmsKeyID               string `json:"KmsKeyId"`
+	MediaType              *string
+	Status                 string
+	StreamARN              string
+	StreamName             string
+	Version                string
 }
 
-// LiveLimits bound live sessions. A zero field takes the default in its
-// comment.
-type LiveLimits struct {
-	// GetMediaSession ends a GetMedia session this long after it started,
-	// as the service ends long sessions (default 10 minutes; the client
-	// resumes with the last continuation token).
-	GetMediaSession time.Duration
-	// GetMediaIdle ends a GetMedia session waiting at the live edge of a
-	// stream that has received no data for this long (default 5 s).
-	// Streams that never took PutMedia (generated ones, ones from files)
-	// are archives: GetMedia ends at their end without waiting.
-	GetMediaIdle time.Duration
-	// PutMediaIdle ends a PutMedia request that has sent no data for this
-	// long (default 30 s, KVS's); IDLE acks come every IdleAck meanwhile
-	// (default 3 s).
-	PutMediaIdle, IdleAck time.Duration
-}
-
-func (l LiveLimits) withDefaults() LiveLimits {
-	if l.GetMediaSession <= 0 {
-		l.GetMediaSession = 10 * time.Minute
-	}
-	if l.GetMediaIdle <= 0 {
-		l.GetMediaIdle = 5 * time.Second
-	}
-	if l.PutMediaIdle <= 0 {
-		l.PutMediaIdle = 30 * time.Second
-	}
-	if l.IdleAck <= 0 {
-		l.IdleAck = 3 * time.Second
-	}
-	return l
-}
-
-// SetLiveLimits sets the limits of live GetMedia and PutMedia sessions.
-func (s *Server) SetLiveLimits(l LiveLimits) {
-	s.mu.Lock()
-	s.live = l.withDefaults()
-	s.mu.Unlock()
-}
-
-func (s *Server) liveLimits() LiveLimits {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.live.withDefaults()
-}
-
-// AddStreamFromFile adds a stream whose fragments are the Clusters of the
-// MKV file at path, one fragment per Cluster, replacing any stream of that
-// name. Fragments are numbered as KVS numbers them; their producer
-// timestamps are their Cluster times, taken as relative to the start of
-// the stream when they are before 2001 (files that start at 0), so that
-// the stream ends now; their server timestamps are the times they would
-// have arrived at, had the file been produced in real time until now. The
-// stream is an archive until PutMedia adds to it, kept in the data
-// directory if there is one, with a retention of 24 hours.
-func (s *Server) AddStreamFromFile(name, path string) error {
-	if !validStreamName(name) {
-		return ErrStreamName
-	}
-	file, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("kvstest: %w", err)
-	}
-	defer file.Close()
-	var c collector
-	seg := newSegmenter(&c, false, false, time.Time{})
-	buf := make([]byte, 256<<10)
-	for {
-		n, err := file.Read(buf)
-		if n > 0 {
-			if err := seg.Write(buf[:n]); err != nil {
-				return fmt.Errorf("kvstest: %s: %w", path, err)
-			}
+// info is what DescribeStream tells of a stream; s.mu is held.
+func (st *stream) info(ts *timestamps) streamInfo {
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
 		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("kvstest: %w", err)
-		}
+		return &s
 	}
-	if err := seg.Close(); err != nil {
-		return fmt.Errorf("kvstest: %s: %w", path, err)
+	return streamInfo{
+		CreationTime: ts.number(tags.FromTime(st.created)), DataRetentionInHours: int(st.retention / time.Hour),
+		DeviceName: opt(st.device), KmsKeyID: st.kmsKeyID, MediaType: opt(st.mediaType),
+		Status: "ACTIVE", StreamARN: st.arn(), StreamName: st.name, Version: st.version,
 	}
-
-	now := time.Now().Truncate(time.Millisecond)
-	st := newStream(name, 24*time.Hour)
-	if len(c.frags) > 0 {
-		lastEnd := c.frags[len(c.frags)-1].producer.Add(c.frags[len(c.frags)-1].duration)
-		shift := time.Duration(0)
-		if lastEnd.Before(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)) {
-			shift = now.Sub(lastEnd)
-			lastEnd = now
-		}
-		for i, f := range c.frags {
-			f.producer = f.producer.Add(shift).Truncate(time.Millisecond)
-			f.server = now.Add(-lastEnd.Sub(f.producer))
-			if i > 0 && !f.server.After(c.frags[i-1].server) {
-				f.server = c.frags[i-1].server.Add(time.Millisecond)
-			}
-			f.persisted = true
-			st.add(f)
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.saveStream(st); err != nil {
-		return err
-	}
-	for _, f := range st.frags {
-		if err := s.persist(st, f); err != nil {
-			return err
-		}
-	}
-	s.put(st, "video/h264")
-	return nil
 }
 
-// collector keeps the fragments a segmenter cuts from a file.
-type collector struct{ frags []*fragment }
-
-func (c *collector) begin(f *fragment) error { c.frags = append(c.frags, f); return nil }
-
-func (c *collector) grow(f *fragment, elem []byte) error {
-	f.body = append(f.body, elem...)
-	return nil
+// arn is a stream's ARN in KVS's format, ending in its creation time in
+// epoch milliseconds.
+func (st *stream) arn() string {
+	return fmt.Sprintf("arn:aws:kinesisvideo:%s:%s:stream/%s/%d", Region, AccountID, st.name, st.created.UnixMilli())
 }
-
-func (c *collector) finish(f *fragment) error { f.done = true; return nil }

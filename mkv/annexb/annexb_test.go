@@ -191,7 +191,7 @@ func decodes(t *testing.T, encoder, wantCodec, ext string) {
 		}
 		switch {
 		case ev.ID == mkv.IDCodecID:
-			if codecID = ev.String(); codecID != wantCodec {
+			if codecID = ev.StringValue(); codecID != wantCodec {
 				t.Fatalf("ffmpeg wrote %s, want %s", codecID, wantCodec)
 			}
 		case ev.ID == mkv.IDCodecPrivate:

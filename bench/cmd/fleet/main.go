@@ -46,6 +46,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 )
 
@@ -237,13 +238,13 @@ func (r *result) follow(ctx context.Context, client *kvsaws.Client, stream strin
 			continue
 		}
 		switch ev.Kind {
-		case kvsaws.FrameArrived:
+		case kvs.FrameEvent:
 			if len(ev.Frame.Data) >= 8 {
 				wrote := int64(binary.BigEndian.Uint64(ev.Frame.Data))
 				r.latency.add(time.Duration(time.Now().UnixNano() - wrote))
 			}
 			atomic.AddUint64(&r.frames, 1)
-		case kvsaws.Reconnect:
+		case kvs.ReconnectEvent:
 			atomic.AddUint64(&r.reconnects, 1)
 		}
 	}

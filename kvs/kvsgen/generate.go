@@ -1,4 +1,4 @@
-package kvstest
+package kvsgen
 
 import (
 	"encoding/binary"
@@ -79,7 +79,7 @@ type Generator struct {
 	// AudioFrameSize and Seed are then unused.
 	Media bool
 	// Number, when set, gives the fragment number of unit i instead of
-	// FragmentNumber(i).
+	// the 47-digit numbers KVS-like streams have (see FragmentNumber).
 	Number func(i int) string
 	// MillisBehindNow, when set, gives GetMedia's MILLIS_BEHIND_NOW of
 	// unit i instead of 1000 + 37 i.
@@ -97,10 +97,11 @@ type ErrorUnit struct {
 	Message string
 }
 
-// The track numbers of generated streams.
+// The track numbers of generated streams (their mkv.TrackType is
+// mkv.VideoTrack and mkv.AudioTrack).
 const (
-	VideoTrack = 1
-	AudioTrack = 2
+	VideoTrackNumber = 1
+	AudioTrackNumber = 2
 )
 
 func (g *Generator) defaults() {
@@ -134,9 +135,13 @@ var firstNumber, numberStep = func() (*big.Int, *big.Int) {
 	return n, new(big.Int).Lsh(big.NewInt(1), 92)
 }()
 
-// FragmentNumber returns the fragment number of unit i, a 47-digit decimal
-// like KVS's.
-func FragmentNumber(i int) string {
+// FragmentNumber returns the fragment number of unit i: g.Number(i) when
+// Number is set, else a 47-digit decimal like KVS's, the same for every
+// Generator.
+func (g Generator) FragmentNumber(i int) string {
+	if g.Number != nil {
+		return g.Number(i)
+	}
 	n := new(big.Int).Mul(numberStep, big.NewInt(int64(i)))
 	return n.Add(n, firstNumber).String()
 }
@@ -255,7 +260,7 @@ func (g Generator) Frames(i int) []Frame {
 func (g Generator) Tracks() []mkv.Track {
 	g.defaults()
 	t := []mkv.Track{{
-		Number: VideoTrack, UID: 1, Type: mkv.VideoTrack, Name: "video", Language: "und",
+		Number: VideoTrackNumber, UID: 1, Type: mkv.VideoTrack, Name: "video", Language: "und",
 		CodecID: "V_MPEG4/ISO/AVC", CodecPrivate: []byte{1, 0x64, 0, 0x1f, 0xff, 0xe0, 0},
 		DefaultDuration: time.Second / time.Duration(g.FPS), Width: 640, Height: 360,
 	}}
@@ -265,7 +270,7 @@ func (g Generator) Tracks() []mkv.Track {
 	}
 	if g.Audio {
 		t = append(t, mkv.Track{
-			Number: AudioTrack, UID: 2, Type: mkv.AudioTrack, Name: "audio", Language: "eng",
+			Number: AudioTrackNumber, UID: 2, Type: mkv.AudioTrack, Name: "audio", Language: "eng",
 			CodecID: "A_AAC", CodecPrivate: []byte{0x11, 0x90},
 			SamplingRate: 48000, Channels: 2, BitDepth: 16,
 		})
@@ -307,13 +312,6 @@ func (g *Generator) pad(s string) string {
 	return s
 }
 
-func (g *Generator) number(i int) string {
-	if g.Number != nil {
-		return g.Number(i)
-	}
-	return FragmentNumber(i)
-}
-
 // appendUnit appends unit i.
 func (g *Generator) appendUnit(b []byte, i int) []byte {
 	b = mkv.AppendElement(b, mkv.IDEBML, ebmlHeader)
@@ -332,7 +330,7 @@ func (g *Generator) appendUnit(b []byte, i int) []byte {
 	b = mkv.AppendElement(b, mkv.IDTracks, tracks)
 
 	producer, server := g.Times(i)
-	number := g.number(i)
+	number := g.FragmentNumber(i)
 	kvs := []mkv.SimpleTag{{Name: "AWS_KINESISVIDEO_FRAGMENT_NUMBER", Value: g.pad(number)}}
 	if e, ok := g.Errors[i]; ok {
 		if e.Exception {
@@ -422,19 +420,19 @@ func (g *Generator) blocks(i int) []mkv.Block {
 			if v == 0 {
 				size = key
 			}
-			blk := mkv.Block{Track: VideoTrack, Timecode: int16(vt), Keyframe: v == 0}
+			blk := mkv.Block{Track: VideoTrackNumber, Timecode: int16(vt), Keyframe: v == 0}
 			if video != nil {
 				var frame []byte
 				frame, blk.Keyframe = video.Frame(i*n + v)
 				blk.Frames = [][]byte{frame}
 			} else {
-				blk.Frames = [][]byte{g.payload(i, VideoTrack, v, size)}
+				blk.Frames = [][]byte{g.payload(i, VideoTrackNumber, v, size)}
 			}
 			out = append(out, blk)
 			v++
 			continue
 		}
-		blk := mkv.Block{Track: AudioTrack, Timecode: int16(at), Keyframe: true, Lacing: g.AudioLacing}
+		blk := mkv.Block{Track: AudioTrackNumber, Timecode: int16(at), Keyframe: true, Lacing: g.AudioLacing}
 		for k := range perBlock {
 			size := g.AudioFrameSize
 			if g.AudioLacing != mkv.FixedLacing {
@@ -443,7 +441,7 @@ func (g *Generator) blocks(i int) []mkv.Block {
 			if audio != nil {
 				blk.Frames = append(blk.Frames, audio.Frame(a*perBlock+k))
 			} else {
-				blk.Frames = append(blk.Frames, g.payload(i, AudioTrack, a*perBlock+k, size))
+				blk.Frames = append(blk.Frames, g.payload(i, AudioTrackNumber, a*perBlock+k, size))
 			}
 		}
 		if perBlock == 1 {
@@ -469,7 +467,7 @@ func (g *Generator) appendCluster(b []byte, i int, producer time.Duration) []byt
 	body := mkv.AppendUint(nil, mkv.IDTimecode, uint64(producer.Milliseconds()))
 	frameMs := int64(1000 / g.FPS)
 	for _, blk := range g.blocks(i) {
-		if g.BlockGroups && blk.Track == VideoTrack {
+		if g.BlockGroups && blk.Track == VideoTrackNumber {
 			key := blk.Keyframe
 			blk.Keyframe = false // a Block has no keyframe flag
 			group, err := mkv.AppendBlock(nil, mkv.IDBlock, &blk)

@@ -1,4 +1,4 @@
-package kvstest_test
+package kvsgen_test
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
-	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // TestMediaDecodes checks that a Media stream's units are MKV files ffmpeg
@@ -15,7 +15,7 @@ import (
 // too (each starts with its own IDR frame).
 func TestMediaDecodes(t *testing.T) {
 	mediatest.Need(t)
-	g := kvstest.Generator{Fragments: 3, Media: true, Audio: true, FragmentDuration: time.Second, GetMedia: true, ProducerTags: true}
+	g := kvsgen.Generator{Fragments: 3, Media: true, Audio: true, FragmentDuration: time.Second, GetMedia: true, ProducerTags: true}
 	dir := t.TempDir()
 	for i := range g.Fragments {
 		file := filepath.Join(dir, "unit.mkv")
@@ -26,7 +26,7 @@ func TestMediaDecodes(t *testing.T) {
 		mediatest.Plays(t, file)
 		video, audio := 0, 0
 		for _, f := range g.Frames(i) {
-			if f.Track == kvstest.VideoTrack {
+			if f.Track == kvsgen.VideoTrackNumber {
 				video++
 			} else {
 				audio++
