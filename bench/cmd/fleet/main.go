@@ -379,6 +379,7 @@ func (r *result) print(w io.Writer) {
 	rows := [][3]string{
 		{"", "total", "per stream"},
 		{"frames received", f("%d", r.frames), f("%.0f", float64(r.frames)/n)},
+		{"frames a second (the producers' rate)", f("%.0f (%.0f)", float64(r.frames)/r.elapsed.Seconds(), r.rate()*n), f("%.1f (%.0f)", float64(r.frames)/r.elapsed.Seconds()/n, r.rate())},
 		{"frame latency p50 / p99 / max (ms)", f("%.1f / %.1f / %.1f", ms(r.latency.quantile(0.5)), ms(r.latency.quantile(0.99)), ms(r.latency.maximum())), ""},
 		{"consumer CPU (cores)", f("%.3f", cores), f("%.6f", cores/n)},
 		{"consumer RSS, peak (MB)", f("%.1f, %.1f", mb(r.rss), mb(r.peak)), f("%.3f", mb(r.rss-r.rssBase)/n)},
@@ -397,6 +398,17 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "per stream: memory, goroutines and connections above the %.1f MB RSS, %.1f MB heap, %d goroutines and %d connections before the first follow\n",
 		mb(r.rssBase), mb(int64(r.heapBase)), r.goBase, r.connsBase)
 	fmt.Fprintln(w, r.summary())
+}
+
+// rate is the frames a second each stream's producer writes.
+func (r *result) rate() float64 {
+	switch {
+	case r.idle:
+		return 0
+	case r.profile == "calls":
+		return 2 * 50 // two tracks of 20 ms frames
+	}
+	return 25
 }
 
 // summary is the one line that ends the output.
