@@ -15,7 +15,7 @@ import (
 // fixtures, generated streams of every kind, the hostile inputs and shapes
 // (at 4 KiB), and the real captures when ../shared/corpus is there (their
 // first 16 KiB, which hold a whole unit's header, tags and first blocks).
-func seeds(f *testing.F) [][]byte {
+func seeds(f testing.TB) [][]byte {
 	var out [][]byte
 	for _, path := range []string{"../mkv/testdata/tiny.mkv", "../examples/kvsdump/sample.mkv"} {
 		data, err := os.ReadFile(path)

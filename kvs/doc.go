@@ -45,6 +45,25 @@
 // point, copy them at the call: f.Clone() for a fragment and all its
 // frames, bytes.Clone(fr.Data) for one frame. No option changes this.
 //
+// Damage is data. The reader verifies every CRC-32 element a producer
+// wrote (KVS starts every Cluster of GetMedia output with one, and the
+// other masters of each unit), as the bytes pass, in every reading mode;
+// a mismatch is a Damage record on the fragment (Fragment.Damage, with the
+// element, its offset and both CRCs; errors.Is(d, mkv.ErrChecksum)), and
+// reading goes on. Fragment.State sums a fragment up: Intact, Partial (the
+// input ended inside it) or Damaged. Frames handed out by NextEvent or a
+// PushReader come before their Cluster ends, when its CRC-32 is checked:
+// those of a damaged Cluster were unverified, and the FragmentEvent says
+// so. WithoutCRC turns the check off. WithResync makes a malformed unit
+// (an invalid ID or size, an element past its parent, a Segment that is
+// not one, junk between units) a Damage record too: what was complete of
+// the fragment is delivered, and reading resumes at the next EBML header
+// that validates, the bytes skipped counted (Damage.Skipped,
+// Reader.Skipped). Unknown sizes limit what can be told: bytes after a
+// unit whose Segment has unknown size are inside that Segment as far as
+// the format goes, so junk after a unit that a CONTINUATION_TOKEN did not
+// close (an error unit, GetMediaForFragmentList output) damages it.
+//
 // No added latency: a frame is handed out as soon as the bytes of its block
 // are in. The decoder underneath makes one Read when it needs bytes and
 // decodes whatever that Read returned; it never waits to fill its buffer,

@@ -55,8 +55,16 @@ type Fragment struct {
 
 	// Partial is set on a fragment whose unit was cut off (or failed to
 	// decode): it holds what was complete before the fault, and the
-	// reader's next call returns the error.
+	// reader's next call returns the error, unless the reader
+	// resynchronised (WithResync), in which case Damage says why.
 	Partial bool
+	// Damage lists the faults found in the unit, in stream order: CRC-32
+	// mismatches, and, with WithResync, the fault that cut it short. A
+	// fragment with Damage is data like any other; State sums it up. When
+	// read with NextEvent or a PushReader, frames are handed out before
+	// their Cluster ends, so those of a Cluster whose CRC-32 then fails
+	// were handed out unverified: the FragmentEvent carries the Damage.
+	Damage []*Damage
 	// Continued is set on a second Fragment of the same Index, holding what
 	// its unit carried after the CONTINUATION_TOKEN tags that completed the
 	// first (KVS writes those tags last, so this does not happen with KVS).
@@ -91,6 +99,7 @@ func (f *Fragment) Clone() *Fragment {
 	c.Tags = slices.Clone(f.Tags)
 	c.Tracks = slices.Clone(f.Tracks)
 	c.Frames = slices.Clone(f.Frames)
+	c.Damage = slices.Clone(f.Damage)
 	if f.Err != nil {
 		e := *f.Err
 		c.Err = &e

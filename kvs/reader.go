@@ -53,8 +53,10 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 // input is cut off or malformed inside a unit, or a fragment goes past a
 // budget (ErrBudget), Next first returns what was complete of that
 // fragment, marked Partial, then the error: a *mkv.SyntaxError, with
-// errors.Is(err, io.ErrUnexpectedEOF) when cut off. A fragment carrying an
-// in-band error (Fragment.Err) is not an error of Next.
+// errors.Is(err, io.ErrUnexpectedEOF) when cut off. With WithResync a
+// malformed unit is no error: its fragment comes Damaged and reading goes
+// on. A fragment carrying an in-band error (Fragment.Err) or Damage (a
+// CRC-32 mismatch) is not an error of Next.
 func (r *Reader) Next() (*Fragment, error) {
 	if r.lent {
 		r.arena, r.lent = r.arena[:0], false
@@ -119,6 +121,10 @@ func (r *Reader) Events() iter.Seq2[*Event, error] {
 
 // InputOffset returns the number of bytes of the response decoded so far.
 func (r *Reader) InputOffset() int64 { return r.d.InputOffset() }
+
+// Skipped returns the number of bytes resynchronisation (WithResync) has
+// skipped so far, the sum of the Skipped of the Damage records delivered.
+func (r *Reader) Skipped() int64 { return r.a.skipped }
 
 // pull decodes until a fragment is complete (returned), or the input ends
 // or fails. With whole, it gathers each block's frames into the fragment as
@@ -267,6 +273,10 @@ func (p *PushReader) Close() error {
 // InputOffset returns the number of bytes of the input decoded so far.
 func (p *PushReader) InputOffset() int64 { return p.p.InputOffset() }
 
+// Skipped returns the number of bytes resynchronisation (WithResync) has
+// skipped so far (see Reader.Skipped).
+func (p *PushReader) Skipped() int64 { return p.a.skipped }
+
 // fail ends the input with err (io.EOF at a clean end) and delivers what
 // completes.
 func (p *PushReader) fail(err error) error {
@@ -359,6 +369,11 @@ type assembler struct {
 	opts options
 	err  error // the end of input (io.EOF) or the fault, once reached
 
+	// Resynchronisation: the decoder's last fault, until the scan after
+	// it ends, and the bytes skipped in all.
+	fault   *Damage
+	skipped int64
+
 	// The unit being read.
 	unit       bool
 	unitStart  int64
@@ -443,6 +458,13 @@ func (a *assembler) init(opts []Option) {
 	for _, o := range opts {
 		o(&a.opts)
 	}
+	// The reader's own choices first, so that WithDecoderOptions may
+	// override them.
+	own := []mkv.Option{mkv.WithCRC(!a.opts.noCRC)}
+	if a.opts.resync {
+		own = append(own, mkv.WithResync())
+	}
+	a.opts.mkv = append(own, a.opts.mkv...)
 }
 
 // Causes of a cut-off response that the mkv decoder cannot see: unknown
@@ -490,6 +512,10 @@ func (a *assembler) hold(ev *mkv.Event, n int) bool {
 
 // handle applies one mkv event to the unit being read.
 func (a *assembler) handle(ev *mkv.Event) {
+	if ev.Kind == mkv.Damage || ev.Kind == mkv.Resync {
+		a.resync(ev)
+		return
+	}
 	if a.group.Open() || ev.ID == mkv.IDBlockGroup {
 		if a.group.Add(ev) {
 			if g := &a.group; g.HasBlock {
@@ -504,6 +530,9 @@ func (a *assembler) handle(ev *mkv.Event) {
 	case mkv.Start:
 		a.start(ev)
 	case mkv.End:
+		if ev.Checksum.Mismatch() {
+			a.checksum(ev)
+		}
 		a.end(ev)
 	case mkv.Value:
 		a.value(ev)

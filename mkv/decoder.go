@@ -62,6 +62,7 @@ func (d *Decoder) Next() (*Event, error) {
 		if d.rerr != nil {
 			return nil, d.rerr
 		}
+		d.m.flushCRC()
 		d.fill(need)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
@@ -284,8 +285,8 @@ func TestDeclaredSizeNotAllocated(t *testing.T) {
 	}
 }
 
-// TestCRC verifies the CRC-32 of a master when asked, and ignores it
-// otherwise.
+// TestCRC verifies the CRC-32 of a master when asked, reporting the result
+// on the master's End event, and ignores it otherwise.
 func TestCRC(t *testing.T) {
 	body := el(mkv.IDTimecode, u(7))
 	sum := func(v uint32) []byte {
@@ -293,31 +294,45 @@ func TestCRC(t *testing.T) {
 		binary.LittleEndian.PutUint32(b[:], v)
 		return b[:]
 	}
-	good := el(mkv.IDCluster, el(mkv.IDCRC32, sum(crc32.ChecksumIEEE(body))), body)
-	bad := el(mkv.IDCluster, el(mkv.IDCRC32, sum(crc32.ChecksumIEEE(body)+1)), body)
-	if _, err := pullTrace(bytes.NewReader(good), mkv.WithCRC(true)); err != nil {
-		t.Errorf("good CRC: %v", err)
+	want := crc32.ChecksumIEEE(body)
+	tests := []struct {
+		name   string
+		stored uint32
+		opts   []mkv.Option
+		end    mkv.Checksum
+	}{
+		{"good", want, []mkv.Option{mkv.WithCRC(true)}, mkv.Checksum{Checked: true, Stored: want, Computed: want}},
+		{"bad", want + 1, []mkv.Option{mkv.WithCRC(true)}, mkv.Checksum{Checked: true, Stored: want + 1, Computed: want}},
+		{"bad, not verified", want + 1, nil, mkv.Checksum{}},
 	}
-	if _, err := pushTrace(good, 1, mkv.WithCRC(true)); err != nil {
-		t.Errorf("good CRC, pushed: %v", err)
-	}
-	if _, err := pullTrace(bytes.NewReader(bad)); err != nil {
-		t.Errorf("bad CRC without verification: %v", err)
-	}
-	for _, mode := range []string{"pull", "push"} {
-		var got []string
-		var err error
-		if mode == "pull" {
-			got, err = pullTrace(bytes.NewReader(bad), mkv.WithCRC(true))
-		} else {
-			got, err = pushTrace(bad, 2, mkv.WithCRC(true))
-		}
-		var se *mkv.SyntaxError
-		if !errors.Is(err, mkv.ErrChecksum) || !errors.As(err, &se) || se.Offset != 0 || se.ID != mkv.IDCluster {
-			t.Errorf("%s: bad CRC: got %v, want ErrChecksum at the Cluster", mode, err)
-		}
-		if len(got) != 3 {
-			t.Errorf("%s: bad CRC: %d events before the error, want 3", mode, len(got))
+	for _, tt := range tests {
+		in := append(el(mkv.IDCluster, el(mkv.IDCRC32, sum(tt.stored)), body), el(mkv.IDCluster, body)...)
+		for _, mode := range []string{"pull", "push"} {
+			var ends []mkv.Checksum
+			fn := func(ev *mkv.Event) error {
+				if ev.Kind == mkv.End {
+					ends = append(ends, ev.Checksum)
+				} else if ev.Checksum != (mkv.Checksum{}) {
+					t.Errorf("%s, %s: %v event with a checksum %+v", tt.name, mode, ev.Kind, ev.Checksum)
+				}
+				return nil
+			}
+			var err error
+			if mode == "pull" {
+				err = mkvtest.Pull(bytes.NewReader(in), fn, tt.opts...)
+			} else {
+				err = mkvtest.Push(in, []int{2}, fn, tt.opts...)
+			}
+			if err != nil {
+				t.Errorf("%s, %s: %v", tt.name, mode, err)
+			}
+			// The second Cluster has no CRC-32: nothing to check.
+			if diff := cmp.Diff([]mkv.Checksum{tt.end, {}}, ends); diff != "" {
+				t.Errorf("%s, %s: End checksums mismatch (-want +got):\n%s", tt.name, mode, diff)
+			}
+			if got := tt.end.Mismatch(); got != (tt.name == "bad") {
+				t.Errorf("%s: Mismatch() = %v", tt.name, got)
+			}
 		}
 	}
 }

@@ -31,6 +31,14 @@
 // the input is cut, and neither decodes a byte twice: an incomplete element
 // waits in the buffer until the bytes it needs have come.
 //
+// With WithCRC the decoder verifies the CRC-32 element that may start a
+// master (RFC 8794 section 11.3.1), as the bytes pass, and reports the
+// result on the master's End event (Event.Checksum): a mismatch is data,
+// not an error. With WithResync a fault other than the end of input is a
+// Damage event, after which the decoder scans for the next unit and says
+// how many bytes it skipped in a Resync event; without it, the first fault
+// is the decoder's final error.
+//
 // Events and the frames and values they hold are slices of the decoder's
 // buffer, valid until the next call (zero copy). The pull decoder's buffer
 // grows from 64 KiB to its size (WithBufferSize, 1 MiB by default) as reads

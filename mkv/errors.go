@@ -30,8 +30,17 @@ var (
 	// ErrInvalidBlock means a SimpleBlock or Block is malformed: a bad track
 	// number, a short header or an inconsistent lace table.
 	ErrInvalidBlock = errors.New("invalid block")
-	// ErrChecksum means an element's CRC-32 does not match its data.
+	// ErrChecksum means a master's CRC-32 does not match its data. The
+	// decoder reports a mismatch on the master's End event (Event.Checksum)
+	// and goes on; ErrChecksum is the cause readers above it give the
+	// damage (see kvs.Damage).
 	ErrChecksum = errors.New("CRC-32 mismatch")
+	// ErrUnexpected means, with WithResync, an element that cannot stand
+	// where it is: a known element outside the master the schema puts it
+	// in, or an unknown element at the top two levels (in place of an
+	// EBML header, a Segment or a Segment's child). Either is taken for
+	// junk, whose size cannot be trusted.
+	ErrUnexpected = errors.New("unexpected element")
 )
 
 // SyntaxError describes where and why the input could not be decoded.

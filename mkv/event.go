@@ -24,9 +24,20 @@ const (
 	// Skip reports an element whose data the decoder passed over without
 	// holding it: Void, and elements of known size that it does not know.
 	Skip
+	// Damage reports, with WithResync, an element that could not be
+	// decoded: Offset and ID say where, Err is the *SyntaxError that
+	// decoding would have failed with. The masters open around it are
+	// abandoned without End events, and the decoder scans for the next
+	// unit; a Resync event follows.
+	Damage
+	// Resync reports, with WithResync, where decoding resumes after a
+	// Damage: Offset is the first byte the scan passed over and Size the
+	// number of bytes it skipped; the next event is the Start of the EBML
+	// header at Offset+Size, or the end of input.
+	Resync
 )
 
-var kindNames = [...]string{"", "start", "end", "value", "block", "skip"}
+var kindNames = [...]string{"", "start", "end", "value", "block", "skip", "damage", "resync"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -73,6 +84,12 @@ type Event struct {
 
 	// Block holds a SimpleBlock or Block.
 	Block Block
+
+	// Checksum is, in the End event of a master that starts with a
+	// CRC-32 element, the result of verifying it (with WithCRC).
+	Checksum Checksum
+	// Err is the fault of a Damage event.
+	Err error
 }
 
 // StringValue returns the value of a string or UTF-8 element as a Go
@@ -119,6 +136,20 @@ func (e *Event) String() string {
 	}
 	return s
 }
+
+// Checksum is the verification of a master's CRC-32 element (RFC 8794
+// section 11.3.1), which covers the master's data after it.
+type Checksum struct {
+	// Checked is set when the master started with a CRC-32 element and
+	// the decoder verified it.
+	Checked bool
+	// Stored is the CRC-32 element's value, Computed the CRC-32 of the
+	// master's data that followed it.
+	Stored, Computed uint32
+}
+
+// Mismatch reports whether the CRC-32 was checked and does not match.
+func (c Checksum) Mismatch() bool { return c.Checked && c.Stored != c.Computed }
 
 // Time returns the value of a date element.
 func (e *Event) Time() time.Time { return dateEpoch.Add(time.Duration(e.Int)) }

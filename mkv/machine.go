@@ -1,6 +1,7 @@
 package mkv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
@@ -50,12 +51,26 @@ type machine struct {
 	// skip counts the bytes of a skipped element still to pass; the Skip
 	// event in ev is delivered once they have.
 	skip int64
-	// crcs counts the open masters whose CRC-32 is being computed.
-	crcs int
+	// crcs counts the open masters whose CRC-32 is being computed, which
+	// are up to date with the bytes before stream offset crcMark.
+	crcs    int
+	crcMark int64
 
 	ev     Event
 	frames [][]byte
 	err    error
+
+	// Resynchronisation (WithResync): after a fault the machine scans
+	// from scanFrom for the next unit; resumed is where it last resumed,
+	// so that a fault there scans from the byte after it.
+	scanning bool
+	scanFrom int64
+	resumed  int64
+	// The bytes of the element at stream offset cleanAt, from its first
+	// to cleanTo, start no unit: an element waiting for the bytes a
+	// candidate needs is not searched again from its start.
+	cleanAt int64
+	cleanTo int
 }
 
 func (m *machine) init(opts []Option) {
@@ -65,29 +80,54 @@ func (m *machine) init(opts []Option) {
 	}
 	m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
 	m.stack = make([]open, 0, 16)
+	m.resumed, m.cleanAt = -1, -1
 }
 
 // offset returns the stream offset of the next byte to decode.
 func (m *machine) offset() int64 { return m.base + int64(m.pos) }
 
-// fail records a sticky error and returns it.
+// fail records a sticky error and returns it. With WithResync, a fault
+// that is not the end of input is delivered as a Damage event instead, and
+// the machine scans for the next unit from the element that could not be
+// decoded (the byte at pos).
 func (m *machine) fail(off int64, id ID, err error) (int, error) {
-	m.err = &SyntaxError{Offset: off, ID: id, Err: err}
-	return 0, m.err
+	se := &SyntaxError{Offset: off, ID: id, Err: err}
+	if !m.opts.resync || err == io.ErrUnexpectedEOF {
+		m.err = se
+		return 0, m.err
+	}
+	m.reset(id, TypeUnknown, off, 0, 0, len(m.stack))
+	m.ev.Kind, m.ev.Err = Damage, se
+	m.stack, m.crcs, m.skip = m.stack[:0], 0, 0
+	m.scanning, m.scanFrom = true, m.offset()
+	if m.scanFrom == m.resumed {
+		// The unit resync resumed at failed at its first byte: look
+		// past it, or the machine would find it again.
+		m.consume(1)
+	}
+	return 0, nil
 }
 
-// consume passes n bytes, feeding them to the CRC-32 of every master that
-// verifies one.
-func (m *machine) consume(n int) {
+// consume passes n bytes. The CRC-32s of the masters that verify one are
+// brought up to date later, by flushCRC, over all the bytes passed since:
+// one call over a buffer's worth of bytes instead of one per element, many
+// of which are a few bytes, where crc32 is several times slower.
+func (m *machine) consume(n int) { m.pos += n }
+
+// flushCRC feeds the bytes passed since the last flush to the CRC-32 of
+// every master that verifies one. It must run before those bytes leave
+// the buffer (the doors call it whenever the machine needs more input) and
+// before a CRC-32 is started or compared.
+func (m *machine) flushCRC() {
 	if m.crcs > 0 {
-		p := m.buf[m.pos : m.pos+n]
+		p := m.buf[m.crcMark-m.base : m.pos]
 		for i := range m.stack {
 			if o := &m.stack[i]; o.hasCRC {
 				o.crc = crc32.Update(o.crc, crc32.IEEETable, p)
 			}
 		}
 	}
-	m.pos += n
+	m.crcMark = m.offset()
 }
 
 // step decodes the next event into m.ev. It returns (0, nil) when m.ev is
@@ -100,6 +140,9 @@ func (m *machine) step(eof bool) (int, error) {
 	}
 	if m.skip > 0 {
 		return m.skipData(eof)
+	}
+	if m.scanning {
+		return m.scan(eof)
 	}
 	off := m.offset()
 	var top *open
@@ -152,6 +195,22 @@ func (m *machine) step(eof bool) (int, error) {
 	if top != nil && top.end < 0 && (id == IDEBML || known && !descendant(d, id, top.id)) {
 		return m.end(off)
 	}
+	if m.opts.resync && len(m.stack) > 0 && id == IDEBML {
+		// A unit's EBML header inside a master of known size: that
+		// master (the outermost of known size) runs past the unit's
+		// end. Resynchronising resumes at the header.
+		o := m.stack[0]
+		for _, s := range m.stack {
+			if s.end >= 0 {
+				o = s
+				break
+			}
+		}
+		return m.fail(o.offset, o.id, ErrOverflow)
+	}
+	if m.opts.resync && m.misplaced(d, known, id, top) {
+		return m.fail(off, id, ErrUnexpected)
+	}
 	if unknown {
 		if !known || d.flags&unknownSize == 0 {
 			return m.fail(off, id, ErrUnknownSize)
@@ -167,6 +226,14 @@ func (m *machine) step(eof bool) (int, error) {
 
 	switch {
 	case !known || id == IDVoid:
+		if m.opts.resync {
+			// The header here, the data as skipData passes it.
+			if need, found := m.overrun(b, off, hdr, eof); found {
+				return m.fail(off, id, ErrOverflow)
+			} else if need > 0 {
+				return need, nil
+			}
+		}
 		m.ev.Kind = Skip
 		m.consume(hdr)
 		m.skip = size
@@ -184,6 +251,13 @@ func (m *machine) step(eof bool) (int, error) {
 			}
 			if int64(len(b)) < int64(hdr)+size {
 				return m.short(off, id, hdr+int(size), eof)
+			}
+		}
+		if m.opts.resync {
+			if need, found := m.overrun(b, off, hdr, eof); found {
+				return m.fail(off, id, ErrOverflow)
+			} else if need > 0 {
+				return need, nil
 			}
 		}
 		o := open{id: id, offset: off, hdr: hdr, end: -1, limit: -1}
@@ -210,6 +284,13 @@ func (m *machine) step(eof bool) (int, error) {
 	if len(b) < total {
 		return m.short(off, id, total, eof)
 	}
+	if m.opts.resync {
+		if need, found := m.overrun(b, off, total, eof); found {
+			return m.fail(off, id, ErrOverflow)
+		} else if need > 0 {
+			return need, nil
+		}
+	}
 	data := b[hdr:total:total]
 	if err := m.value(d.typ, data, top); err != nil {
 		return m.fail(off, id, err)
@@ -218,10 +299,26 @@ func (m *machine) step(eof bool) (int, error) {
 	if id == IDCRC32 && m.opts.verifyCRC && top != nil && off == top.offset+int64(top.hdr) && len(data) == 4 {
 		// A CRC-32 first in its master covers the rest of the master's
 		// data (RFC 8794 section 11.3.1); it is stored little-endian.
+		m.flushCRC()
 		top.hasCRC, top.crcWant, top.crc = true, binary.LittleEndian.Uint32(data), 0
 		m.crcs++
 	}
 	return 0, nil
+}
+
+// misplaced reports, for resynchronisation, an element that cannot stand
+// where it is: a known element outside the master the schema puts it in,
+// or an unknown element at the top two levels, which no KVS unit has.
+// Damaged input reads as such elements, whose sizes cannot be trusted: a
+// size read from junk could pass over the units after it.
+func (m *machine) misplaced(d def, known bool, id ID, top *open) bool {
+	switch {
+	case !known:
+		return len(m.stack) < 2
+	case top == nil:
+		return d.parent != 0 && d.flags&global == 0
+	}
+	return !descendant(d, id, top.id)
 }
 
 // reset makes m.ev the event of an element with everything else zero. It
@@ -234,6 +331,12 @@ func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int
 	if ev.Bytes != nil {
 		ev.Bytes = nil
 	}
+	if ev.Checksum.Checked {
+		ev.Checksum = Checksum{}
+	}
+	if ev.Err != nil {
+		ev.Err = nil
+	}
 	if ev.Block.Frames != nil && t != TypeBlock {
 		// Set by a block, whose decoding always sets Frames (and every
 		// other field of Block, so a block does not clear it first).
@@ -245,6 +348,21 @@ func (m *machine) reset(id ID, t Type, off int64, hdr int, size int64, depth int
 // the event.
 func (m *machine) skipData(eof bool) (int, error) {
 	n := min(m.skip, int64(len(m.buf)-m.pos))
+	if m.opts.resync {
+		// A unit starting in the data means the element runs past its
+		// unit's end. Bytes a candidate needs to be told are kept.
+		at, keep, need := unitIn(m.buf[m.pos:], 0, int(n), eof)
+		m.consume(keep)
+		m.skip -= int64(keep)
+		if at >= 0 {
+			m.skip = 0
+			return m.fail(m.ev.Offset, m.ev.ID, ErrOverflow)
+		}
+		if keep < int(n) {
+			return need - keep, nil
+		}
+		n = 0
+	}
 	m.consume(int(n))
 	m.skip -= n
 	if m.skip > 0 {
@@ -267,15 +385,16 @@ func (m *machine) short(off int64, id ID, n int, eof bool) (int, error) {
 
 // end closes the innermost master at stream offset off.
 func (m *machine) end(off int64) (int, error) {
+	if m.stack[len(m.stack)-1].hasCRC {
+		m.flushCRC()
+	}
 	o := m.stack[len(m.stack)-1]
 	m.stack = m.stack[:len(m.stack)-1]
 	m.reset(o.id, TypeMaster, o.offset, o.hdr, off-o.offset-int64(o.hdr), len(m.stack))
 	m.ev.Kind = End
 	if o.hasCRC {
 		m.crcs--
-		if o.crc != o.crcWant {
-			return m.fail(o.offset, o.id, ErrChecksum)
-		}
+		m.ev.Checksum = Checksum{Checked: true, Stored: o.crcWant, Computed: o.crc}
 	}
 	return 0, nil
 }
@@ -345,4 +464,162 @@ func (m *machine) headerLimit(v uint64) {
 	case IDEBMLMaxSizeLength:
 		m.maxSizeLen = int(min(max(v, 1), defaultMaxSizeLen))
 	}
+}
+
+// ebmlMagic is the ID of the EBML header, which starts every unit.
+var ebmlMagic = []byte{0x1A, 0x45, 0xDF, 0xA3}
+
+// maxUnitHeader bounds the size of an EBML header that resynchronisation
+// accepts (KVS writes 35 bytes), so that checking a candidate costs a
+// bounded number of bytes.
+const maxUnitHeader = 256
+
+// scan looks for the next unit after a fault: an EBML header that
+// validates, followed by a Segment (see unitAt). Bytes before a candidate
+// are consumed as they are passed, so that a long run of junk holds no
+// memory; each byte is looked at a bounded number of times.
+func (m *machine) scan(eof bool) (int, error) {
+	for {
+		b := m.buf[m.pos:]
+		i := bytes.Index(b, ebmlMagic)
+		if i < 0 {
+			// Keep what may be the start of an ID cut at the end.
+			keep := min(len(b), len(ebmlMagic)-1)
+			if eof {
+				keep = 0
+			}
+			m.consume(len(b) - keep)
+			if eof {
+				return m.resume()
+			}
+			return keep + 1, nil
+		}
+		m.consume(i)
+		need, ok := unitAt(m.buf[m.pos:])
+		switch {
+		case ok:
+			return m.resume()
+		case need > len(m.buf)-m.pos && !eof:
+			return need, nil
+		}
+		m.consume(1)
+	}
+}
+
+// resume ends a scan at pos with a Resync event.
+func (m *machine) resume() (int, error) {
+	off := m.offset()
+	m.reset(0, TypeUnknown, m.scanFrom, 0, off-m.scanFrom, 0)
+	m.ev.Kind = Resync
+	m.scanning, m.resumed = false, off
+	// The damaged unit's EBML header may have set them.
+	m.maxIDLen, m.maxSizeLen = defaultMaxIDLen, defaultMaxSizeLen
+	return 0, nil
+}
+
+// unitAt reports whether b, which starts with an EBML header's ID, starts a
+// unit: an EBML header of known size up to maxUnitHeader whose children
+// parse and whose DocType is matroska or webm, then a Segment's ID. When b
+// is too short to tell, it returns the number of bytes it needs.
+func unitAt(b []byte) (need int, ok bool) {
+	const idLen = 4
+	if len(b) <= idLen {
+		return idLen + 1, false
+	}
+	sizeLen := vintLen(b[idLen])
+	if sizeLen == 0 {
+		return 0, false
+	}
+	hdr := idLen + sizeLen
+	if len(b) < hdr {
+		return hdr, false
+	}
+	size, unknown := readSize(b[idLen:hdr])
+	if unknown || size > maxUnitHeader {
+		return 0, false
+	}
+	end := hdr + int(size)
+	if len(b) < end+idLen {
+		return end + idLen, false
+	}
+	if !bytes.Equal(b[end:end+idLen], []byte{0x18, 0x53, 0x80, 0x67}) {
+		return 0, false
+	}
+	doc := false
+	for p := b[hdr:end]; len(p) > 0; {
+		n := vintLen(p[0])
+		if n == 0 || n > 4 || len(p) <= n {
+			return 0, false
+		}
+		id, ok := readID(p[:n])
+		s := vintLen(p[n])
+		if !ok || s == 0 || len(p) < n+s {
+			return 0, false
+		}
+		v, unknown := readSize(p[n : n+s])
+		if unknown || v > int64(len(p)-n-s) {
+			return 0, false
+		}
+		if id == IDDocType {
+			t := bytes.TrimRight(p[n+s:n+s+int(v)], "\x00")
+			doc = string(t) == "matroska" || string(t) == "webm"
+		}
+		p = p[n+s+int(v):]
+	}
+	return 0, doc
+}
+
+// overrun looks, for resynchronisation, for a unit that starts inside the
+// element b[:total] at stream offset off (a master's or skipped element's
+// header, or a whole value), after its first byte: in damaged input a size
+// can be larger than what the element had, and take in the start of the
+// units after it. It reports whether one starts there, or the number of
+// bytes from b's start it needs to tell (see unitIn).
+func (m *machine) overrun(b []byte, off int64, total int, eof bool) (need int, found bool) {
+	from := 1
+	if m.cleanAt == off {
+		from = max(from, m.cleanTo)
+	}
+	at, keep, need := unitIn(b, from, total, eof)
+	if at >= 0 {
+		return 0, true
+	}
+	if keep < total {
+		m.cleanAt, m.cleanTo = off, keep
+		return need, false
+	}
+	return 0, false
+}
+
+// unitIn looks for a unit (see unitAt) that starts in b[from:limit]. It
+// returns its index at, or -1. Otherwise keep is where the bytes not yet
+// told start (limit when none is left), and need the number of bytes from
+// b's start it needs to tell them, unless eof: a candidate needs the rest
+// of its header, or b ends with the first bytes of an EBML header's ID.
+// The answer does not depend on how the input was cut into reads.
+func unitIn(b []byte, from, limit int, eof bool) (at, keep, need int) {
+	more := len(ebmlMagic) - 1
+	w := b[:min(limit+more, len(b))]
+	for i := from; i < limit; i++ {
+		j := bytes.Index(w[i:], ebmlMagic)
+		if j < 0 || i+j >= limit {
+			break
+		}
+		i += j
+		n, ok := unitAt(b[i:])
+		if ok {
+			return i, i, 0
+		}
+		if i+n > len(b) && !eof {
+			return -1, i, i + n
+		}
+	}
+	if !eof && len(b) < limit+more {
+		for k := more; k > 0; k-- {
+			if s := len(b) - k; s >= from && s < limit && bytes.Equal(b[s:], ebmlMagic[:k]) {
+				return -1, s, s + len(ebmlMagic)
+			}
+		}
+	}
+	return -1, limit, 0
 }

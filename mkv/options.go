@@ -22,6 +22,7 @@ type options struct {
 	maxSize    int64
 	maxDepth   int
 	verifyCRC  bool
+	resync     bool
 	bufferSize int
 }
 
@@ -50,10 +51,28 @@ func WithMaxDepth(n int) Option {
 }
 
 // WithCRC makes the decoder verify the CRC-32 element (RFC 8794 section
-// 11.3.1) at the start of any master that has one, when the master ends; a
-// mismatch fails with ErrChecksum.
+// 11.3.1) at the start of any master that has one, as the master's bytes
+// pass (no second pass over them). The result is in the master's End event
+// (Event.Checksum): a mismatch is data, not an error, and decoding goes
+// on. A master of unknown size is verified over the data it turned out to
+// have, up to the element that ended it or the end of input.
 func WithCRC(verify bool) Option {
 	return func(o *options) { o.verifyCRC = verify }
+}
+
+// WithResync makes the decoder resynchronise after malformed input instead
+// of failing: a fault other than the end of input (an invalid ID or size,
+// an element past the end of its parent or over the maximum size, a
+// unit's EBML header inside a master of known size, an element outside the
+// master the schema puts it in, an unknown element at the top two levels) is delivered as a Damage event, then the decoder
+// scans for the next unit, an EBML header whose children parse, with
+// DocType matroska or webm, followed by a Segment, and delivers a Resync
+// event saying how many bytes it skipped. The scan holds at most a
+// candidate header in memory (a few hundred bytes) and looks at each byte
+// a bounded number of times. Input that ends inside an element still
+// fails with io.ErrUnexpectedEOF.
+func WithResync() Option {
+	return func(o *options) { o.resync = true }
 }
 
 // WithBufferSize sets the size of the pull decoder's read buffer (default

@@ -111,6 +111,7 @@ func (p *PushDecoder) run(eof bool) error {
 			return err
 		}
 		if need > 0 {
+			m.flushCRC()
 			p.need = need
 			return nil
 		}

@@ -113,6 +113,8 @@ With no FILE, dumps a built-in sample stream; "-" reads standard input.
 Exit status: 0 clean end, 1 input cut off, malformed or unreadable (or KVS
 failed), 2 usage, 3 empty input, 130 interrupted (SIGINT, SIGTERM, SIGPIPE).
 On a terminal, standard error shows a progress line, updated each second.
+A flag that does not apply to the source read (FILE, -stream, -stream
+-follow or -emulate) is refused.
 
 Flags (before FILE):
 `
@@ -137,7 +139,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		c.file = rest[0]
 	}
 	if err == nil {
-		err = c.mediaArgs()
+		err = c.mediaArgs(setFlags(fs))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsdump: %v\nusage: kvsdump [flags] [FILE|-]  (kvsdump -h lists the flags)\n", err)
@@ -146,20 +148,12 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 }
 
 // mediaArgs moves "-annexb -" from the folder outputs to the media written
-// as frames arrive, and refuses what cannot be.
-func (c *config) mediaArgs() error {
+// as frames arrive, then checks the flags given (set) with checkFlags.
+func (c *config) mediaArgs(set []string) error {
 	if c.out.annexbDir == "-" {
 		c.out.annexbDir, c.media.annexbOut = "", true
 	}
-	switch {
-	case c.media.annexbOut && c.media.mkvPath == "-":
-		return usagef("-annexb - and -mkv - both want standard output")
-	case c.media.toStdout() && c.table:
-		return usagef("-table prints to standard output, which -annexb - or -mkv - takes")
-	case c.live.checkpoint != "" && !c.live.follow:
-		return usagef("-checkpoint goes with -follow")
-	}
-	return nil
+	return c.checkFlags(set)
 }
 
 // flagAfterFile returns the first of args that looks like a flag.
@@ -188,10 +182,10 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&l.server, "server-time", false, "with -stream: select the range by server timestamps, not producer timestamps")
 	fs.BoolVar(&l.follow, "follow", false, "with -stream: follow the stream live with GetMedia, from -from, until interrupted")
 	fs.StringVar(&l.from, "from", "now", "with -follow: now, earliest, a fragment number, token:CONTINUATION_TOKEN or an RFC 3339 time")
-	fs.IntVar(&l.count, "n", 0, "with -stream: stop after this many fragments (0: no limit)")
+	fs.IntVar(&l.count, "n", 0, "stop after this many fragments (0: no limit)")
 	fs.StringVar(&l.endpoint, "endpoint", "", "with -stream: KVS control-plane endpoint URL, such as an emulator's")
 	fs.StringVar(&l.region, "region", "", "with -stream: AWS region (default: from the environment)")
-	fs.BoolVar(&c.emulate, "emulate", false, "start a local KVS emulator and dump a time range of its demo stream")
+	fs.BoolVar(&c.emulate, "emulate", false, "start a local KVS emulator and dump a time range of its demo stream (default: the whole stream)")
 	o := &c.out
 	fs.StringVar(&o.outDir, "out", "", "write each fragment as a playable MKV file in this folder, named by fragment number")
 	fs.BoolVar(&o.merge, "merge", false, "with -out: write runs of consecutive fragments with the same tracks as one file")

@@ -75,13 +75,17 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 	return s, nil
 }
 
-// openEmulator starts an emulator with a demo stream and reads a day of it.
+// openEmulator starts an emulator with a demo stream and reads the time
+// range of -start and -end, or the day that holds the whole stream.
 func (c *config) openEmulator(ctx context.Context, stderr io.Writer) (*source, error) {
 	srv := kvstest.NewServer()
 	srv.AddStream("kvsdump-demo", kvstest.StreamConfig{Fragments: 12, Audio: true, Media: true})
 	fmt.Fprintf(stderr, "kvsdump: emulator at %s, stream kvsdump-demo\n", srv.URL())
 	l := c.live
-	l.stream, l.start, l.end = "kvsdump-demo", "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
+	l.stream = "kvsdump-demo"
+	if l.start == "" && l.end == "" {
+		l.start, l.end = "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
+	}
 	s, err := l.source(ctx, srv.Config())
 	if err != nil {
 		srv.Close()

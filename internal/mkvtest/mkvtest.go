@@ -36,6 +36,12 @@ func Trace(ev *mkv.Event) string {
 		for _, f := range bl.Frames {
 			fmt.Fprintf(&b, " [%d %08x]", len(f), crc32.ChecksumIEEE(f))
 		}
+	case mkv.End:
+		if c := ev.Checksum; c.Checked {
+			fmt.Fprintf(&b, " crc=%08x/%08x", c.Stored, c.Computed)
+		}
+	case mkv.Damage:
+		fmt.Fprintf(&b, " err=%v", ev.Err)
 	}
 	return b.String()
 }

@@ -189,7 +189,9 @@ func (c *Client) readBatch(ctx context.Context, stream string, index int, batch 
 var errStopped = errors.New("kvsaws: iteration stopped")
 
 // readBody reads the fragments of a media body and closes it. Fragments
-// cut off by a fault are not delivered; the fault is returned. An idle body
+// cut off by a fault are not delivered; the fault is returned. Damaged
+// fragments (a CRC-32 mismatch, or with kvs.WithResync a unit cut short)
+// are data: delivered, with their Damage. An idle body
 // is abandoned after Options.ReadTimeout.
 func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*kvs.Fragment) bool) error {
 	body := newIdleReader(out.Payload, c.opts.ReadTimeout)
@@ -206,7 +208,7 @@ func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*k
 			}
 			return err
 		}
-		if f.Partial {
+		if f.Partial && f.State() != kvs.Damaged {
 			continue // the error that cut it comes next
 		}
 		if !deliver(f) {

@@ -26,12 +26,20 @@ type FollowOptions struct {
 	// follow gives up on it (default 5). A fragment malformed every time
 	// it is served fails at the same place; a flaky link cuts at a
 	// different place each time and is retried for as long as it lasts.
+	// A damaged fragment (a CRC-32 mismatch: kvs.Damage) counts as a
+	// failure at the damaged element: it is not delivered but asked for
+	// again, and one damaged the same way MaxFailures times in a row is
+	// given up on like a fault, the FollowError wrapping its *kvs.Damage
+	// (errors.Is(err, mkv.ErrChecksum)), or, with SkipFailing, delivered
+	// with its Damage. FollowFrames hands out a fragment's frames before
+	// its Cluster ends, when the CRC-32 is checked: the frames of a
+	// damaged Cluster were delivered unverified and are not sent again.
 	MaxFailures int
 	// SkipFailing makes a follow go on past a fragment that failed
 	// MaxFailures times: the fragment, as far as it could be read, is
-	// delivered marked Partial (a FragmentEvent of a Partial fragment in
-	// FollowFrames), and the
-	// follow resumes after it. By default the follow ends with a
+	// delivered marked Partial, or Damaged (a FragmentEvent of such a
+	// fragment in FollowFrames), and the follow resumes after it. By
+	// default the follow ends with a
 	// *FollowError.
 	SkipFailing bool
 }
@@ -45,7 +53,8 @@ type FollowError struct {
 	Fragment tags.FragmentNumber
 	Offset   int64
 	Failures int
-	// Err is the fault, a *mkv.SyntaxError.
+	// Err is the fault, a *mkv.SyntaxError, or a *kvs.Damage for a
+	// fragment served damaged every time.
 	Err error
 }
 
@@ -91,6 +100,12 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector,
 					fr, err := r.Next()
 					if err != nil {
 						return err
+					}
+					if fr.State() == kvs.Damaged {
+						// Retried like a fault: the session ends
+						// here, the next serves the fragment again.
+						partial = fr
+						return fr.Damage[0]
 					}
 					if fr.Partial {
 						partial = fr // the error that cut it comes next
@@ -508,6 +523,13 @@ func (ff *frameFollower) read(body io.Reader) error {
 				return errStopped
 			}
 		case kvs.FragmentEvent:
+			if fr.State() == kvs.Damaged {
+				// Retried like a cut: the next session serves it
+				// again, and its frames already delivered are skipped.
+				fr.Partial = true
+				ff.cut, ff.cutSent = fr.Number, ff.sent
+				return fr.Damage[0]
+			}
 			if fr.Partial {
 				continue // the error comes next
 			}
@@ -552,11 +574,16 @@ func (ff *frameFollower) begin(fr *kvs.Fragment) bool {
 	return ff.emit(kvs.FragmentStartEvent, fr, nil)
 }
 
-// syntaxOffset returns the stream offset a *mkv.SyntaxError names, or -1.
+// syntaxOffset returns the stream offset a *mkv.SyntaxError or a
+// *kvs.Damage names, or -1.
 func syntaxOffset(err error) int64 {
 	var se *mkv.SyntaxError
 	if errors.As(err, &se) {
 		return se.Offset
+	}
+	var d *kvs.Damage
+	if errors.As(err, &d) {
+		return d.Offset
 	}
 	return -1
 }

@@ -3,7 +3,8 @@
 // allocations per fragment, per frame and per input MB; each reader's speed
 // over BenchmarkCopy's or, from a file, BenchmarkCopyFile's, as the median
 // and best over pairs of ops run side by side (BenchmarkRatio), each the
-// median over several processes; the peak heap while reading a 1 GB
+// median over several processes; what verifying CRC-32 costs each reader
+// (BenchmarkCRC); the peak heap while reading a 1 GB
 // generated stream; the reader on hostile shapes against the decoder;
 // kvsdump against cat as whole processes on a file, pair by pair; and
 // whether each target is met. Fragment and frame counts come from the
@@ -72,6 +73,19 @@ func main() {
 			}
 		}
 	}
+	// What verifying CRC-32 costs, on a stream whose Clusters carry one:
+	// the default reader against WithoutCRC, paired the same way.
+	crc := map[string]result{}
+	for range *processes {
+		for name, r := range run("-bench", "^BenchmarkCRC$", "-benchtime", strconv.Itoa(*pairs)+"x") {
+			if crc[name] == nil {
+				crc[name] = result{}
+			}
+			for unit, v := range r {
+				crc[name][unit] = append(crc[name][unit], v...)
+			}
+		}
+	}
 	heap := run("-bench", "^BenchmarkPeakHeap(Frames)?$", "-benchtime", "1x")
 
 	fragments := speed["ReaderMetadata"].median("fragments/op")
@@ -111,6 +125,15 @@ func main() {
 			h.median("largest-frame-MiB"), h.median("largest-fragment-MiB"))
 	}
 
+	crcReaders := []string{"ReaderMetadata", "ReaderFrames", "Streaming"}
+	fmt.Printf("\nCRC-32 (BenchmarkCRC, the stream with known-size Clusters that start with a CRC-32, as GetMedia writes them): " +
+		"the verifying reader's time over WithoutCRC's, paired median (worst pair), each the median over the processes:")
+	for _, name := range crcReaders {
+		c := crc["CRC/"+name]
+		fmt.Printf(" %s %.3f (%.2f);", name, c.median("crc-cost-median"), c.median("crc-cost-worst"))
+	}
+	fmt.Println()
+
 	var hostileOK = true
 	if *hostile {
 		hostileOK = hostileTable(run("-bench", "^BenchmarkHostile$", "-benchtime", "3x"))
@@ -137,6 +160,10 @@ func main() {
 	meta := speed["ReaderMetadata"].median("MB/s")
 	target(meta >= 4*speed["EBMLGo"].median("MB/s"), "ReaderMetadata %.1fx EBMLGo (target 4x)", meta/speed["EBMLGo"].median("MB/s"))
 	target(meta >= 6*speed["Mkvparse"].median("MB/s"), "ReaderMetadata %.1fx Mkvparse (target 6x)", meta/speed["Mkvparse"].median("MB/s"))
+	for _, name := range crcReaders {
+		cost := crc["CRC/"+name].median("crc-cost-median")
+		target(cost < 1.10, "%s verifying CRC-32 takes %.1f%% more time than WithoutCRC (target under 10%%)", name, 100*(cost-1))
+	}
 	for _, name := range []string{"Decoder", "ReaderMetadata", "ReaderFrames", "Streaming"} {
 		a := speed[name].median("allocs/op")
 		target(a < fragments*64, "%s: %.0f allocations for %.0f frames, all per fragment or per decode", name, a, frames)
