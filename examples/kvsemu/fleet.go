@@ -16,27 +16,35 @@ import (
 )
 
 // fleet is the -fleet flag: n live streams named fleet-0 ... fleet-(n-1),
-// each fed through PutMedia from media made on the fly, as a benchmark of
-// many followers needs (see bench/cmd/fleet).
+// each fed from media made on the fly, as a benchmark of many followers
+// needs (see bench/cmd/fleet).
 type fleet struct {
 	n       int
 	profile string // "video", "calls" or "idle"
+	// putMedia feeds the streams through PutMedia, each over HTTP as a
+	// camera would; by default they are fed in this process
+	// (kvstest.Server.Ingest), which costs the emulator a third of the
+	// CPU, so that a benchmark measures the follower, not the emulator.
+	putMedia bool
 }
 
-// parseFleet reads a -fleet value: N[,video|calls|idle].
+// parseFleet reads a -fleet value: N[,video|calls|idle][,putmedia].
 func parseFleet(v string) (fleet, error) {
-	num, profile, _ := strings.Cut(v, ",")
-	n, err := strconv.Atoi(num)
+	parts := strings.Split(v, ",")
+	n, err := strconv.Atoi(parts[0])
 	if err != nil || n < 0 {
-		return fleet{}, fmt.Errorf("-fleet %q: want N[,video|calls|idle]", v)
+		return fleet{}, fmt.Errorf("-fleet %q: want N[,video|calls|idle][,putmedia]", v)
 	}
 	f := fleet{n: n, profile: "video"}
-	switch profile {
-	case "", "video":
-	case "calls", "idle":
-		f.profile = profile
-	default:
-		return fleet{}, fmt.Errorf("-fleet %q: profile %q is not video, calls or idle", v, profile)
+	for _, p := range parts[1:] {
+		switch p {
+		case "video", "calls", "idle":
+			f.profile = p
+		case "putmedia":
+			f.putMedia = true
+		default:
+			return fleet{}, fmt.Errorf("-fleet %q: %q is not video, calls, idle or putmedia", v, p)
+		}
 	}
 	return f, nil
 }
@@ -81,17 +89,31 @@ func (f fleet) run(ctx context.Context, srv *kvstest.Server, log io.Writer) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pr, pw := io.Pipe()
-			go func() { pw.CloseWithError(f.write(ctx, pw)) }()
-			p := kvstest.Producer{Config: srv.Config(), Endpoint: srv.URL(), Stream: fleetStream(i), Relative: true}
-			_, err := p.Produce(ctx, pr)
-			pr.CloseWithError(io.ErrClosedPipe)
-			if err != nil && ctx.Err() == nil {
+			if err := f.feed(ctx, srv, fleetStream(i)); err != nil && ctx.Err() == nil {
 				fmt.Fprintf(log, "kvsemu: -fleet %s: %v\n", fleetStream(i), err)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// feed feeds one stream until ctx ends.
+func (f fleet) feed(ctx context.Context, srv *kvstest.Server, stream string) error {
+	if !f.putMedia {
+		w, err := srv.Ingest(stream, time.Now())
+		if err != nil {
+			return err
+		}
+		err = f.write(ctx, w)
+		w.Close()
+		return err
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(f.write(ctx, pw)) }()
+	p := kvstest.Producer{Config: srv.Config(), Endpoint: srv.URL(), Stream: stream, Relative: true}
+	_, err := p.Produce(ctx, pr)
+	pr.CloseWithError(io.ErrClosedPipe)
+	return err
 }
 
 // write writes one stream's media to w as a producer makes it, each frame

@@ -33,12 +33,14 @@
 //
 //	kvsemu -produce cam=./door.mkv@2
 //
-// -fleet N[,PROFILE] feeds N streams, fleet-0 ... fleet-(N-1), live
-// through PutMedia from media made on the fly, for a benchmark of many
+// -fleet N[,PROFILE][,putmedia] feeds N streams, fleet-0 ...
+// fleet-(N-1), live from media made on the fly, for a benchmark of many
 // followers (bench/cmd/fleet): PROFILE video (the default: 25 fps, a
 // keyframe every 2 s, about 400 kbit/s), calls (two 8 kHz PCM tracks, 20
-// ms frames) or idle (the streams exist, nothing is fed). The first 8
-// bytes of every frame are the wall clock at which it was written.
+// ms frames) or idle (the streams exist, nothing is fed). The media goes
+// through PutMedia's ingest in this process (kvstest.Server.Ingest), or
+// with putmedia through PutMedia over HTTP, a connection a stream. The
+// first 8 bytes of every frame are the wall clock at which it was written.
 //
 // -data DIR keeps streams and fragments in DIR so that they survive a
 // restart (kvstest.Server.OpenDataDir): streams created with CreateStream,
@@ -172,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "", "keep streams and fragments in this directory, across restarts")
 	var streams, feeds streamFlags
 	fs.Var(&streams, "stream", "preload a stream: NAME, NAME=SPEC of a generated stream, or NAME=FILE.mkv (repeatable)")
-	fleetSpec := fs.String("fleet", "", "feed N generated live streams fleet-0 ... fleet-(N-1): N[,video|calls|idle]")
+	fleetSpec := fs.String("fleet", "", "feed N generated live streams fleet-0 ... fleet-(N-1): N[,video|calls|idle][,putmedia]")
 	fs.Var(&feeds, "produce", "feed a stream with PutMedia from an MKV file at its frame rate times SPEED: NAME=FILE[@SPEED] (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -140,7 +140,7 @@ func TestFlags(t *testing.T) {
 		{"-stream", "cam=/nonexistent/cam.mkv"}, {"-stream", "cam=missing.mkv"},
 		{"-produce", "cam"}, {"-produce", "=x.mkv"}, {"-produce", "cam=/nonexistent/cam.mkv@2"},
 		{"-data", "/dev/null/x", "-stream", "cam"},
-		{"-fleet", "x"}, {"-fleet", "-1"}, {"-fleet", "2,cars"},
+		{"-fleet", "x"}, {"-fleet", "-1"}, {"-fleet", "2,cars"}, {"-fleet", "2,video,tcp"},
 	} {
 		want := 2
 		if args[0] == "-data" {
@@ -152,9 +152,9 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// TestFleet follows a stream of -fleet in each profile: its frames come
-// live, shaped as the profile says, each stamped with the wall clock it
-// was written at.
+// TestFleet follows a stream of -fleet in each profile, fed in process and
+// through PutMedia: its frames come live, shaped as the profile says, each
+// stamped with the wall clock it was written at.
 func TestFleet(t *testing.T) {
 	tests := []struct {
 		profile string
@@ -163,6 +163,7 @@ func TestFleet(t *testing.T) {
 	}{
 		{"video", 1, map[int]bool{videoKeyframe: true, videoFrame: true}},
 		{"calls", 2, map[int]bool{callFrame: true}},
+		{"video,putmedia", 1, map[int]bool{videoKeyframe: true, videoFrame: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.profile, func(t *testing.T) {
