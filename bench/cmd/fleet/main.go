@@ -14,12 +14,19 @@
 // Profiles: video is 25 fps, a keyframe every 2 s, about 400 kbit/s a
 // stream; calls is audio only, two 8 kHz 16-bit PCM tracks in 20 ms frames,
 // as a contact center streams a call. The emulator feeds its streams
-// through PutMedia's ingest in its own process, which costs it a third of
+// through PutMedia's ingest in its own process, which costs it about 60% of
 // the CPU that PutMedia over HTTP does (-putmedia: a connection a stream),
 // so that the two processes sharing the machine leave the consumer its
 // share. KVS's limits stay on in the emulator: they are per stream (5
 // GetMedia calls a second, 3 connections), so a thousand streams do not
-// reach them.
+// reach them. The consumer's client is kvsaws.NewFromConfig's with no HTTP
+// client of its own, as a program's would be.
+//
+// -warmup leaves out the start: a follow from now is served the fragment
+// being ingested from its start (up to 2 s of frames at once), and the
+// connections a thousand follows open at once beyond one each stay idle
+// for net/http's 90 s before they close (95 s shows the steady state).
+// -cpuprofile and -memprofile write the consumer's profiles.
 //
 // It ends with one line to compare runs by:
 //
