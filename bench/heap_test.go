@@ -87,9 +87,10 @@ func BenchmarkPeakHeap(b *testing.B) {
 				b.Fatal(err)
 			}
 			p.sample()
-			if ev.Kind == kvs.FrameEvent {
+			switch ev.Kind {
+			case kvs.FrameEvent:
 				largestFrame = max(largestFrame, len(ev.Frame.Data))
-			} else {
+			case kvs.FragmentEvent:
 				frags++
 			}
 		}

@@ -131,9 +131,10 @@ func streamEventsOnce(b *testing.B, source func() io.Reader) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ev.Kind == kvs.FrameEvent {
+		switch ev.Kind {
+		case kvs.FrameEvent:
 			frames++
-		} else {
+		case kvs.FragmentEvent:
 			frags++
 		}
 	}

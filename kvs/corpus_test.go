@@ -95,7 +95,10 @@ func TestCorpus(t *testing.T) {
 				if err != nil {
 					break
 				}
-				if ev.Kind == kvs.FrameEvent {
+				switch ev.Kind {
+				case kvs.FragmentStartEvent:
+					continue
+				case kvs.FrameEvent:
 					frames[ev.Frame.Track]++
 					continue
 				}

@@ -69,6 +69,9 @@ type collector struct {
 }
 
 func (c *collector) add(ev *kvs.Event) {
+	if ev.Kind == kvs.FragmentStartEvent {
+		return
+	}
 	if ev.Kind == kvs.FrameEvent {
 		fr := *ev.Frame
 		fr.Data = bytes.Clone(fr.Data)

@@ -21,8 +21,10 @@
 //	}
 //
 // or stream frames without ever holding a fragment's frames, with
-// NextEvent or Events: each frame comes as soon as its block is read, and
-// each fragment's end with the tags that came after its Cluster.
+// NextEvent or Events: each fragment's start with the tags that came
+// before its Cluster (to decide what to do with it before any frame), each
+// frame as soon as its block is read, and each fragment's end with the
+// tags that came after its Cluster.
 //
 // Every unit is a fragment, including units without a Cluster (error units,
 // empty fragments) and units without KVS tags; the last one is delivered at

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 )
 
 // Read whole fragments of a GetMedia response: numbers, timestamps, tags
@@ -66,4 +67,38 @@ func ExampleReader_NextEvent() {
 	// fragment 1: 3016 bytes of frames, 8 tags, token true
 	// fragment 2: 0 bytes of frames, 3 tags, token false
 	// fragment 3: 3016 bytes of frames, 8 tags, token true
+}
+
+// Decide per fragment, before any of its frames, from the tags before its
+// Cluster: here, read an Amazon Connect stream while its ContactId stays
+// the first contact's, and stop at the next contact having read nothing
+// of it.
+func ExampleReader_NextEvent_whileTag() {
+	g := kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 5, CallChange: 3}
+	r := kvs.NewReader(g.Reader())
+	contact, samples := "", 0
+	for ev, err := range r.Events() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch ev.Kind {
+		case kvs.FragmentStartEvent:
+			id, _ := ev.Fragment.Tag("ContactId")
+			if contact == "" {
+				contact = id
+			}
+			if id != contact {
+				fmt.Printf("fragment %d is of contact %s: stop\n", ev.Fragment.Index, id)
+				fmt.Printf("contact %s: %d samples from the customer\n", contact, samples)
+				return
+			}
+		case kvs.FrameEvent:
+			if ev.Fragment.Track(ev.Frame.Track).Name == "AUDIO_FROM_CUSTOMER" {
+				samples += len(ev.Frame.Data) / 2
+			}
+		}
+	}
+	// Output:
+	// fragment 3 is of contact 5ca1ab1f-0000-4000-8000-000000c0ffef: stop
+	// contact 5ca1ab1e-0000-4000-8000-000000c0ffee: 48000 samples from the customer
 }

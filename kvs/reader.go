@@ -22,8 +22,9 @@ type Reader struct {
 	d *mkv.Decoder
 	a assembler
 
-	next int   // the next pending frame NextEvent hands out
-	ev   Event // reused by NextEvent
+	next int       // the next pending frame NextEvent hands out
+	ev   Event     // reused by NextEvent
+	done *Fragment // a fragment whose start NextEvent reported, to end next
 
 	// Frame bytes of the fragment Next is gathering, and where each ends:
 	// lent with the fragment Next returns, and reused from the next call
@@ -61,6 +62,12 @@ func (r *Reader) Next() (*Fragment, error) {
 	if r.lent {
 		r.arena, r.lent = r.arena[:0], false
 	}
+	if f := r.done; f != nil {
+		// NextEvent reported its start: it ends now.
+		r.done = nil
+		r.attach(f)
+		return f, nil
+	}
 	r.gather() // the frames NextEvent did not hand out
 	f, err := r.pull(true)
 	if err != nil {
@@ -83,17 +90,30 @@ func (r *Reader) All() iter.Seq2[*Fragment, error] {
 	}
 }
 
-// NextEvent returns the next event: each frame as soon as its block has
-// arrived, and each fragment's end. Frames are never held, so a pipeline
-// reading this way holds no fragment's frames in memory. Fragments
-// complete as with Next (including partial ones before an error), and the
-// end of input is io.EOF. The Event and the Frame it holds are valid until
-// the next call.
+// NextEvent returns the next event: each fragment's start, each frame as
+// soon as its block has arrived, and each fragment's end. A fragment
+// starts (FragmentStartEvent) before its first frame, with the tags that
+// came before its Cluster and its tracks, so that a consumer can decide
+// what to do with a fragment (by its ContactId, say) before any of its
+// frames; a fragment without frames starts just before it ends. Frames
+// are never held, so a pipeline reading this way holds no fragment's
+// frames in memory. Fragments complete as with Next (including partial
+// ones before an error), and the end of input is io.EOF. The Event and
+// the Frame it holds are valid until the next call.
 func (r *Reader) NextEvent() (*Event, error) {
 	for {
 		if r.next < len(r.a.pending) {
+			if f := r.a.frag; r.a.opens(f) {
+				r.ev = Event{Kind: FragmentStartEvent, Fragment: f}
+				return &r.ev, nil
+			}
 			r.ev = Event{Kind: FrameEvent, Fragment: r.a.frag, Frame: &r.a.pending[r.next]}
 			r.next++
+			return &r.ev, nil
+		}
+		if f := r.done; f != nil {
+			r.done = nil
+			r.ev = Event{Kind: FragmentEvent, Fragment: f}
 			return &r.ev, nil
 		}
 		f, err := r.pull(false)
@@ -101,6 +121,11 @@ func (r *Reader) NextEvent() (*Event, error) {
 			return nil, err
 		}
 		if f != nil {
+			if r.a.opens(f) {
+				r.done = f
+				r.ev = Event{Kind: FragmentStartEvent, Fragment: f}
+				return &r.ev, nil
+			}
 			r.ev = Event{Kind: FragmentEvent, Fragment: f}
 			return &r.ev, nil
 		}
@@ -290,6 +315,12 @@ func (p *PushReader) fail(err error) error {
 // emit hands the frames and the fragment the last event completed to the
 // handler.
 func (p *PushReader) emit() error {
+	if len(p.a.pending) > 0 && p.a.opens(p.a.frag) {
+		p.ev = Event{Kind: FragmentStartEvent, Fragment: p.a.frag}
+		if err := p.handle(&p.ev); err != nil {
+			return err
+		}
+	}
 	for i := range p.a.pending {
 		p.ev = Event{Kind: FrameEvent, Fragment: p.a.frag, Frame: &p.a.pending[i]}
 		if err := p.handle(&p.ev); err != nil {
@@ -299,6 +330,12 @@ func (p *PushReader) emit() error {
 	p.a.pending = p.a.pending[:0]
 	if f := p.a.done; f != nil {
 		p.a.done = nil
+		if p.a.opens(f) {
+			p.ev = Event{Kind: FragmentStartEvent, Fragment: f}
+			if err := p.handle(&p.ev); err != nil {
+				return err
+			}
+		}
 		p.ev = Event{Kind: FragmentEvent, Fragment: f}
 		return p.handle(&p.ev)
 	}
@@ -312,8 +349,8 @@ func isSyntax(err error) bool {
 
 // EventKind says what an Event reports: FrameEvent, FragmentEvent,
 // FragmentStartEvent or ReconnectEvent (go doc kvs.FrameEvent shows them
-// all). A Reader and a PushReader report the first two; kvsaws's
-// FollowFrames reports those with the same meaning, and the other two,
+// all). A Reader and a PushReader report the first three; kvsaws's
+// FollowFrames reports those with the same meaning, and ReconnectEvent,
 // which only a client that reconnects has.
 type EventKind uint8
 
@@ -327,8 +364,10 @@ const (
 	// Partial, and its frames delivered so far are all there will be.
 	FragmentEvent
 	// FragmentStartEvent opens a fragment, with the tags before its
-	// Cluster and its tracks, before its first frame (kvsaws's
-	// FollowFrames only).
+	// Cluster and its tracks, before its first frame (or, for a fragment
+	// without frames, before its FragmentEvent): every fragment has one,
+	// so a consumer can decide per fragment, from tags such as Amazon
+	// Connect's ContactId, before it sees a frame.
 	FragmentStartEvent
 	// ReconnectEvent says a GetMedia session ended and the next begins,
 	// with Err saying why (kvsaws's FollowFrames only). It is information,
@@ -405,7 +444,8 @@ type assembler struct {
 	// or Next to gather; direct puts them in their fragment instead.
 	pending    []Frame
 	direct     bool
-	hintFrames int // frames of the last fragment, to size the next one's
+	opened     *Fragment // the last fragment whose start was reported
+	hintFrames int       // frames of the last fragment, to size the next one's
 	done       *Fragment
 
 	// strs holds the bytes of the strings of tags read (see str), and
@@ -760,6 +800,16 @@ func (a *assembler) frames(b *mkv.Block, id mkv.ID, offset int64, key bool, dur 
 		fr.Track, fr.Keyframe, fr.Invisible, fr.Discardable = b.Track, key, b.Invisible, b.Discardable
 		fr.Timestamp, fr.Duration, fr.Offset, fr.Size, fr.Data = timing.Time(i), timing.Duration, offset, len(data), data
 	}
+}
+
+// opens tells whether f's FragmentStartEvent is still to be reported,
+// and notes that it is reported now.
+func (a *assembler) opens(f *Fragment) bool {
+	if f == nil || a.opened == f {
+		return false
+	}
+	a.opened = f
+	return true
 }
 
 // grow extends *s by one Frame and returns it, for the caller to set field

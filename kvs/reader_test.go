@@ -220,12 +220,14 @@ func TestSplitsAndModes(t *testing.T) {
 	}
 }
 
-// readStreaming reads with NextEvent, copying frames to compare them.
+// readStreaming reads with NextEvent, copying frames to compare them. It
+// fails when a fragment's frames or end do not follow its start.
 func readStreaming(r io.Reader) ([]*kvs.Fragment, [][]kvs.Frame, error) {
 	rd := kvs.NewReader(r)
 	var frags []*kvs.Fragment
 	var frames [][]kvs.Frame
 	var cur []kvs.Frame
+	var open *kvs.Fragment
 	for {
 		ev, err := rd.NextEvent()
 		if err == io.EOF {
@@ -233,6 +235,16 @@ func readStreaming(r io.Reader) ([]*kvs.Fragment, [][]kvs.Frame, error) {
 		}
 		if err != nil {
 			return frags, frames, err
+		}
+		switch {
+		case ev.Kind == kvs.FragmentStartEvent:
+			if open != nil {
+				return frags, frames, fmt.Errorf("fragment %d starts before fragment %d ends", ev.Fragment.Index, open.Index)
+			}
+			open = ev.Fragment
+			continue
+		case ev.Fragment != open:
+			return frags, frames, fmt.Errorf("%v event of fragment %d without its start", ev.Kind, ev.Fragment.Index)
 		}
 		if ev.Kind == kvs.FrameEvent {
 			fr := *ev.Frame
@@ -242,7 +254,7 @@ func readStreaming(r io.Reader) ([]*kvs.Fragment, [][]kvs.Frame, error) {
 		}
 		frags = append(frags, ev.Fragment)
 		frames = append(frames, cur)
-		cur = nil
+		cur, open = nil, nil
 	}
 }
 
@@ -450,6 +462,9 @@ func TestMixingWays(t *testing.T) {
 		// Fragment i: i frames as events, then the rest with Next.
 		for range i {
 			ev, err := rd.NextEvent()
+			if err == nil && ev.Kind == kvs.FragmentStartEvent {
+				ev, err = rd.NextEvent()
+			}
 			if err != nil || ev.Kind != kvs.FrameEvent {
 				t.Fatalf("fragment %d: event %+v, %v", i, ev, err)
 			}
@@ -559,4 +574,95 @@ func TestEventKindString(t *testing.T) {
 			t.Errorf("fmt.Sprint(EventKind(%d)) = %q, want %q", uint8(k), got, want)
 		}
 	}
+}
+
+// TestFragmentStart reads with both doors and checks that every fragment
+// starts before its first frame and its end, with the tags before its
+// Cluster and none of those after it; a unit without a Cluster (an
+// in-band error) starts too, and Next after such a start returns it.
+func TestFragmentStart(t *testing.T) {
+	c := with(func(c *kvsgen.Generator) {
+		c.GetMedia, c.ProducerTags, c.Audio = true, true, true
+		c.Errors = map[int]kvsgen.ErrorUnit{1: {Code: "4000", ID: 7}}
+	})
+	data := c.Bytes()
+	check := func(t *testing.T, events func(func(*kvs.Event) error) error) {
+		t.Helper()
+		var open *kvs.Fragment
+		starts := 0
+		err := events(func(ev *kvs.Event) error {
+			switch ev.Kind {
+			case kvs.FragmentStartEvent:
+				if open != nil {
+					return fmt.Errorf("fragment %d starts inside fragment %d", ev.Fragment.Index, open.Index)
+				}
+				open = ev.Fragment
+				starts++
+				var names []string
+				for _, tg := range ev.Fragment.Tags {
+					if tg.AfterCluster {
+						return fmt.Errorf("fragment %d starts with tag %s, from after its Cluster", ev.Fragment.Index, tg.Name)
+					}
+					names = append(names, tg.Name)
+				}
+				want := []string{"CAMERA", "CALIBRATION", "AWS_KINESISVIDEO_FRAGMENT_NUMBER", "AWS_KINESISVIDEO_SERVER_TIMESTAMP", "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP"}
+				if ev.Fragment.Index == 1 {
+					want = []string{"AWS_KINESISVIDEO_FRAGMENT_NUMBER", "AWS_KINESISVIDEO_ERROR_CODE", "AWS_KINESISVIDEO_ERROR_ID"}
+				}
+				if diff := cmp.Diff(want, names); diff != "" {
+					return fmt.Errorf("fragment %d: tags at its start mismatch (-want +got):\n%s", ev.Fragment.Index, diff)
+				}
+			case kvs.FrameEvent, kvs.FragmentEvent:
+				if ev.Fragment != open {
+					return fmt.Errorf("%v of fragment %d before its start", ev.Kind, ev.Fragment.Index)
+				}
+				if ev.Kind == kvs.FragmentEvent {
+					open = nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if starts != c.Fragments {
+			t.Errorf("%d fragment starts, want %d", starts, c.Fragments)
+		}
+	}
+	t.Run("NextEvent", func(t *testing.T) {
+		check(t, func(handle func(*kvs.Event) error) error {
+			for ev, err := range kvs.NewReader(bytes.NewReader(data)).Events() {
+				if err != nil {
+					return err
+				}
+				if err := handle(ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	t.Run("PushReader", func(t *testing.T) {
+		check(t, func(handle func(*kvs.Event) error) error {
+			p := kvs.NewPushReader(handle)
+			if _, err := p.Write(data); err != nil {
+				return err
+			}
+			return p.Close()
+		})
+	})
+	t.Run("Next after a start", func(t *testing.T) {
+		rd := kvs.NewReader(bytes.NewReader(data))
+		if _, err := rd.Next(); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := rd.NextEvent()
+		if err != nil || ev.Kind != kvs.FragmentStartEvent || ev.Fragment.Index != 1 {
+			t.Fatalf("NextEvent after fragment 0: %v, %v; want the start of fragment 1", ev, err)
+		}
+		f, err := rd.Next()
+		if err != nil || f.Index != 1 || f.Err == nil {
+			t.Fatalf("Next after the start of fragment 1: %+v, %v; want fragment 1 with its in-band error", f, err)
+		}
+	})
 }

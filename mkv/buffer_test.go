@@ -3,13 +3,15 @@ package mkv
 import (
 	"bytes"
 	"io"
+	"os"
+	"runtime"
 	"testing"
 	"testing/iotest"
 )
 
 // TestBufferFollowsReads checks that the pull decoder's buffer starts small
 // and grows to the buffer size only when reads fill it: a reader that has
-// plenty gets 1 MiB reads, one that hands out a few KiB at a time, as a
+// plenty gets reads of the default buffer size, one that hands out a few KiB at a time, as a
 // network body does, keeps the first buffer.
 func TestBufferFollowsReads(t *testing.T) {
 	var stream []byte
@@ -25,7 +27,7 @@ func TestBufferFollowsReads(t *testing.T) {
 		r    io.Reader
 		want int
 	}{
-		{"plenty", bytes.NewReader(stream), DefaultBufferSize},
+		{"plenty", bytes.NewReader(stream), defaultBufferSize()},
 		{"4 KiB at a time", &chunked{stream, 4 << 10}, firstBuffer},
 		{"one byte at a time", iotest.OneByteReader(bytes.NewReader(stream)), firstBuffer},
 	}
@@ -64,4 +66,21 @@ func (c *chunked) Read(p []byte) (int, error) {
 	k := copy(p[:min(len(p), c.n)], c.b)
 	c.b = c.b[k:]
 	return k, nil
+}
+
+// TestDefaultBufferSize checks that the default buffer size is chosen from
+// the CPU's vendor where Linux shows it: 256 KiB on Intel CPUs, 1 MiB on
+// others and where the vendor is unknown.
+func TestDefaultBufferSize(t *testing.T) {
+	vendor := cpuVendor()
+	if _, err := os.Stat("/proc/cpuinfo"); err == nil && runtime.GOARCH == "amd64" && vendor == "" {
+		t.Fatal("no vendor_id read from /proc/cpuinfo")
+	}
+	want := DefaultBufferSize
+	if runtime.GOARCH == "amd64" && vendor == "GenuineIntel" {
+		want = intelBufferSize
+	}
+	if got := defaultBufferSize(); got != want {
+		t.Errorf("defaultBufferSize() = %d on CPU vendor %q, want %d", got, vendor, want)
+	}
 }

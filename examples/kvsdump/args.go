@@ -25,6 +25,7 @@ type flagUse struct {
 // only a file, gets its line here.
 var flagUses = map[string]flagUse{
 	"stream":      {fromRange | fromFollow, "KVS reads (not FILE or -emulate)"},
+	"streams":     {fromRange | fromFollow, "KVS reads (not FILE or -emulate)"},
 	"follow":      {fromFollow, "-stream"},
 	"from":        {fromFollow, "-stream -follow"},
 	"checkpoint":  {fromFollow, "-stream -follow"},
@@ -33,6 +34,9 @@ var flagUses = map[string]flagUse{
 	"server-time": {fromRange | fromEmulate, "a time range (-stream without -follow, or -emulate)"},
 	"endpoint":    {fromRange | fromFollow, "-stream"},
 	"region":      {fromRange | fromFollow, "-stream"},
+	// KVS reads retry a unit cut short rather than skip it (kvsaws), so
+	// there is no resynchronisation there to turn off.
+	"strict": {fromFile, "FILE or standard input (KVS reads retry a malformed unit instead of skipping it)"},
 }
 
 // source returns the kind of source the command line names.
@@ -40,9 +44,9 @@ func (c *config) source() sourceKind {
 	switch {
 	case c.emulate:
 		return fromEmulate
-	case c.live.stream != "" && c.live.follow:
+	case (c.live.stream != "" || c.streams.file != "") && c.live.follow:
 		return fromFollow
-	case c.live.stream != "":
+	case c.live.stream != "" || c.streams.file != "":
 		return fromRange
 	}
 	return fromFile
@@ -80,7 +84,14 @@ func (c *config) checkFlags(set []string) error {
 			return usagef("-%s goes with %s, not with %s", name, u.with, c.describeSource())
 		}
 	}
+	if err := c.while.parse(); err != nil {
+		return err
+	}
 	switch {
+	case c.audio.toStdout() && c.media.toStdout():
+		return usagef("-audio - and -annexb - or -mkv - both want standard output")
+	case c.audio.toStdout() && (c.frames || c.table):
+		return usagef("-frames and -table print to standard output, which -audio - takes")
 	case c.frames && c.table:
 		return usagef("-frames prints a JSON line per frame; -table prints a row per fragment only: give one")
 	case c.frames && c.media.toStdout():
@@ -91,6 +102,10 @@ func (c *config) checkFlags(set []string) error {
 		return usagef("-annexb - and -mkv - both want standard output")
 	case c.out.merge && c.out.outDir == "":
 		return usagef("-merge goes with -out")
+	case c.streams.file != "" && c.live.stream != "":
+		return usagef("-stream and -streams both name streams: give one")
+	case c.several() && c.oneStream() != "":
+		return usagef("%s takes one stream; with several (-stream a,b,c or -streams FILE) kvsdump writes JSON lines only", c.oneStream())
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFlagsRefused checks that a flag that does not apply to the source
@@ -33,6 +34,12 @@ func TestFlagsRefused(t *testing.T) {
 		{"-table with -mkv -", []string{"-table", "-mkv", "-"}, "-table prints to standard output, which -annexb - or -mkv - takes"},
 		{"-annexb - with -mkv -", []string{"-annexb", "-", "-mkv", "-"}, "-annexb - and -mkv - both want standard output"},
 		{"-merge without -out", []string{"-merge"}, "-merge goes with -out"},
+		{"-strict with a range", []string{"-stream", "cam", "-strict"}, "-strict goes with FILE or standard input (KVS reads retry a malformed unit instead of skipping it), not with -stream without -follow"},
+		{"-strict with -follow", []string{"-stream", "cam", "-follow", "-strict"}, "-strict goes with FILE or standard input"},
+		{"-strict with -emulate", []string{"-emulate", "-strict"}, "-strict goes with FILE or standard input"},
+		{"-audio - with -mkv -", []string{"-audio", "-", "-mkv", "-"}, "-audio - and -annexb - or -mkv - both want standard output"},
+		{"-audio - with -frames", []string{"-audio", "-", "-frames"}, "-frames and -table print to standard output, which -audio - takes"},
+		{"-while-tag without =", []string{"-while-tag", "ContactId"}, `-while-tag "ContactId": want NAME=VALUE`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +61,8 @@ func TestFlagsAccepted(t *testing.T) {
 		{"-n with the sample", []string{"-n", "1"}},
 		{"-frames with the sample", []string{"-frames"}},
 		{"-table with the sample", []string{"-table"}},
-		{"-emulate with a range", []string{"-emulate", "-start", "2017-11-28T00:00:00Z", "-end", "2017-11-29T00:00:00Z", "-server-time", "-n", "2"}},
+		{"-strict with the sample", []string{"-strict"}},
+		{"-emulate with a range", []string{"-emulate", "-start", time.Now().Add(-2 * time.Hour).Format(time.RFC3339), "-server-time", "-n", "2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 )
@@ -26,13 +27,21 @@ type dumper struct {
 	mu        sync.Mutex
 	stopped   bool
 	fragments int
+	// clearRows clears the progress line before each line printed, as
+	// both go to the same terminal.
+	clearRows bool
+	damage    damageCount
+	// junk is the damaged fragment of what the input starts with when
+	// that is not an EBML stream, held back: with no unit after it, the
+	// input is not a KVS stream at all, and is said so.
+	junk *kvs.Fragment
 }
 
 func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 	d := &dumper{c: c, src: src, stderr: stderr, prog: newProgress(stderr),
 		out: &output{w: bufio.NewWriterSize(stdout, 64<<10), stream: src.stream}}
 	switch {
-	case c.media.toStdout():
+	case c.media.toStdout() || c.audio.toStdout():
 		d.p = quiet{}
 	case c.table:
 		d.p = newTablePrinter(d.out)
@@ -40,6 +49,10 @@ func newDumper(c *config, src *source, stdout, stderr io.Writer) *dumper {
 		d.p = newJSONPrinter(d.out, c.frames)
 	}
 	c.media.stdout, c.media.warn = d.out, stderr
+	c.audio.stdout, c.media.keep = d.out, c.tracks.keeps
+	if d.clearRows = d.prog.on && !c.media.toStdout() && !c.audio.toStdout() && isTerminal(stdout); d.clearRows {
+		d.out.stream = true // each row written whole, before the progress line comes back
+	}
 	return d
 }
 
@@ -53,12 +66,17 @@ func (quiet) flush()                          {}
 // run dumps the source until its end, an error or the end of ctx, and
 // returns the exit status.
 func (d *dumper) run(ctx context.Context) int {
-	if err := d.c.out.open(); err != nil {
+	if err := errors.Join(d.c.out.open(), d.c.audio.open()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		return exitInput
 	}
 	done := make(chan int, 1)
 	go func() { done <- d.read(ctx) }()
+	if d.prog.on {
+		stop := make(chan struct{})
+		defer close(stop)
+		go d.tick(stop, d.prog.tick)
+	}
 	var code int
 	select {
 	case code = <-done:
@@ -69,6 +87,25 @@ func (d *dumper) run(ctx context.Context) int {
 	defer d.mu.Unlock()
 	d.stopped = true
 	return d.finish(code)
+}
+
+// tick calls draw with the time once a second, to update the progress
+// line, until stop is closed.
+func (d *dumper) tick(stop <-chan struct{}, draw func(time.Time)) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			d.mu.Lock()
+			if !d.stopped {
+				draw(now)
+			}
+			d.mu.Unlock()
+		}
+	}
 }
 
 // read handles every event of the source and returns the exit status.
@@ -83,6 +120,15 @@ func (d *dumper) read(ctx context.Context) int {
 	}
 	if in := d.src.in; in != nil && in.n == 0 {
 		fmt.Fprintf(d.stderr, "kvsdump: %s is empty (0 bytes): no fragment to print\n", in.name)
+		return exitEmpty
+	}
+	if d.junk != nil {
+		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(nil, d.src.in))
+		return exitInput
+	}
+	if d.fragments == 0 && d.src.empty != nil {
+		d.prog.done()
+		fmt.Fprintf(d.stderr, "kvsdump: %s\n", d.src.empty(ctx))
 		return exitEmpty
 	}
 	return exitOK
@@ -102,8 +148,25 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 		d.prog.done()
 		fmt.Fprintf(d.stderr, "kvsdump: %s\n", describe(err, d.src.in))
 		return exitInput, false
+	case ev.Kind == kvs.FragmentStartEvent:
+		if code, more := d.flushJunk(); !more {
+			return code, false
+		}
+		return d.start(ev.Fragment)
+	case ev.Kind == kvs.FrameEvent && !d.c.tracks.keeps(ev.Frame.Track):
+		// Not a -track: no output takes it.
 	case ev.Kind == kvs.FrameEvent:
+		if d.clearRows && d.c.frames {
+			d.prog.clear()
+		}
 		d.p.frame(ev.Fragment, ev.Frame)
+		if d.c.audio.wanted() {
+			if err := d.c.audio.frame(ev.Fragment, ev.Frame); err != nil {
+				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+				return exitInput, false
+			}
+			d.out.lineDone()
+		}
 		if d.c.media.wanted() {
 			if err := d.c.media.frame(ev.Fragment, ev.Frame); err != nil {
 				fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
@@ -111,27 +174,47 @@ func (d *dumper) handle(ctx context.Context, ev *kvs.Event, err error) (code int
 			}
 			d.out.lineDone()
 		}
+	case ev.Kind == kvs.FragmentEvent && d.leadingJunk(ev.Fragment):
+		d.junk = ev.Fragment // printed if a unit follows it
 	case ev.Kind == kvs.FragmentEvent:
-		d.p.fragment(ev.Fragment)
-		d.prog.fragment(ev.Fragment)
-		if err := d.c.out.fragment(ev.Fragment, d.stderr); err != nil {
-			fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
-			return exitInput, false
+		if code, more := d.flushJunk(); !more {
+			return code, false
 		}
-		if d.fragments++; d.c.live.count > 0 && d.fragments == d.c.live.count {
-			return exitOK, false
-		}
+		return d.fragment(ev.Fragment)
 	}
 	return exitOK, d.out.err == nil
 }
 
-// finish writes out what is buffered, closes the outputs and returns the
-// exit status: code, or what a failure to write makes it.
+// fragment prints a fragment and writes it to the outputs, and says
+// whether to go on.
+func (d *dumper) fragment(f *kvs.Fragment) (code int, more bool) {
+	if d.clearRows {
+		d.prog.clear()
+	}
+	d.p.fragment(f)
+	d.prog.fragment(f)
+	d.damage.add(f)
+	if err := d.c.out.fragment(d.c.tracks.restrict(f), d.stderr); err != nil {
+		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+		return exitInput, false
+	}
+	if d.fragments++; d.c.live.count > 0 && d.fragments == d.c.live.count {
+		return exitOK, false
+	}
+	return exitOK, d.out.err == nil
+}
+
+// finish writes out what is buffered, counts the damaged fragments, closes
+// the outputs and returns the exit status: code, or what damage or a
+// failure to write makes it.
 func (d *dumper) finish(code int) int {
 	d.p.flush()
 	d.out.flush()
 	d.prog.done()
-	if err := errors.Join(d.c.out.close(), d.c.media.close()); err != nil {
+	if d.damage.report(d.stderr, d.sourceName) && code == exitOK {
+		code = exitInput
+	}
+	if err := errors.Join(d.c.out.close(), d.c.media.close(), d.c.audio.close()); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {
 			code = exitInput
@@ -177,4 +260,26 @@ func (o *output) flush() {
 	if err := o.w.Flush(); err != nil && o.err == nil {
 		o.err = err
 	}
+}
+
+// start handles a fragment's start, before any of its frames: -while-tag
+// may end the dump there, and -track finds its tracks.
+func (d *dumper) start(f *kvs.Fragment) (code int, more bool) {
+	if d.c.while.stops(f) {
+		d.p.flush()
+		d.out.flush()
+		d.prog.done()
+		v, _ := f.Tag(d.c.while.name)
+		fmt.Fprintf(d.stderr, "kvsdump: fragment %d (%s) has %s=%s, not %s: stopping before it\n", f.Index, fragmentName(f), d.c.while.name, v, d.c.while.value)
+		return exitOK, false
+	}
+	d.c.audio.saw(f)
+	if err := d.c.tracks.resolve(f); err != nil {
+		d.p.flush()
+		d.out.flush()
+		d.prog.done()
+		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
+		return exitInput, false
+	}
+	return exitOK, true
 }

@@ -21,6 +21,9 @@ type media struct {
 
 	stdout io.Writer
 	warn   io.Writer
+	// keep tells which tracks -track selects for the live Matroska
+	// stream.
+	keep func(uint64) bool
 
 	ab      *annexb.Writer
 	abTrack uint64
@@ -108,6 +111,9 @@ func (m *media) openMatroska(f *kvs.Fragment, fr *kvs.Frame) error {
 	opts := mkv.WriterOptions{TimecodeScale: mkv.DefaultTimecodeScale, WritingApp: "kvsdump"}
 	m.tracks, m.last, m.warned = map[uint64]bool{}, map[uint64]time.Duration{}, map[uint64]bool{}
 	for _, t := range f.Tracks {
+		if m.keep != nil && !m.keep(t.Number) {
+			continue
+		}
 		opts.Tracks = append(opts.Tracks, t.Track)
 		m.tracks[t.Number] = true
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
@@ -165,19 +167,99 @@ func TestPartial(t *testing.T) {
 	}
 }
 
-// TestProgressLine checks that the progress line, once shown, is ended
-// with a newline when kvsdump is done.
+// TestProgressLine checks the progress line: counts and lag while
+// fragments come, a waiting line with the time since the last one when
+// none came for a second, each written over the last, and ended with a
+// newline when kvsdump is done.
 func TestProgressLine(t *testing.T) {
 	var w bytes.Buffer
-	p := &progress{w: &w, on: true}
+	p := &progress{w: &w, on: true, start: time.Now()}
+	p.last = p.start
 	p.done()
 	if w.Len() != 0 {
 		t.Errorf("done with no progress shown wrote %q", w.String())
 	}
-	p.fragment(&kvs.Fragment{Size: 4000})
+	if got, want := p.line(p.start.Add(3500*time.Millisecond)), "waiting for the first fragment: 3s"; got != want {
+		t.Errorf("line before any fragment = %q, want %q", got, want)
+	}
+	p.fragment(&kvs.Fragment{Size: 4_000_000, HasMillisBehindNow: true, MillisBehindNow: 7_361_500})
+	if got := w.String(); !strings.HasPrefix(got, "\r1 fragments, 4.0 MB, ") || !strings.HasSuffix(got, " MB/s, 2h02m41.5s behind now\x1b[K") {
+		t.Errorf("progress line %q, want the counts and the lag, then erase to the end of the line", got)
+	}
+	if got, want := p.line(p.last.Add(12*time.Second)), "waiting: 12s since the last fragment (1 so far, 4.0 MB)"; got != want {
+		t.Errorf("idle line = %q, want %q", got, want)
+	}
+	w.Reset()
+	p.tick(p.last.Add(61 * time.Second))
+	if got, want := w.String(), "\rwaiting: 1m1s since the last fragment (1 so far, 4.0 MB)\x1b[K"; got != want {
+		t.Errorf("tick wrote %q, want %q", got, want)
+	}
+	w.Reset()
+	p.clear()
+	p.clear()
+	if got, want := w.String(), "\r\x1b[K"; got != want {
+		t.Errorf("clear twice wrote %q, want %q once", got, want)
+	}
+	p.tick(p.last)
+	w.Reset()
 	p.done()
-	if got := w.String(); !strings.HasPrefix(got, "\r1 fragments, ") || !strings.HasSuffix(got, " behind now \n") {
-		t.Errorf("progress output %q, want one line ended by a newline", got)
+	if got := w.String(); got != "\n" {
+		t.Errorf("done wrote %q, want a newline", got)
+	}
+}
+
+// TestBehindCell checks that the lag behind now has one width, so that the
+// table's columns stay in line.
+func TestBehindCell(t *testing.T) {
+	for ms, want := range map[int64]string{
+		0: "  0h00m00.0s", 1037: "  0h00m01.0s", 1111: "  0h00m01.1s", 59_960: "  0h01m00.0s",
+		7_337_494: "  2h02m17.5s", 93_600_000: " 26h00m00.0s", 999*3_600_000 + 1: "999h00m00.0s", -5: "  0h00m00.0s",
+	} {
+		if got := behindCell(ms); got != want || len(got) != 12 {
+			t.Errorf("behindCell(%d) = %q, want %q", ms, got, want)
+		}
+	}
+}
+
+// TestTableUnderProgress runs -table with the progress line on and both
+// outputs on one terminal: no row is written after the progress line on
+// the same screen line.
+func TestTableUnderProgress(t *testing.T) {
+	c, err := parseArgs([]string{"-table"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := c.open(context.Background(), nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close()
+	var term bytes.Buffer // standard output and standard error
+	d := newDumper(c, src, &term, &term)
+	d.prog.on, d.clearRows, d.out.stream = true, true, true
+	d.prog.draw(time.Now()) // a line is up when the first row comes
+	if code := d.run(context.Background()); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	rows := 0
+	for _, line := range strings.Split(term.String(), "\n") {
+		// What the terminal shows: the text after the last carriage
+		// return, without the erase sequences.
+		shown := line[strings.LastIndexByte(line, '\r')+1:]
+		shown = strings.ReplaceAll(shown, "\x1b[K", "")
+		switch {
+		case strings.Contains(line, "INDEX"):
+			if !strings.HasPrefix(shown, "INDEX ") {
+				t.Errorf("the header shows as %q (written %q)", shown, line)
+			}
+		case line != "":
+			if rows++; !strings.HasPrefix(shown, fmt.Sprint(rows-1)+" ") {
+				t.Errorf("row %d shows as %q (written %q)", rows-1, shown, line)
+			}
+		}
+	}
+	if rows != 4 {
+		t.Errorf("%d rows, want 4:\n%q", rows, term.String())
 	}
 }
 
@@ -187,5 +269,80 @@ func TestCommas(t *testing.T) {
 		if got := commas(n); got != want {
 			t.Errorf("commas(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestEmptyRange checks that a time range that holds no fragment is said
+// on standard error, with where the stream's fragments are, and exits 3.
+func TestEmptyRange(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("old", kvstest.StreamConfig{Fragments: 3, FragmentDuration: time.Second, Start: time.Date(2017, 11, 28, 6, 55, 8, 0, time.UTC)})
+	if err := srv.CreateStream("new", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
+	t.Setenv("AWS_REGION", kvstest.Region)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"producer times", []string{"-stream", "old", "-start", "2024-01-01T00:00:00Z", "-end", "2024-01-01T01:00:00Z"},
+			"kvsdump: no fragment of old in 2024-01-01T00:00:00Z to 2024-01-01T01:00:00Z (producer timestamps); " +
+				"its 3 fragments are from 2017-11-28T06:55:08.000Z to 2017-11-28T06:55:10.000Z: give -start and -end\n"},
+		{"server times", []string{"-stream", "old", "-server-time", "-start", "2024-01-01T00:00:00Z", "-end", "2024-01-01T01:00:00Z"},
+			"kvsdump: no fragment of old in 2024-01-01T00:00:00Z to 2024-01-01T01:00:00Z (server timestamps); " +
+				"its 3 fragments are from 2017-11-28T06:55:08.613Z to 2017-11-28T06:55:10.613Z: give -start and -end\n"},
+		{"no fragment at all", []string{"-stream", "new", "-start", "2024-01-01T00:00:00Z", "-end", "2024-01-01T01:00:00Z"},
+			"kvsdump: no fragment of new in 2024-01-01T00:00:00Z to 2024-01-01T01:00:00Z (producer timestamps); the stream holds no fragment at all\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := dump(t, append([]string{"-endpoint", srv.URL()}, tt.args...)...)
+			if code != exitEmpty || stdout != "" || stderr != tt.want {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit %d, stderr %q", code, stdout, stderr, exitEmpty, tt.want)
+			}
+		})
+	}
+}
+
+// TestEmptyRangeSeveral checks the same with several streams: each stream
+// whose range holds no fragment is named on standard error, and the exit
+// status is 3 when none had any, 0 when another had some.
+func TestEmptyRangeSeveral(t *testing.T) {
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	srv.AddStream("old", kvstest.StreamConfig{Fragments: 3, FragmentDuration: time.Second, Start: time.Date(2017, 11, 28, 6, 55, 8, 0, time.UTC)})
+	srv.AddStream("now", kvstest.StreamConfig{Fragments: 2, FragmentDuration: time.Second, Start: time.Now().Add(-time.Minute)})
+	if err := srv.CreateStream("new", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
+	t.Setenv("AWS_REGION", kvstest.Region)
+	oldMsg := "kvsdump: no fragment of old in "
+	newMsg := "; the stream holds no fragment at all\n"
+	tests := []struct {
+		name, streams string
+		code, lines   int
+		stderr        []string
+	}{
+		{"all empty", "old,new", exitEmpty, 0, []string{oldMsg, "its 3 fragments are from 2017-11-28T06:55:08.000Z", "kvsdump: no fragment of new in ", newMsg}},
+		{"one empty", "old,now", exitOK, 2, []string{oldMsg}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := dump(t, "-endpoint", srv.URL(), "-stream", tt.streams)
+			if lines := strings.Count(stdout, "\n"); code != tt.code || lines != tt.lines {
+				t.Errorf("exit %d, %d lines; want exit %d, %d lines; stderr %q", code, lines, tt.code, tt.lines, stderr)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q lacks %q", stderr, want)
+				}
+			}
+		})
 	}
 }

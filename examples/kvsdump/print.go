@@ -95,7 +95,7 @@ type tablePrinter struct {
 
 // tableWidths are the widths of the columns but the last; a fragment
 // number has 47 digits.
-var tableWidths = []int{5, 10, 9, 47, 24, 24, 8, 6, 4}
+var tableWidths = []int{5, 10, 9, 47, 24, 24, 12, 6, 4}
 
 func newTablePrinter(out *output) *tablePrinter {
 	p := &tablePrinter{out}
@@ -121,7 +121,7 @@ func (p *tablePrinter) frame(*kvs.Fragment, *kvs.Frame) {}
 func (p *tablePrinter) fragment(f *kvs.Fragment) {
 	behind := "-"
 	if f.HasMillisBehindNow {
-		behind = (time.Duration(f.MillisBehindNow) * time.Millisecond).String()
+		behind = behindCell(f.MillisBehindNow)
 	}
 	frames := 0
 	for _, t := range f.Tracks {
@@ -151,8 +151,8 @@ func timeCell(t interface {
 	return t.Time().Format(kvsreport.TimeLayout)
 }
 
-// errorCell is the ERROR column: the in-band error, and "partial" for a
-// fragment that was cut off.
+// errorCell is the ERROR column: the in-band error, "partial" for a
+// fragment that was cut off, and its damage.
 func errorCell(f *kvs.Fragment) string {
 	var parts []string
 	if f.Partial {
@@ -161,6 +161,7 @@ func errorCell(f *kvs.Fragment) string {
 	if f.Err != nil {
 		parts = append(parts, f.Err.Error())
 	}
+	parts = append(parts, damageTexts(f)...)
 	return orDash(strings.Join(parts, "; "))
 }
 
@@ -180,40 +181,96 @@ func countSimpleTags(ts []mkv.SimpleTag) int {
 	return n
 }
 
-// progress reports fragments, bytes, rate and lag on stderr, once a second,
-// when stderr is a terminal, on one line it rewrites; done ends the line.
+// behindCell writes a lag behind now in a fixed width, 12 characters up
+// to 999 hours, so that a table's columns stay in line: "  0h00m01.1s",
+// " 26h02m17.5s".
+func behindCell(ms int64) string {
+	tenths := (max(ms, 0) + 50) / 100
+	return fmt.Sprintf("%3dh%02dm%02d.%ds", tenths/36000, tenths/600%60, tenths/10%60, tenths%10)
+}
+
+// progress reports on stderr, when it is a terminal, on one line it
+// rewrites: fragments, bytes, rate and lag while fragments come, and a
+// waiting line with the time since the last one when none came for a
+// second. done ends the line.
 type progress struct {
-	w                io.Writer
-	on, shown        bool
-	start, last      time.Time
-	fragments, bytes int64
-	behind           int64
+	w         io.Writer
+	on, shown bool
+	// start is when reading began, last when the last fragment came, and
+	// drawn when the line was last written.
+	start, last, drawn time.Time
+	fragments, bytes   int64
+	behind             int64
+	hasBehind          bool
 }
 
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, start: time.Now()}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.on = true
-		}
-	}
-	return p
+	now := time.Now()
+	return &progress{w: w, start: now, last: now, on: isTerminal(w)}
 }
 
+// isTerminal tells whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// fragment counts f, and rewrites the line when a second has passed since
+// it was last written.
 func (p *progress) fragment(f *kvs.Fragment) {
 	p.fragments++
 	p.bytes += f.Size
 	if f.HasMillisBehindNow {
-		p.behind = f.MillisBehindNow
-	}
-	if !p.on || time.Since(p.last) < time.Second {
-		return
+		p.behind, p.hasBehind = f.MillisBehindNow, true
 	}
 	p.last = time.Now()
-	secs := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r%d fragments, %.1f MB, %.2f MB/s, %s behind now ", p.fragments, float64(p.bytes)/1e6,
-		float64(p.bytes)/1e6/secs, time.Duration(p.behind)*time.Millisecond)
-	p.shown = true
+	if p.on && p.last.Sub(p.drawn) >= time.Second {
+		p.draw(p.last)
+	}
+}
+
+// tick is called once a second: it rewrites the line, which says how long
+// kvsdump has been waiting when no fragment came in the last second.
+func (p *progress) tick(now time.Time) {
+	if p.on {
+		p.draw(now)
+	}
+}
+
+func (p *progress) draw(now time.Time) {
+	fmt.Fprintf(p.w, "\r%s\x1b[K", p.line(now))
+	p.shown, p.drawn = true, now
+}
+
+// line is the text of the progress line at now.
+func (p *progress) line(now time.Time) string {
+	idle := now.Sub(p.last).Truncate(time.Second)
+	switch {
+	case idle >= time.Second && p.fragments == 0:
+		return fmt.Sprintf("waiting for the first fragment: %v", idle)
+	case idle >= time.Second:
+		return fmt.Sprintf("waiting: %v since the last fragment (%d so far, %.1f MB)", idle, p.fragments, float64(p.bytes)/1e6)
+	}
+	line := fmt.Sprintf("%d fragments, %.1f MB, %.2f MB/s", p.fragments, float64(p.bytes)/1e6,
+		float64(p.bytes)/1e6/max(now.Sub(p.start).Seconds(), 1e-3))
+	if p.hasBehind {
+		line += ", " + strings.TrimLeft(behindCell(p.behind), " ") + " behind now"
+	}
+	return line
+}
+
+// clear removes the line, if one is shown, so that a table row written to
+// the same terminal starts at the left margin; the next tick writes it
+// again.
+func (p *progress) clear() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
+	}
 }
 
 // done ends the progress line, if one was shown, so that what follows on

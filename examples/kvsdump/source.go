@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -29,7 +30,10 @@ type source struct {
 	in *input
 	// stream says that the input arrives over time, so that each line is
 	// written as soon as it is known.
-	stream  bool
+	stream bool
+	// empty, for a time range, says that it held no fragment, and where
+	// the stream's fragments are when it can tell.
+	empty   func(context.Context) string
 	closers []func()
 }
 
@@ -42,8 +46,8 @@ func (s *source) close() {
 // open opens the source the command line names.
 func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*source, error) {
 	c.live.readerOpts = []kvs.Option{kvs.WithoutFrameData()}
-	if c.out.wanted() {
-		c.live.readerOpts = nil // the outputs need the frames' bytes
+	if c.out.wanted() || c.media.wanted() || c.audio.wanted() {
+		c.live.readerOpts = nil // the outputs, -mkv, -annexb and -audio need the frames' bytes
 	}
 	c.live.frames = !c.out.wanted() // the folder outputs take whole fragments
 	switch {
@@ -61,12 +65,13 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 		return nil, err
 	}
 	s := &source{in: in, stream: in.ra == nil, closers: []func(){in.close}}
+	opts := c.fileOptions()
 	if f, ok := in.ra.(*os.File); ok && !c.out.wanted() && mappable(f) {
 		// The metadata of a regular file is read in place.
-		s.events = in.mappedEvents(f, c.live.readerOpts)
+		s.events = in.mappedEvents(f, opts)
 		return s, nil
 	}
-	r := kvs.NewReader(in, c.live.readerOpts...)
+	r := kvs.NewReader(in, opts...)
 	if c.out.wanted() {
 		s.events = eventsOf(r.All()) // the outputs need whole fragments
 	} else {
@@ -75,17 +80,17 @@ func (c *config) open(ctx context.Context, stdin io.Reader, stderr io.Writer) (*
 	return s, nil
 }
 
-// openEmulator starts an emulator with a demo stream and reads the time
-// range of -start and -end, or the day that holds the whole stream.
+// openEmulator starts an emulator with a demo stream that ends now, and
+// reads the time range of -start and -end, by default the last hour, which
+// holds all of it.
 func (c *config) openEmulator(ctx context.Context, stderr io.Writer) (*source, error) {
 	srv := kvstest.NewServer()
-	srv.AddStream("kvsdump-demo", kvstest.StreamConfig{Fragments: 12, Audio: true, Media: true})
+	demo := kvstest.StreamConfig{Fragments: 12, Audio: true, Media: true}
+	demo.Start = time.Now().Add(-demo.Length())
+	srv.AddStream("kvsdump-demo", demo)
 	fmt.Fprintf(stderr, "kvsdump: emulator at %s, stream kvsdump-demo\n", srv.URL())
 	l := c.live
 	l.stream = "kvsdump-demo"
-	if l.start == "" && l.end == "" {
-		l.start, l.end = "2017-11-28T00:00:00Z", "2017-11-29T00:00:00Z"
-	}
 	s, err := l.source(ctx, srv.Config())
 	if err != nil {
 		srv.Close()
@@ -96,12 +101,15 @@ func (c *config) openEmulator(ctx context.Context, stderr io.Writer) (*source, e
 }
 
 // eventsOf turns whole fragments into the events a Reader's NextEvent
-// gives: each frame, then its fragment.
+// gives: its start, each frame, then its fragment.
 func eventsOf(frags iter.Seq2[*kvs.Fragment, error]) iter.Seq2[*kvs.Event, error] {
 	return func(yield func(*kvs.Event, error) bool) {
 		for f, err := range frags {
 			if err != nil {
 				yield(nil, err)
+				return
+			}
+			if !yield(&kvs.Event{Kind: kvs.FragmentStartEvent, Fragment: f}, nil) {
 				return
 			}
 			for i := range f.Frames {
@@ -243,32 +251,110 @@ var errNoCredentials = errors.New("no AWS credentials found: set AWS_ACCESS_KEY_
 // source returns the fragments the flags ask for: a followed stream, or a
 // time range listed and fetched.
 func (l *live) source(ctx context.Context, cfg aws.Config) (*source, error) {
-	client := kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
+	client := l.client(cfg)
+	events, err := l.events(ctx, client, l.stream, l.checkpointer())
+	if err != nil {
+		return nil, err
+	}
+	s := &source{events: events, stream: true}
+	if !l.follow {
+		s.empty = func(ctx context.Context) string {
+			start, end, _ := l.timeRange() // parsed once already
+			return emptyRange(ctx, client, l.stream, l.rangeType(), start, end)
+		}
+	}
+	return s, nil
+}
+
+// client is the KVS client of cfg, reading with the flags' reader options.
+func (l *live) client(cfg aws.Config) *kvsaws.Client {
+	return kvsaws.NewFromConfig(cfg, func(o *kvsaws.Options) { o.ReaderOptions = l.readerOpts })
+}
+
+// checkpointer is the Checkpointer of -checkpoint, or nil.
+func (l *live) checkpointer() kvsaws.Checkpointer {
+	if l.checkpoint == "" {
+		return nil
+	}
+	return kvsaws.NewFileCheckpointer(l.checkpoint)
+}
+
+// events returns the events of stream the flags ask for, read with client:
+// a follow (whose position cp keeps, when not nil), or a time range listed
+// and fetched.
+func (l *live) events(ctx context.Context, client *kvsaws.Client, stream string, cp kvsaws.Checkpointer) (iter.Seq2[*kvs.Event, error], error) {
 	if l.follow {
 		sel, err := selector(l.from)
 		if err != nil {
 			return nil, err
 		}
-		opts := func(o *kvsaws.FollowOptions) {
-			if l.checkpoint != "" {
-				o.Checkpointer = kvsaws.NewFileCheckpointer(l.checkpoint)
-			}
-		}
+		opts := func(o *kvsaws.FollowOptions) { o.Checkpointer = cp }
 		if l.frames {
-			return &source{events: client.FollowFrames(ctx, l.stream, sel, opts), stream: true}, nil
+			return client.FollowFrames(ctx, stream, sel, opts), nil
 		}
-		return &source{events: eventsOf(client.Follow(ctx, l.stream, sel, opts)), stream: true}, nil
+		return eventsOf(client.Follow(ctx, stream, sel, opts)), nil
 	}
 	start, end, err := l.timeRange()
 	if err != nil {
 		return nil, err
 	}
-	typ := kvsaws.ProducerTimestamp
+	return eventsOf(client.FetchRange(ctx, stream, kvsaws.Range(l.rangeType(), start, end))), nil
+}
+
+// rangeType is the timestamps a time range selects by.
+func (l *live) rangeType() kvsaws.FragmentSelectorType {
 	if l.server {
-		typ = kvsaws.ServerTimestamp
+		return kvsaws.ServerTimestamp
 	}
-	frags := client.FetchRange(ctx, l.stream, kvsaws.Range(typ, start, end))
-	return &source{events: eventsOf(frags), stream: true}, nil
+	return kvsaws.ProducerTimestamp
+}
+
+// hintFragments is how many fragments emptyRange lists, at most, to say
+// where a stream's fragments are.
+const hintFragments = 1000
+
+// emptyRange says that the range of stream from start to end holds no
+// fragment, and where its fragments are: the first and last timestamps of
+// typ among the first hintFragments that ListFragments lists over all
+// time.
+func emptyRange(ctx context.Context, client *kvsaws.Client, stream string, typ kvsaws.FragmentSelectorType, start, end time.Time) string {
+	kind := "producer"
+	if typ == kvsaws.ServerTimestamp {
+		kind = "server"
+	}
+	msg := fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", stream,
+		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), kind)
+	var first, last time.Time
+	n := 0
+	all := kvsaws.Range(typ, time.Unix(0, 0), time.Now().Add(24*time.Hour))
+	for f, err := range client.ListFragments(ctx, stream, all) {
+		if err != nil {
+			return msg
+		}
+		at := f.ProducerTimestamp.Time()
+		if typ == kvsaws.ServerTimestamp {
+			at = f.ServerTimestamp.Time()
+		}
+		if n == 0 || at.Before(first) {
+			first = at
+		}
+		if n == 0 || at.After(last) {
+			last = at
+		}
+		if n++; n == hintFragments {
+			break
+		}
+	}
+	layout := kvsreport.TimeLayout
+	switch {
+	case n == 0:
+		return msg + "; the stream holds no fragment at all"
+	case n == hintFragments:
+		return fmt.Sprintf("%s; among its first %d fragments listed, the earliest is at %s and the latest at %s: give -start and -end",
+			msg, n, first.UTC().Format(layout), last.UTC().Format(layout))
+	}
+	return fmt.Sprintf("%s; its %d fragments are from %s to %s: give -start and -end", msg, n,
+		first.UTC().Format(layout), last.UTC().Format(layout))
 }
 
 // timeRange parses -start and -end.

@@ -2,36 +2,53 @@
 // kvs/kvstest as a server that AWS's own clients (the AWS CLI, boto3, the
 // SDKs) and kvsdump can use, with no AWS account.
 //
-//	eval "$(go run ./examples/kvsemu -addr 127.0.0.1:4567 -stream cam=fragments=30,audio)" &
-//	aws kinesisvideo list-streams
+//	go build -o /tmp/kvsemu ./examples/kvsemu
+//	/tmp/kvsemu -stream cam=fragments=30,audio -env /tmp/kvsemu.env &
+//	until [ -s /tmp/kvsemu.env ] || ! kill -0 $! 2>/dev/null; do sleep 0.1; done
+//	. /tmp/kvsemu.env
+//	aws --endpoint-url "$AWS_ENDPOINT_URL" kinesisvideo list-streams
 //
-// On start it prints, on standard output, lines a shell can eval: the
-// endpoint, the emulator's static test credentials and its region (as
-// AWS_REGION and, for AWS CLI v1, AWS_DEFAULT_REGION). It
-// serves until interrupted (SIGINT or SIGTERM). It listens on loopback
-// unless -addr says otherwise.
+// Once it serves, it prints on standard output lines a shell can source:
+// the endpoint, the emulator's static test credentials and its region (as
+// AWS_REGION and, for AWS CLI v1, AWS_DEFAULT_REGION); -env FILE also
+// writes them to FILE, atomically, and removes FILE at exit. A start that
+// fails (a missing file, a port in use) exits non-zero with a message and
+// writes no FILE, so the wait above ends at once. It serves until
+// interrupted (SIGINT or SIGTERM). It listens on loopback unless -addr
+// says otherwise.
 //
 // Streams are preloaded with -stream NAME or -stream NAME=SPEC, repeated.
 // SPEC is either an MKV file (when it contains a "/" or ends in .mkv, .mka,
 // .mk3d or .webm), whose Clusters become the stream's fragments, numbered
-// and timestamped as KVS would (kvstest.Server.AddStreamFromFile), or
+// and timestamped as KVS would (kvstest.Server.AddStreamFromFile: a
+// GetMedia capture's own AWS_KINESISVIDEO_* tags give way to the
+// emulator's, its other tags are kept), or
 // describes a generated stream (kvstest.ParseStreamConfig):
 // comma-separated fragments=N, duration=2s, fps=N, audio, counting,
 // bitrate=N, start=RFC3339. Generated streams carry decodable H.264 and
-// AAC unless "counting" is given.
+// AAC unless "counting" is given, and end when kvsemu starts unless
+// start= says when they begin, so that a time range of the last hour
+// (kvsdump -stream's default) holds them; "connect" (an Amazon Connect
+// call: two named 8 kHz PCM tracks, a ContactId tag) or "chime=alaw" and
+// "chime=mulaw" (a Chime Voice Connector call leg in G.711) make a call's
+// audio instead, the call changing at fragment change=N (by default the
+// middle).
 //
-//	kvsemu -stream cam=fragments=30,audio -stream door=./door.mkv
+//	kvsemu -stream cam=fragments=30,audio -stream door=examples/kvsdump/sample.mkv
 //
-// -produce NAME=FILE[@SPEED], repeated, feeds a stream live from an MKV
-// file through PutMedia, in-process, as a camera would: each block is sent
-// when its time has come (SPEED 1, the default), SPEED times as fast, or
-// as fast as it can with @0. The stream is created (24 hours of retention)
-// unless it exists; a file whose times start near 0 is sent with RELATIVE
-// timecodes from now, one with wall-clock times with ABSOLUTE ones. A
-// GetMedia with StartSelectorType NOW follows it frame by frame; the end
-// of each file is reported on standard error.
+// -produce NAME=FILE[@SPEED][,loop], repeated, feeds a stream live from an
+// MKV file through PutMedia, in-process, as a camera would: each block is
+// sent when its time has come (SPEED 1, the default), SPEED times as fast,
+// or as fast as it can with @0. The stream is created (24 hours of
+// retention) unless it exists; a file whose times start near 0 is sent
+// with RELATIVE timecodes from now, one with wall-clock times with
+// ABSOLUTE ones. With ,loop the file is sent again and again until kvsemu
+// stops, each pass with RELATIVE timecodes that go on from the last (the
+// file's times moved to start at 0). A GetMedia with StartSelectorType NOW
+// follows it frame by frame; the end of each file is reported on standard
+// error.
 //
-//	kvsemu -produce cam=./door.mkv@2
+//	kvsemu -produce cam=examples/kvsdump/sample.mkv@2,loop
 //
 // -fleet N[,PROFILE][,putmedia] feeds N streams, fleet-0 ...
 // fleet-(N-1), live from media made on the fly, for a benchmark of many
@@ -48,6 +65,15 @@
 // PERSISTED is on disk, also if the process is killed (kill -9). Without
 // -data everything is in memory; generated streams always are.
 //
+// AWS's C producer SDK (v1.6.4 tried; the engine under the C++ SDK and
+// GStreamer's kvssink) streams into it with its default settings: given
+// the endpoint (createDefaultCallbacksProviderWithAwsCredentialsAndEndpointOverride)
+// it creates and tags streams, puts media, and stops with every fragment
+// acknowledged PERSISTED. Stream tags, UpdateDataRetention
+// and UpdateStream are served; the API model's other operations answer
+// UnsupportedOperationException (see kvstest's package documentation for
+// what is emulated and what is not).
+//
 // KVS's rate limits (5 calls a second per stream and API, and its
 // connection limits) are enforced unless -no-limits. Faults are injected
 // at run time through the admin endpoint under /_kvsemu/ (see
@@ -58,11 +84,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -104,6 +132,7 @@ type preload struct {
 type feed struct {
 	name, path string
 	speed      float64
+	loop       bool
 }
 
 // isFile tells a -stream SPEC that names an MKV file.
@@ -131,20 +160,32 @@ func parseStream(v string) (preload, error) {
 	return preload{name: name, c: c}, err
 }
 
-// parseFeed reads a -produce value: NAME=FILE[@SPEED].
+// speedHelp says what SPEED may be.
+const speedHelp = "SPEED is a number: 1 plays the file in real time (the default), 2 twice as fast, 0.5 at half speed, 0 as fast as it can"
+
+// parseFeed reads a -produce value: NAME=FILE[@SPEED][,loop].
 func parseFeed(v string) (feed, error) {
 	name, path, _ := strings.Cut(v, "=")
 	if name == "" || path == "" {
-		return feed{}, fmt.Errorf("-produce %q: want NAME=FILE[@SPEED]", v)
+		return feed{}, fmt.Errorf("-produce %q: want NAME=FILE[@SPEED][,loop]", v)
 	}
 	f := feed{name: name, path: path, speed: 1}
-	if i := strings.LastIndexByte(path, '@'); i >= 0 {
-		if speed, err := strconv.ParseFloat(path[i+1:], 64); err == nil {
-			if speed < 0 {
-				return feed{}, fmt.Errorf("-produce %q: negative speed", v)
-			}
-			f.path, f.speed = path[:i], speed
+	if p, ok := strings.CutSuffix(f.path, ",loop"); ok {
+		f.path, f.loop = p, true
+	}
+	if i := strings.LastIndexByte(f.path, '@'); i >= 0 {
+		speed, err := strconv.ParseFloat(f.path[i+1:], 64)
+		switch _, statErr := os.Stat(f.path); {
+		case err == nil && speed >= 0 && !math.IsInf(speed, 0):
+			f.path, f.speed = f.path[:i], speed
+		case statErr == nil:
+			// A file whose name holds an '@'.
+		default:
+			return feed{}, fmt.Errorf("-produce %s: SPEED %q: %s", v, f.path[i+1:], speedHelp)
 		}
+	}
+	if f.loop && f.speed == 0 {
+		return feed{}, fmt.Errorf("-produce %s: a loop needs a SPEED above 0 (0 would send without end as fast as it can)", v)
 	}
 	if _, err := os.Stat(f.path); err != nil {
 		return feed{}, fmt.Errorf("-produce %s: %w", v, err)
@@ -175,10 +216,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var streams, feeds streamFlags
 	fs.Var(&streams, "stream", "preload a stream: NAME, NAME=SPEC of a generated stream, or NAME=FILE.mkv (repeatable)")
 	fleetSpec := fs.String("fleet", "", "feed N generated live streams fleet-0 ... fleet-(N-1): N[,video|calls|idle][,putmedia]")
-	fs.Var(&feeds, "produce", "feed a stream with PutMedia from an MKV file at its frame rate times SPEED: NAME=FILE[@SPEED] (repeatable)")
+	fs.Var(&feeds, "produce", "feed a stream with PutMedia from an MKV file at its frame rate times SPEED, and again and again with ,loop: NAME=FILE[@SPEED][,loop] (repeatable)")
+	envFile := fs.String("env", "", "also write the export lines to this `file` once serving (atomically, so that a shell can wait for it), and remove it at exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if *envFile != "" {
+		// A file left by an earlier run must not pass for this one's.
+		if err := os.Remove(*envFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(stderr, "kvsemu:", err)
+			return 1
+		}
+	}
+	started := time.Now()
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "kvsemu: unexpected arguments %q\n", fs.Args())
 		return 2
@@ -194,6 +244,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintln(stderr, "kvsemu:", strings.TrimPrefix(err.Error(), "kvstest: "))
 			return 2
+		}
+		if p.path == "" && p.c.Start.IsZero() {
+			// A generated stream ends now, in a default time range.
+			p.c.Start = started.Add(-p.c.Length())
 		}
 		pre = append(pre, p)
 	}
@@ -243,11 +297,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kvsemu: -fleet:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=%s\n", srv.URL())
-	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\n", kvstest.AccessKeyID)
-	fmt.Fprintf(stdout, "export AWS_SECRET_ACCESS_KEY=%s\n", kvstest.SecretAccessKey)
-	fmt.Fprintf(stdout, "export AWS_REGION=%s\n", kvstest.Region)
-	fmt.Fprintf(stdout, "export AWS_DEFAULT_REGION=%s\n", kvstest.Region) // what AWS CLI v1 reads
+	exports := fmt.Sprintf("export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
+		"export AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\n", // AWS_DEFAULT_REGION is what AWS CLI v1 reads
+		srv.URL(), kvstest.AccessKeyID, kvstest.SecretAccessKey, kvstest.Region, kvstest.Region)
+	if *envFile != "" {
+		if err := writeAtomically(*envFile, exports); err != nil {
+			fmt.Fprintln(stderr, "kvsemu:", err)
+			return 1
+		}
+		defer os.Remove(*envFile)
+	}
+	io.WriteString(stdout, exports)
 	log := &lockedWriter{w: stderr}
 	fmt.Fprintf(log, "kvsemu: serving at %s until interrupted\n", srv.URL())
 
@@ -272,6 +332,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// writeAtomically writes data to a file of its own beside path and renames
+// it to path, so that path is either absent or whole.
+func writeAtomically(path, data string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
 // produce feeds a stream from a file through PutMedia, creating the stream
 // if needed, and reports the outcome on log.
 func produce(ctx context.Context, srv *kvstest.Server, f feed, log io.Writer) {
@@ -279,30 +359,21 @@ func produce(ctx context.Context, srv *kvstest.Server, f feed, log io.Writer) {
 		fmt.Fprintf(log, "kvsemu: -produce %s: %v\n", f.name, err)
 		return
 	}
-	file, err := os.Open(f.path)
-	if err != nil {
-		fmt.Fprintf(log, "kvsemu: -produce %s: %v\n", f.name, err)
-		return
-	}
-	defer file.Close()
-	relative, err := startsNearZero(file)
-	if err == nil {
-		_, err = file.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		fmt.Fprintf(log, "kvsemu: -produce %s: %s: %v\n", f.name, f.path, err)
-		return
-	}
 	persisted := 0
 	p := kvstest.Producer{
-		Config: srv.Config(), Endpoint: srv.URL(), Stream: f.name, Speed: f.speed, Relative: relative,
+		Config: srv.Config(), Endpoint: srv.URL(), Stream: f.name, Speed: f.speed,
 		OnAck: func(a kvstest.Ack) {
 			if a.EventType == kvstest.EventPersisted {
 				persisted++
 			}
 		},
 	}
-	_, err = p.Produce(ctx, file)
+	var err error
+	if f.loop {
+		err = loop(ctx, &p, f.path)
+	} else {
+		err = once(ctx, &p, f.path)
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintf(log, "kvsemu: -produce %s: stopped after %d fragments\n", f.name, persisted)
@@ -311,6 +382,103 @@ func produce(ctx context.Context, srv *kvstest.Server, f feed, log io.Writer) {
 	default:
 		fmt.Fprintf(log, "kvsemu: -produce %s: %s sent, %d fragments persisted\n", f.name, f.path, persisted)
 	}
+}
+
+// once sends the file once: a file whose times start near 0 with RELATIVE
+// timecodes from now, one with wall-clock times with ABSOLUTE ones.
+func once(ctx context.Context, p *kvstest.Producer, path string) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	relative, err := startsNearZero(file)
+	if err == nil {
+		_, err = file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	p.Relative = relative
+	_, err = p.Produce(ctx, file)
+	return err
+}
+
+// loop sends the file again and again until ctx ends, each pass with
+// RELATIVE timecodes that go on from where the last pass ended: the
+// file's Cluster times are made to start at 0, and pass k starts at the
+// first pass's start plus k times the file's length.
+func loop(ctx context.Context, p *kvstest.Producer, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	length, err := rebase(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if length <= 0 {
+		return fmt.Errorf("%s: no frames to loop", path)
+	}
+	p.Relative, p.StartTimestamp = true, time.Now()
+	for ctx.Err() == nil {
+		if _, err := p.Produce(ctx, bytes.NewReader(data)); err != nil {
+			return err
+		}
+		p.StartTimestamp = p.StartTimestamp.Add(length)
+	}
+	return nil
+}
+
+// rebase rewrites, in place, the Cluster timecodes of an MKV file so that
+// its first Cluster is at 0 (each value keeps its width, as none grows),
+// and returns the file's length: from its first Cluster to where the next
+// frame would come, a frame lasting as long as the gap before it on its
+// track, on the track that ends first.
+func rebase(data []byte) (time.Duration, error) {
+	d := mkv.NewDecoder(bytes.NewReader(data))
+	scale := uint64(mkv.DefaultTimecodeScale)
+	var first, cluster int64
+	started := false
+	last, step := map[uint64]int64{}, map[uint64]int64{} // per track, in ticks
+	for {
+		ev, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case ev.Kind == mkv.Value && ev.ID == mkv.IDTimecodeScale && ev.Uint > 0:
+			scale = ev.Uint
+		case ev.Kind == mkv.Value && ev.ID == mkv.IDTimecode:
+			if !started {
+				first, started = int64(ev.Uint), true
+			}
+			cluster = int64(ev.Uint)
+			v, at := ev.Uint-uint64(first), ev.DataOffset()
+			for i := int64(ev.Size) - 1; i >= 0; i-- {
+				data[at+i], v = byte(v), v>>8
+			}
+		case ev.Kind == mkv.BlockKind && started:
+			t := cluster + int64(ev.Block.Timecode)
+			if prev, ok := last[ev.Block.Track]; ok && t > prev {
+				step[ev.Block.Track] = t - prev
+			}
+			last[ev.Block.Track] = t
+		}
+	}
+	end := int64(-1)
+	for track, t := range last {
+		if e := t + step[track]; end < 0 || e < end {
+			end = e
+		}
+	}
+	if end <= first {
+		return 0, nil
+	}
+	return time.Duration(end-first) * time.Duration(scale), nil
 }
 
 // startsNearZero tells whether the first Cluster of an MKV file is before

@@ -20,7 +20,8 @@ import (
 // Summarize sums records, a PCollection<kvsreport.Record>, per stream and
 // returns a PCollection<kvsreport.Summary>, one per stream: fragments,
 // media, the spans covered and the gaps longer than gap between them,
-// in-band errors by code. It is a combine, so each worker sums its share
+// in-band errors by code, fragments cut off, and fragments damaged (a
+// CRC-32 mismatch, a unit skipped) with the bytes skipped. It is a combine, so each worker sums its share
 // and only summaries travel.
 func Summarize(s beam.Scope, gap time.Duration, records beam.PCollection) beam.PCollection {
 	s = s.Scope("kvsbeam.Summarize")
@@ -76,7 +77,13 @@ type AuditOptions struct {
 // the summaries.
 func Audit(s beam.Scope, opts AuditOptions, requests beam.PCollection) (records, summaries beam.PCollection) {
 	records = ReadFragments(s, opts.Options, requests)
-	summaries = Summarize(s, opts.Gap, records)
+	return records, writeAudit(s, opts, records)
+}
+
+// writeAudit sums records per stream and writes the outputs of Audit; it
+// returns the summaries.
+func writeAudit(s beam.Scope, opts AuditOptions, records beam.PCollection) beam.PCollection {
+	summaries := Summarize(s, opts.Gap, records)
 	s = s.Scope("kvsbeam.Audit")
 	textio.Write(s, opts.Out+"-fragments.jsonl", beam.ParDo(s, recordJSON, records))
 	textio.Write(s, opts.Out+"-summary.jsonl", beam.ParDo(s, summaryJSON, summaries))
@@ -84,7 +91,7 @@ func Audit(s beam.Scope, opts AuditOptions, requests beam.PCollection) (records,
 		all := beam.GroupByKey(s, beam.AddFixedKey(s, records))
 		beam.ParDo0(s, &writeHTMLFn{Path: opts.HTML, Title: opts.Title, GapMillis: opts.Gap.Milliseconds()}, all)
 	}
-	return records, summaries
+	return summaries
 }
 
 func recordJSON(r kvsreport.Record) (string, error) {

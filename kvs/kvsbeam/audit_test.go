@@ -3,6 +3,7 @@ package kvsbeam
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -124,5 +125,62 @@ func TestAudit(t *testing.T) {
 	}
 	if bars, n := strings.Count(string(page), `<rect class="frag"`), len(want["door"])+len(want["garage"]); bars != n {
 		t.Errorf("the report has %d fragment bars, want %d", bars, n)
+	}
+}
+
+// TestAuditDamage checks that the audit counts damaged fragments per
+// stream, with the bytes skipped, in the summary lines and the HTML
+// report, and keeps each one's damage in its fragment line, however the
+// records are spread over workers.
+func TestAuditDamage(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	crc := kvsreport.Damage{Offset: 549084, Element: "Cluster", Cause: "CRC-32 mismatch", Stored: "0x11cb5410", Computed: "0x64759fcd"}
+	size := kvsreport.Damage{Offset: 2000, Element: "Cluster", Cause: "invalid element size", Skipped: 1234}
+	var records []kvsreport.Record
+	for i := range 30 {
+		for _, stream := range []string{"door", "garage"} {
+			r := kvsreport.Record{Stream: stream, Index: i, FragmentNumber: fmt.Sprint(1000 + i),
+				ProducerTimestamp: t0.Add(time.Duration(i) * 2 * time.Second).Format(kvsreport.TimeLayout), DurationMillis: 2000}
+			switch {
+			case stream == "door" && i%10 == 3:
+				r.Damaged = []kvsreport.Damage{crc}
+			case stream == "door" && i == 20:
+				r.Partial, r.Damaged = true, []kvsreport.Damage{size, crc}
+			}
+			records = append(records, r)
+		}
+	}
+	dir := t.TempDir()
+	out, report := filepath.Join(dir, "audit"), filepath.Join(dir, "report.html")
+	p, s := beam.NewPipelineWithRoot()
+	writeAudit(s, AuditOptions{Gap: time.Second, Out: out, HTML: report, Title: "audit"}, beam.CreateList(s, records))
+	ptest.RunAndValidate(t, p)
+
+	want := map[string][2]int64{"door": {4, 1234}, "garage": {0, 0}}
+	got := map[string][2]int64{}
+	for _, sum := range readLines[kvsreport.Summary](t, out+"-summary.jsonl") {
+		got[sum.Stream] = [2]int64{int64(sum.Damaged), sum.SkippedBytes}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("damaged fragments and bytes skipped per stream mismatch (-want +got):\n%s", diff)
+	}
+	damaged := 0
+	for _, r := range readLines[kvsreport.Record](t, out+"-fragments.jsonl") {
+		if len(r.Damaged) > 0 {
+			damaged++
+			if r.Damaged[len(r.Damaged)-1] != crc {
+				t.Errorf("record %s %d: damage %+v, want %+v last", r.Stream, r.Index, r.Damaged, crc)
+			}
+		}
+	}
+	if damaged != 4 {
+		t.Errorf("%d fragment lines with damage, want 4", damaged)
+	}
+	page, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(page), `<rect class="frag damaged"`); n != 4 || !strings.Contains(string(page), `title="1234 bytes skipped">4</td>`) {
+		t.Errorf("the report has %d damaged bars, want 4, and a summary row counting 4 with 1234 bytes skipped", n)
 	}
 }

@@ -5,7 +5,8 @@
 // and a Cluster of unknown size, with the variations real producers and
 // the service write (side spellings of the timestamp tags, NUL-padded
 // tags, BlockGroups, laced audio, CRC-32, in-band error units, decodable
-// H.264 and AAC). It imports only mkv and the standard library: a test
+// H.264 and AAC), and phone calls as Amazon Connect and the Chime SDK
+// Voice Connector write them (Generator.Call). It imports only mkv and the standard library: a test
 // that needs a stream needs no server (kvstest, the emulator, serves these
 // streams over HTTP).
 //

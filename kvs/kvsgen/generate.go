@@ -84,6 +84,15 @@ type Generator struct {
 	// MillisBehindNow, when set, gives GetMedia's MILLIS_BEHIND_NOW of
 	// unit i instead of 1000 + 37 i.
 	MillisBehindNow func(i int) int64
+	// Call makes the stream a phone call's audio, as Amazon Connect or
+	// the Amazon Chime SDK Voice Connector write it (see CallKind),
+	// instead of video: FPS, VideoBitrate, Audio, Media, BlockGroups and
+	// ProducerTags are then unused.
+	Call CallKind
+	// CallChange is the index of the first unit of a second call: from
+	// it on, fragments carry another ContactId or TransactionId, and
+	// other tones. 0: one call throughout.
+	CallChange int
 }
 
 // ErrorUnit is an in-band error unit.
@@ -259,6 +268,9 @@ func (g Generator) Frames(i int) []Frame {
 // Tracks returns the tracks of the stream.
 func (g Generator) Tracks() []mkv.Track {
 	g.defaults()
+	if g.Call != NoCall {
+		return g.callTracks()
+	}
 	t := []mkv.Track{{
 		Number: VideoTrackNumber, UID: 1, Type: mkv.VideoTrack, Name: "video", Language: "und",
 		CodecID: "V_MPEG4/ISO/AVC", CodecPrivate: []byte{1, 0x64, 0, 0x1f, 0xff, 0xe0, 0},
@@ -345,7 +357,9 @@ func (g *Generator) appendUnit(b []byte, i int) []byte {
 		}
 		return mkv.AppendTags(b, 0, kvs)
 	}
-	if g.ProducerTags {
+	if g.Call != NoCall {
+		b = mkv.AppendTags(b, 0, g.callTags(i))
+	} else if g.ProducerTags {
 		b = mkv.AppendTags(b, 50, []mkv.SimpleTag{
 			{Name: "CAMERA", Value: g.pad("front-door"), Language: "und", Tags: []mkv.SimpleTag{{Name: "MODEL", Value: g.pad("x1")}}},
 			{Name: "CALIBRATION", Binary: []byte{0, 1, 2, 0xFF}},
@@ -360,7 +374,7 @@ func (g *Generator) appendUnit(b []byte, i int) []byte {
 		mkv.SimpleTag{Name: "AWS_KINESISVIDEO_" + producerName, Value: g.pad(FormatTimestamp(producer))})
 	b = mkv.AppendTags(b, 0, kvs)
 	b = g.appendCluster(b, i, producer)
-	if g.ProducerTags {
+	if g.ProducerTags && g.Call == NoCall {
 		b = mkv.AppendTags(b, 0, []mkv.SimpleTag{{Name: "DETECTIONS", Value: g.pad(strconv.Itoa(i % 4))}})
 	}
 	if g.GetMedia {
@@ -390,6 +404,9 @@ var ebmlHeader = func() []byte {
 // blocks returns the blocks of unit i in time order, video first at equal
 // times.
 func (g *Generator) blocks(i int) []mkv.Block {
+	if g.Call != NoCall {
+		return g.callBlocks(i)
+	}
 	n := g.framesPerFragment()
 	per := g.VideoBitrate / 8 / g.FPS
 	key := 4 * per
@@ -467,7 +484,7 @@ func (g *Generator) appendCluster(b []byte, i int, producer time.Duration) []byt
 	body := mkv.AppendUint(nil, mkv.IDTimecode, uint64(producer.Milliseconds()))
 	frameMs := int64(1000 / g.FPS)
 	for _, blk := range g.blocks(i) {
-		if g.BlockGroups && blk.Track == VideoTrackNumber {
+		if g.BlockGroups && blk.Track == VideoTrackNumber && g.Call == NoCall {
 			key := blk.Keyframe
 			blk.Keyframe = false // a Block has no keyframe flag
 			group, err := mkv.AppendBlock(nil, mkv.IDBlock, &blk)

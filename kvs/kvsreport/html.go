@@ -41,11 +41,15 @@ const (
 
 // WriteHTML writes a report of records as one self-contained HTML page:
 // a summary table (fragments, time covered, media, gaps, in-band errors by
-// code per stream), then a timeline per stream drawn in inline SVG, with a
-// bar per fragment (class "frag", "frag error" for one with an in-band
-// error), each gap shaded (class "gap") and each in-band error marked,
-// every one with hover text (an SVG title) that gives the fragment number
-// and timestamps. The page loads nothing: no script, font or image.
+// code, fragments cut off and damaged, with the bytes skipped past the
+// damage as the count's hover text, per stream), then a timeline per
+// stream drawn in inline SVG, with a bar per fragment (class "frag",
+// "frag error" for one with an in-band error, "frag damaged" for one with
+// damage), each gap shaded (class "gap"), each in-band error marked above
+// the bar (class "mark") and each damaged fragment below it (class
+// "damage"), every one with hover text (an SVG title) that gives the
+// fragment number and timestamps, and the damage's cause and offset. The
+// page loads nothing: no script, font or image.
 func WriteHTML(w io.Writer, records []Record, opts Options) error {
 	if opts.Title == "" {
 		opts.Title = "KVS fragments"
@@ -78,11 +82,13 @@ const style = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;ba
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 6px}
 p.note{color:#555;margin:0 0 16px}
 table{border-collapse:collapse;margin:8px 0}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#eef2f7}td{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.bad{color:#b00020;font-weight:600}
+h1,h2,td.name,td.errors{white-space:normal;overflow-wrap:anywhere}td.name{min-width:8em}td.errors{min-width:12em}
 svg{display:block;width:100%;height:auto;max-width:1160px;background:#fafafa;border:1px solid #ddd}
 rect.frag{fill:#3b7dd8}rect.frag.error{fill:#d0021b}rect.span{fill:#3b7dd8}
+rect.frag.damaged{fill:#7b1fa2;stroke:#111;stroke-width:1;stroke-dasharray:3 2}path.damage{fill:#7b1fa2}
 rect.gap{fill:#ffd54f;fill-opacity:.55;stroke:#e0a800;stroke-width:.5}
 path.mark{fill:#d0021b}
 line.tick{stroke:#999;stroke-width:1}text{font:11px system-ui,sans-serif;fill:#444}
@@ -95,9 +101,9 @@ func (p *page) head(opts Options, summaries []Summary) {
 		esc(opts.Title), style)
 	p.printf("<h1>%s</h1>\n<p class=\"note\">Producer time, UTC. Gaps are spaces of more than %s between fragments."+
 		"<span class=\"legend\"><span style=\"background:#3b7dd8\"></span>fragment<span style=\"background:#ffd54f\"></span>gap"+
-		"<span style=\"background:#d0021b\"></span>in-band error</span></p>\n", esc(opts.Title), opts.Gap)
+		"<span style=\"background:#d0021b\"></span>in-band error<span style=\"background:#7b1fa2\"></span>damaged</span></p>\n", esc(opts.Title), opts.Gap)
 	p.printf("<table class=\"summary\">\n<thead><tr><th>stream</th><th>fragments</th><th>from</th><th>to</th><th>media</th>" +
-		"<th>gaps</th><th>longest gap</th><th>in-band errors</th><th>cut off</th></tr></thead>\n<tbody>\n")
+		"<th>gaps</th><th>longest gap</th><th>in-band errors</th><th>cut off</th><th>damaged</th></tr></thead>\n<tbody>\n")
 	for i := range summaries {
 		s := &summaries[i]
 		gaps := s.Gaps()
@@ -105,11 +111,11 @@ func (p *page) head(opts Options, summaries []Summary) {
 		for _, g := range gaps {
 			longest = max(longest, g.Duration())
 		}
-		p.printf("<tr><td><a href=\"#stream-%d\">%s</a></td><td class=\"num\">%d</td><td>%s</td><td>%s</td><td class=\"num\">%s</td>"+
-			"<td class=\"num%s\">%d</td><td class=\"num\">%s</td><td%s>%s</td><td class=\"num\">%d</td></tr>\n",
+		p.printf("<tr><td class=\"name\"><a href=\"#stream-%d\">%s</a></td><td class=\"num\">%d</td><td>%s</td><td>%s</td><td class=\"num\">%s</td>"+
+			"<td class=\"num%s\">%d</td><td class=\"num\">%s</td><td class=\"errors%s\">%s</td><td class=\"num\">%d</td><td class=\"num%s\" title=\"%d bytes skipped\">%d</td></tr>\n",
 			i, esc(s.Stream), s.Fragments, timeText(s.Start()), timeText(s.End()),
 			time.Duration(s.DurationMillis)*time.Millisecond, badIf(len(gaps) > 0), len(gaps), dashIfZero(longest),
-			badAttr(len(s.Errors) > 0), esc(errorsText(s.Errors)), s.Partial)
+			badIf(len(s.Errors) > 0), esc(errorsText(s.Errors)), s.Partial, badIf(s.Damaged > 0), s.SkippedBytes, s.Damaged)
 	}
 	p.printf("</tbody>\n</table>\n")
 }
@@ -117,13 +123,6 @@ func (p *page) head(opts Options, summaries []Summary) {
 func badIf(b bool) string {
 	if b {
 		return " bad"
-	}
-	return ""
-}
-
-func badAttr(b bool) string {
-	if b {
-		return ` class="bad"`
 	}
 	return ""
 }
@@ -220,9 +219,12 @@ func (p *page) stream(i int, s *Summary, records []Record, opts Options) {
 		}
 	}
 	for _, r := range timed {
+		x := a.x(r.Producer())
 		if r.Error != nil {
-			x := a.x(r.Producer())
 			p.printf("<path class=\"mark\" d=\"M%.2f %d l-5 -10 h10 z\"><title>%s</title></path>\n", x, barTop-2, esc(hoverText(r)))
+		}
+		if len(r.Damaged) > 0 {
+			p.printf("<path class=\"damage\" d=\"M%.2f %d l-5 10 h10 z\"><title>%s</title></path>\n", x, barTop+barHeight+2, esc(hoverText(r)))
 		}
 	}
 	p.ticks(a)
@@ -234,7 +236,10 @@ func (p *page) stream(i int, s *Summary, records []Record, opts Options) {
 func (p *page) bar(a axis, r Record) {
 	x0, x1 := a.x(r.Producer()), a.x(r.Producer().Add(r.Duration()))
 	class := "frag"
-	if r.Error != nil {
+	switch {
+	case len(r.Damaged) > 0:
+		class = "frag damaged"
+	case r.Error != nil:
 		class = "frag error"
 	}
 	p.printf("<rect class=\"%s\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\"><title>%s</title></rect>\n",
@@ -254,6 +259,9 @@ func hoverText(r Record) string {
 	}
 	if r.Partial {
 		b.WriteString("\ncut off")
+	}
+	for i := range r.Damaged {
+		b.WriteString("\ndamaged: " + r.Damaged[i].Text())
 	}
 	return b.String()
 }

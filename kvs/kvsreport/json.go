@@ -22,6 +22,25 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	if r.Partial {
 		b = append(b, `,"partial":true`...)
 	}
+	if len(r.Damaged) > 0 {
+		b = append(b, `,"damaged":[`...)
+		for i := range r.Damaged {
+			d := &r.Damaged[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(append(b, `{"offset":`...), d.Offset, 10)
+			b = appendOptString(b, `,"element":`, d.Element)
+			b = appendString(append(b, `,"cause":`...), d.Cause)
+			b = appendOptString(b, `,"stored":`, d.Stored)
+			b = appendOptString(b, `,"computed":`, d.Computed)
+			if d.Skipped != 0 {
+				b = strconv.AppendInt(append(b, `,"skipped":`...), d.Skipped, 10)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	b = appendOptString(b, `,"fragmentNumber":`, r.FragmentNumber)
 	b = appendOptString(b, `,"serverTimestamp":`, r.ServerTimestamp)
 	b = appendOptString(b, `,"producerTimestamp":`, r.ProducerTimestamp)

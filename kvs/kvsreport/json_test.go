@@ -3,6 +3,7 @@ package kvsreport
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -66,6 +67,17 @@ func oddFragments() []*kvs.Fragment {
 		case 3:
 			f.Err = &tags.FragmentError{ID: -1}
 		}
+		switch i % 5 {
+		case 1:
+			f.Damage = []*kvs.Damage{{Offset: int64(i), ID: mkv.IDCluster, Err: mkv.ErrChecksum, Stored: 0xFFFFFFFF, Computed: 1}}
+		case 2:
+			f.Damage = []*kvs.Damage{
+				{Offset: 1 << 40, Err: errors.New(s), Skipped: int64(i)},
+				{Offset: 7, ID: 0x1F43B675 + 1, Err: &mkv.SyntaxError{Offset: 7, Err: mkv.ErrInvalidSize}},
+			}
+		case 3:
+			f.Damage = []*kvs.Damage{{ID: mkv.IDSegment, Err: mkv.ErrInvalidID}}
+		}
 		out = append(out, f)
 	}
 	return append(out, &kvs.Fragment{}, &kvs.Fragment{Tags: []kvs.Tag{}, Tracks: []kvs.Track{}})
@@ -83,7 +95,7 @@ func TestAppendJSON(t *testing.T) {
 	}
 	for _, s := range []string{
 		`{}`,
-		`{"index":-1,"offset":-2,"size":-3,"durationMs":-4,"millisBehindNow":-5,"error":{},"tags":[{"name":""},{"name":"v","value":"","binary":"AA==","tags":[]}],"tracks":[{}]}`,
+		`{"index":-1,"offset":-2,"size":-3,"durationMs":-4,"millisBehindNow":-5,"error":{},"damaged":[{},{"offset":-1,"element":"","cause":"","stored":"","computed":"","skipped":-2}],"tags":[{"name":""},{"name":"v","value":"","binary":"AA==","tags":[]}],"tracks":[{}]}`,
 	} {
 		var r Record
 		if err := json.Unmarshal([]byte(s), &r); err != nil {

@@ -1,6 +1,8 @@
 package kvsreport
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -31,10 +33,14 @@ type Record struct {
 	// Size is the length in bytes of the fragment's unit in the response.
 	Size int64 `json:"size"`
 	// Partial marks a fragment the input ended or broke inside.
-	Partial           bool   `json:"partial,omitempty"`
-	FragmentNumber    string `json:"fragmentNumber,omitempty"`
-	ServerTimestamp   string `json:"serverTimestamp,omitempty"`
-	ProducerTimestamp string `json:"producerTimestamp,omitempty"`
+	Partial bool `json:"partial,omitempty"`
+	// Damaged lists the faults found in the fragment's unit (its
+	// kvs.Damage records), in stream order; a fragment with any is
+	// damaged.
+	Damaged           []Damage `json:"damaged,omitempty"`
+	FragmentNumber    string   `json:"fragmentNumber,omitempty"`
+	ServerTimestamp   string   `json:"serverTimestamp,omitempty"`
+	ProducerTimestamp string   `json:"producerTimestamp,omitempty"`
 	// DurationMillis is the fragment's length: ListFragments' when the
 	// fragment was listed, otherwise the span of its frames.
 	DurationMillis    int64  `json:"durationMs,omitempty"`
@@ -53,6 +59,60 @@ type Error struct {
 	Code    string `json:"code,omitempty"`
 	ID      int    `json:"id,omitempty"`
 	Message string `json:"message,omitempty"`
+}
+
+// Damage is a fault in a fragment's unit that reading went on past (a
+// kvs.Damage): a CRC-32 that does not match, or an element that could not
+// be decoded and the bytes skipped to the next unit.
+type Damage struct {
+	// Offset is the position in the response of the damaged element.
+	Offset int64 `json:"offset"`
+	// Element names the damaged element ("Cluster"), empty when the
+	// fault is in its ID.
+	Element string `json:"element,omitempty"`
+	// Cause says what is wrong: "CRC-32 mismatch", "invalid element
+	// size", ...
+	Cause string `json:"cause"`
+	// Stored and Computed are, for a CRC-32 mismatch, the CRC-32 the
+	// unit holds and the one of its data, as "0x" and 8 hex digits.
+	Stored   string `json:"stored,omitempty"`
+	Computed string `json:"computed,omitempty"`
+	// Skipped is the number of bytes skipped from the fault to the next
+	// unit.
+	Skipped int64 `json:"skipped,omitempty"`
+}
+
+// damageOf returns the Damage record of d.
+func damageOf(d *kvs.Damage) Damage {
+	r := Damage{Offset: d.Offset, Skipped: d.Skipped}
+	if d.ID != 0 {
+		r.Element = d.ID.Name()
+	}
+	if d.Err != nil {
+		r.Cause = strings.TrimPrefix(d.Err.Error(), "mkv: ")
+	}
+	if errors.Is(d.Err, mkv.ErrChecksum) {
+		r.Stored, r.Computed = fmt.Sprintf("0x%08x", d.Stored), fmt.Sprintf("0x%08x", d.Computed)
+	}
+	return r
+}
+
+// Text is the damage in one line, for a table or a message: "CRC-32
+// mismatch in Cluster at offset 549084 (stored 0x..., computed 0x...)".
+func (d *Damage) Text() string {
+	var b strings.Builder
+	b.WriteString(d.Cause)
+	if d.Element != "" {
+		b.WriteString(" in " + d.Element)
+	}
+	fmt.Fprintf(&b, " at offset %d", d.Offset)
+	switch {
+	case d.Stored != "":
+		fmt.Fprintf(&b, " (stored %s, computed %s)", d.Stored, d.Computed)
+	case d.Skipped > 0:
+		fmt.Fprintf(&b, " (%d bytes skipped)", d.Skipped)
+	}
+	return b.String()
 }
 
 // Key names the error for counting: its code, or its ID when it has no code.
@@ -88,7 +148,7 @@ type Track struct {
 }
 
 // RecordOf returns the Record of what a fragment carries: its position,
-// number, timestamps, in-band error, tags and tracks. Stream,
+// damage, number, timestamps, in-band error, tags and tracks. Stream,
 // DurationMillis and the tracks' Bytes are left empty: FromFragment adds
 // them.
 func RecordOf(f *kvs.Fragment) Record {
@@ -102,6 +162,12 @@ func RecordOf(f *kvs.Fragment) Record {
 	if f.HasMillisBehindNow {
 		v := f.MillisBehindNow
 		r.MillisBehindNow = &v
+	}
+	if len(f.Damage) > 0 {
+		r.Damaged = make([]Damage, len(f.Damage))
+		for i, d := range f.Damage {
+			r.Damaged[i] = damageOf(d)
+		}
 	}
 	if e := f.Err; e != nil {
 		r.Error = &Error{Code: e.Code, ID: e.ID, Message: e.Message}

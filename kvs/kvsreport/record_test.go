@@ -62,14 +62,18 @@ func TestFromFragment(t *testing.T) {
 // TestRecordJSONNames checks the JSON field names against kvsdump's.
 func TestRecordJSONNames(t *testing.T) {
 	v := int64(5)
-	r := Record{Stream: "s", Index: 1, Offset: 6, Size: 2, Partial: true, FragmentNumber: "3", ServerTimestamp: "x", ProducerTimestamp: "y",
+	r := Record{Stream: "s", Index: 1, Offset: 6, Size: 2, Partial: true,
+		Damaged:        []Damage{{Offset: 7, Element: "Cluster", Cause: "CRC-32 mismatch", Stored: "0x00000001", Computed: "0x00000002", Skipped: 8}},
+		FragmentNumber: "3", ServerTimestamp: "x", ProducerTimestamp: "y",
 		DurationMillis: 4, MillisBehindNow: &v, ContinuationToken: "c", Error: &Error{"E", 1, "m"},
 		Tags: []Tag{{Name: "n", Binary: []byte{1}}}, Tracks: []Track{{1, "video", "V", 1, 2, 3, 4}}}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"stream":"s","index":1,"offset":6,"size":2,"partial":true,"fragmentNumber":"3","serverTimestamp":"x","producerTimestamp":"y",` +
+	want := `{"stream":"s","index":1,"offset":6,"size":2,"partial":true,` +
+		`"damaged":[{"offset":7,"element":"Cluster","cause":"CRC-32 mismatch","stored":"0x00000001","computed":"0x00000002","skipped":8}],` +
+		`"fragmentNumber":"3","serverTimestamp":"x","producerTimestamp":"y",` +
 		`"durationMs":4,"millisBehindNow":5,"continuationToken":"c","error":{"code":"E","id":1,"message":"m"},` +
 		`"tags":[{"name":"n","binary":"AQ=="}],"tracks":[{"number":1,"type":"video","codecId":"V","blocks":1,"frames":2,"keyframes":3,"bytes":4}]}`
 	if diff := cmp.Diff(want, string(b)); diff != "" {

@@ -10,7 +10,8 @@ import (
 
 // Summary is what the records of one stream add up to: how many fragments,
 // how much media, the spans of time the media covers without a gap longer
-// than GapThresholdMillis, and the in-band errors by code.
+// than GapThresholdMillis, the in-band errors by code, and the fragments
+// cut off or damaged.
 //
 // Summaries are built with Add and combined with Merge in any order and
 // any grouping, with the same result: that is what lets a distributed
@@ -32,6 +33,10 @@ type Summary struct {
 	Errors map[string]int `json:"errors,omitempty"`
 	// Partial counts the fragments that were cut off.
 	Partial int `json:"partial,omitempty"`
+	// Damaged counts the fragments with damage (Record.Damaged), and
+	// SkippedBytes the bytes skipped past their faults.
+	Damaged      int   `json:"damaged,omitempty"`
+	SkippedBytes int64 `json:"skippedBytes,omitempty"`
 }
 
 // Span is a stretch of producer time covered by fragments, from the start
@@ -70,6 +75,12 @@ func (s *Summary) Add(r Record) {
 	if r.Partial {
 		s.Partial++
 	}
+	if len(r.Damaged) > 0 {
+		s.Damaged++
+		for _, d := range r.Damaged {
+			s.SkippedBytes += d.Skipped
+		}
+	}
 	if r.Error != nil {
 		if s.Errors == nil {
 			s.Errors = map[string]int{}
@@ -90,6 +101,8 @@ func (s *Summary) Add(r Record) {
 func (s *Summary) Merge(o Summary) {
 	s.Fragments += o.Fragments
 	s.Partial += o.Partial
+	s.Damaged += o.Damaged
+	s.SkippedBytes += o.SkippedBytes
 	s.DurationMillis += o.DurationMillis
 	for k, n := range o.Errors {
 		if s.Errors == nil {

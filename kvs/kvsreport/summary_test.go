@@ -105,6 +105,10 @@ func TestSummaryMergeOrder(t *testing.T) {
 		if rnd.Intn(50) == 0 {
 			r.Error = &Error{Code: "X"}
 		}
+		if rnd.Intn(40) == 0 {
+			r.Partial = true
+			r.Damaged = []Damage{{Offset: int64(i), Cause: "invalid element size", Skipped: int64(rnd.Intn(1000))}}
+		}
 		records = append(records, r)
 		off += d + time.Duration(rnd.Intn(1500))*time.Millisecond
 	}
@@ -112,8 +116,8 @@ func TestSummaryMergeOrder(t *testing.T) {
 	for _, r := range records {
 		want.Add(r)
 	}
-	if len(want.Gaps()) < 10 {
-		t.Fatalf("only %d gaps: the test needs more", len(want.Gaps()))
+	if len(want.Gaps()) < 10 || want.Damaged < 5 {
+		t.Fatalf("only %d gaps and %d damaged fragments: the test needs more", len(want.Gaps()), want.Damaged)
 	}
 	for seed := range int64(20) {
 		rnd := rand.New(rand.NewSource(seed))
@@ -142,6 +146,11 @@ func TestSummaryJSON(t *testing.T) {
 		s.Add(r)
 	}
 	s.Add(Record{Stream: "a", Error: &Error{Code: "X"}})
+	s.Add(Record{Stream: "a", Damaged: []Damage{{Cause: "CRC-32 mismatch"}, {Cause: "invalid element ID", Skipped: 40}}})
+	s.Add(Record{Stream: "a", Partial: true, Damaged: []Damage{{Cause: "invalid element size", Skipped: 2}}})
+	if s.Damaged != 2 || s.SkippedBytes != 42 || s.Partial != 1 {
+		t.Errorf("Damaged, SkippedBytes, Partial = %d, %d, %d; want 2, 42, 1", s.Damaged, s.SkippedBytes, s.Partial)
+	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ import (
 //	POST /_kvsemu/rate-limit  {"API":"GetMedia","PerSecond":5}
 //	POST /_kvsemu/connections {"API":"GetMedia","Limit":1}
 //	POST /_kvsemu/timestamps  {"Form":"exponent"}
-//	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"}
+//	POST /_kvsemu/streams     {"Name":"cam","Spec":"fragments=20,audio"} (ending now unless start= is given)
 //	GET  /_kvsemu/requests    → {"GetMedia":{"Requests":3,"PeakConnections":1},...}
 const AdminPrefix = "/_kvsemu/"
 
@@ -113,6 +113,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			err = fmt.Errorf("kvstest: invalid stream name %q", in.Name)
 		}
 		if err == nil {
+			if c.Start.IsZero() {
+				c.Start = time.Now().Add(-c.Length()) // in a default time range
+			}
 			s.AddStream(in.Name, c)
 		}
 		return err
@@ -176,7 +179,12 @@ func (in *adminFault) fault(kind FaultKind) (Fault, error) {
 // fragments=N, duration=D (a fragment's length, "2s"), fps=N, bitrate=N
 // (bits per second, with counting), audio, counting (frames of counting
 // bytes of the bitrate instead of decodable media) and start=RFC 3339
-// time. An empty spec is the default stream, with decodable media.
+// time; connect (an Amazon Connect call: two named PCM tracks and a
+// ContactId tag), chime=alaw or chime=mulaw (a Chime SDK Voice Connector
+// call leg in G.711, with TransactionId and VoiceConnectorId tags) and
+// change=N (the fragment where the second call begins, by default the
+// middle) make it a call instead of video. An empty spec is the default
+// stream, with decodable media.
 func ParseStreamConfig(spec string) (StreamConfig, error) {
 	c := StreamConfig{Media: true}
 	for _, kv := range strings.Split(spec, ",") {
@@ -200,6 +208,19 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 			c.Media = false
 		case "start":
 			c.Start, err = time.Parse(time.RFC3339Nano, v)
+		case "connect":
+			c.Call = kvsgen.ConnectCall
+		case "chime":
+			switch v {
+			case "alaw":
+				c.Call = kvsgen.ChimeALaw
+			case "mulaw":
+				c.Call = kvsgen.ChimeMuLaw
+			default:
+				err = fmt.Errorf("chime=%q: want chime=alaw or chime=mulaw", v)
+			}
+		case "change":
+			c.CallChange, err = strconv.Atoi(v)
 		default:
 			err = fmt.Errorf("unknown setting %q", k)
 		}
@@ -207,7 +228,7 @@ func ParseStreamConfig(spec string) (StreamConfig, error) {
 			return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: %w", spec, err)
 		}
 	}
-	if c.Fragments < 0 || c.FPS < 0 || c.VideoBitrate < 0 || c.FragmentDuration < 0 {
+	if c.Fragments < 0 || c.FPS < 0 || c.VideoBitrate < 0 || c.FragmentDuration < 0 || c.CallChange < 0 {
 		return StreamConfig{}, fmt.Errorf("kvstest: stream spec %q: negative setting", spec)
 	}
 	return c, nil

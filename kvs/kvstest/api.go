@@ -21,6 +21,14 @@ const (
 	GetMediaForFragmentList API = "GetMediaForFragmentList"
 	GetMedia                API = "GetMedia"
 	PutMedia                API = "PutMedia"
+	TagStream               API = "TagStream"
+	UntagStream             API = "UntagStream"
+	ListTagsForStream       API = "ListTagsForStream"
+	TagResource             API = "TagResource"
+	UntagResource           API = "UntagResource"
+	ListTagsForResource     API = "ListTagsForResource"
+	UpdateDataRetention     API = "UpdateDataRetention"
+	UpdateStream            API = "UpdateStream"
 )
 
 // AccountID is the AWS account of the emulator's stream ARNs.

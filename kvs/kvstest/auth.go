@@ -119,10 +119,9 @@ func verify(r *http.Request, body []byte) *authError {
 	if !sort.StringsAreSorted(signed) || !contains(signed, "host") {
 		return incomplete("SignedHeaders must be sorted, lower case, and include host: " + params["SignedHeaders"])
 	}
-	payload := r.Header.Get("X-Amz-Content-Sha256")
-	if payload == "" {
-		sum := sha256.Sum256(body)
-		payload = hex.EncodeToString(sum[:])
+	payload, ae := payloadHash(r.Header.Get("X-Amz-Content-Sha256"), body)
+	if ae != nil {
+		return ae
 	}
 	var canon strings.Builder
 	canon.WriteString(r.Method + "\n")
@@ -146,6 +145,33 @@ func verify(r *http.Request, body []byte) *authError {
 	}
 	return nil
 }
+
+// payloadHash is the payload hash of a request's canonical request, given
+// its X-Amz-Content-Sha256 header. KVS speaks a JSON protocol, not S3's: its
+// signatures cover the body itself, so a request's body is hashed and a
+// header naming another hash (UNSIGNED-PAYLOAD included) is refused as
+// the signature mismatch it would be, 403 InvalidSignatureException (S3's
+// XAmzContentSHA256Mismatch is S3's own). A streamed body (PutMedia, body
+// nil) cannot be hashed before it is acted on: producers sign it as the
+// empty string (the C producer, with no header), which is checked, or
+// UNSIGNED-PAYLOAD; a header naming any other hash is refused.
+func payloadHash(header string, body []byte) (string, *authError) {
+	sum := sha256.Sum256(body)
+	actual := hex.EncodeToString(sum[:])
+	switch {
+	case header == "" || header == actual:
+		return actual, nil
+	case body == nil && header == unsignedPayload:
+		return header, nil
+	case body == nil:
+		return "", &authError{http.StatusForbidden, ErrInvalidSignature, "The x-amz-content-sha256 of a streamed PutMedia must be the SHA-256 of the empty string or UNSIGNED-PAYLOAD: its body cannot be hashed before it is read."}
+	}
+	return "", &authError{http.StatusForbidden, ErrInvalidSignature, "The request's x-amz-content-sha256 (" + header + ") does not match the SHA-256 of its body (" + actual + ")."}
+}
+
+// unsignedPayload is the payload hash of a request whose body is not
+// signed.
+const unsignedPayload = "UNSIGNED-PAYLOAD"
 
 func hmacSHA256(key []byte, data string) []byte {
 	h := hmac.New(sha256.New, key)

@@ -2,6 +2,7 @@ package kvstest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,38 @@ func TestAWSCLI(t *testing.T) {
 	if arn, _ := created["StreamARN"].(string); !strings.HasPrefix(arn, "arn:aws:kinesisvideo:us-west-2:") {
 		t.Errorf("create-stream: %v", created)
 	}
+	// Stream tags and retention, and a typed error for what is not
+	// emulated (commands with an empty answer print nothing).
+	quiet := func(args ...string) (string, error) {
+		cmd := exec.Command("aws", args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := quiet("kinesisvideo", "tag-stream", ep, "--stream-name", "cli", "--tags", "owner=me,site=door"); err != nil {
+		t.Fatalf("tag-stream: %v %s", err, out)
+	}
+	if got := run("kinesisvideo", "list-tags-for-stream", ep, "--stream-arn", created["StreamARN"].(string))["Tags"]; fmt.Sprint(got) != "map[owner:me site:door]" {
+		t.Errorf("list-tags-for-stream: %v", got)
+	}
+	version := run("kinesisvideo", "describe-stream", ep, "--stream-name", "cli")["StreamInfo"].(map[string]any)["Version"].(string)
+	if out, err := quiet("kinesisvideo", "update-data-retention", ep, "--stream-name", "cli", "--current-version", version,
+		"--operation", "DECREASE_DATA_RETENTION", "--data-retention-change-in-hours", "20"); err != nil {
+		t.Fatalf("update-data-retention: %v %s", err, out)
+	}
+	if hours := run("kinesisvideo", "describe-stream", ep, "--stream-name", "cli")["StreamInfo"].(map[string]any)["DataRetentionInHours"]; hours != 4.0 {
+		t.Errorf("retention after the decrease: %v", hours)
+	}
+	msg, err := quiet("kinesisvideo", "describe-notification-configuration", ep, "--stream-name", "cli")
+	if err == nil || !strings.Contains(msg, "(UnsupportedOperationException)") || !strings.Contains(msg, "kvsemu does not emulate DescribeNotificationConfiguration") {
+		t.Errorf("an operation not emulated: %v %s", err, msg)
+	}
+	msg, err = quiet("kinesisvideo", "update-data-retention", ep, "--stream-name", "cli", "--current-version", version,
+		"--operation", "INCREASE_DATA_RETENTION", "--data-retention-change-in-hours", "1")
+	if err == nil || !strings.Contains(msg, "(VersionMismatchException)") {
+		t.Errorf("a stale version: %v %s", err, msg)
+	}
+
 	info := run("kinesisvideo", "describe-stream", ep, "--stream-name", "gen")["StreamInfo"].(map[string]any)
 	if info["Status"] != "ACTIVE" || info["StreamName"] != "gen" {
 		t.Errorf("describe-stream: %v", info)
@@ -147,11 +180,18 @@ frags = []
 for page in am.get_paginator("list_fragments").paginate(StreamName="gen",
         FragmentSelector={"FragmentSelectorType": "PRODUCER_TIMESTAMP", "TimestampRange": {"StartTimestamp": 0, "EndTimestamp": 2000000000}}):
     frags += [f["FragmentNumber"] for f in page["Fragments"]]
+kv.tag_stream(StreamARN=arn, Tags={"owner": "py"})
+tags = kv.list_tags_for_stream(StreamName="py")["Tags"]
+try:
+    kv.describe_signaling_channel(ChannelName="x")
+    unsupported = "no error"
+except kv.exceptions.ClientError as e:
+    unsupported = e.response["Error"]["Code"]
 media = boto3.client("kinesis-video-media", endpoint_url=ep).get_media(StreamName="gen", StartSelector={"StartSelectorType": "EARLIEST"})
 body = media["Payload"].read()
 kv.delete_stream(StreamARN=arn)
 print(json.dumps({"status": info["Status"], "created": info["CreationTime"].timestamp(), "names": names,
-    "fragments": sorted(frags), "bytes": len(body), "after": [s["StreamName"] for s in kv.list_streams()["StreamInfoList"]]}))
+    "fragments": sorted(frags), "bytes": len(body), "tags": tags, "unsupported": unsupported, "after": [s["StreamName"] for s in kv.list_streams()["StreamInfoList"]]}))
 `
 	cmd := exec.Command("python3", "-c", script)
 	cmd.Env = awsEnv(t, srv)
@@ -160,17 +200,20 @@ print(json.dumps({"status": info["Status"], "created": info["CreationTime"].time
 		t.Fatalf("boto3: %v\n%s", err, out)
 	}
 	var got struct {
-		Status    string
-		Created   float64
-		Names     []string
-		Fragments []string
-		Bytes     int
-		After     []string
+		Status      string
+		Created     float64
+		Names       []string
+		Fragments   []string
+		Bytes       int
+		After       []string
+		Tags        map[string]string
+		Unsupported string
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if got.Status != "ACTIVE" || got.Created < 1.7e9 || len(got.Names) != 2 || len(got.Fragments) != 5 || got.Bytes == 0 || len(got.After) != 1 {
+	if got.Status != "ACTIVE" || got.Created < 1.7e9 || len(got.Names) != 2 || len(got.Fragments) != 5 || got.Bytes == 0 || len(got.After) != 1 ||
+		got.Tags["owner"] != "py" || got.Unsupported != kvstest.ErrUnsupportedOperation {
 		t.Errorf("boto3: %+v", got)
 	}
 }

@@ -37,6 +37,10 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, body []
 		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "APIName must be one of the model's APIName values")
 		return
 	}
+	if api, ok := notEmulatedAPIs[in.APIName]; ok {
+		unsupported(w, api)
+		return
+	}
 	st := s.lookup(w, in.StreamName, in.StreamARN)
 	if st == nil {
 		return
@@ -62,12 +66,15 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 	case !validStreamName(in.StreamName):
 		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "StreamName must match [a-zA-Z0-9_.-]+, 1 to 256 characters")
 		return
-	case retention < 0:
-		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "DataRetentionInHours must be at least 0")
+	case retention < 0 || retention > maxRetentionHours:
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "DataRetentionInHours must be 0 to 87600")
 		return
-	case len(in.Tags) > 50:
-		writeError(w, http.StatusBadRequest, "TagsPerResourceExceededLimitException", "at most 50 tags")
-		return
+	}
+	if len(in.Tags) > 0 {
+		if status, code, msg := checkTags(nil, in.Tags); status != 0 {
+			writeError(w, status, code, msg)
+			return
+		}
 	}
 	s.mu.Lock()
 	// An empty stream: no fragments until media is put into it.
@@ -85,8 +92,16 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, body []byt
 	if in.KmsKeyID != "" {
 		st.kmsKeyID = in.KmsKeyID
 	}
+	if len(in.Tags) > 0 {
+		st.tags = in.Tags
+		err = saveStreamFile(st)
+	}
 	arn := st.arn()
 	s.mu.Unlock()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
+		return
+	}
 	writeJSON(w, map[string]string{"StreamARN": arn})
 }
 

@@ -47,7 +47,7 @@ func endpoints(next http.Handler) http.Handler {
 			n, path, _ := strings.Cut(rest, "/")
 			epoch, err := strconv.Atoi(n)
 			if err != nil {
-				http.NotFound(w, r)
+				writeError(w, http.StatusNotFound, ErrUnknownOperation, "kvsemu knows no data endpoint at "+r.URL.Path)
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), endpointKey{}, endpointRef{epoch, r.URL.Path}))

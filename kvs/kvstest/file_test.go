@@ -1,6 +1,7 @@
 package kvstest_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kvsmkv/kvsmkv/internal/corpus"
+	"github.com/kvsmkv/kvsmkv/kvs"
+	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // TestAddStreamFromFile loads MKV files as streams, one fragment per
@@ -92,4 +97,57 @@ func ffmpegSource(t *testing.T) *source {
 		t.Fatalf("ffmpeg wrote %d Clusters", len(s.frames))
 	}
 	return s
+}
+
+// TestAddStreamFromCapture loads a GetMedia capture, whose fragments carry
+// KVS's tags of 2017: each API serves the emulator's own KVS tags in their
+// place, one fragment number a fragment, MILLIS_BEHIND_NOW only in
+// GetMedia, and the producer's tags as they were.
+func TestAddStreamFromCapture(t *testing.T) {
+	path := filepath.Join(corpus.Dir(t), "output_get_media.mkv")
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	if err := srv.AddStreamFromFile("capture", path); err != nil {
+		t.Fatal(err)
+	}
+	listed := srv.Fragments("capture")
+	count := func(f *kvs.Fragment, name string) (n int) {
+		for _, tag := range f.Tags {
+			if tag.Name == name {
+				n++
+			}
+		}
+		return n
+	}
+	check := func(api string, frags []*kvs.Fragment, getMedia bool) {
+		t.Helper()
+		if len(frags) != len(listed) {
+			t.Fatalf("%s: %d fragments, want %d", api, len(frags), len(listed))
+		}
+		behind := 0
+		if getMedia {
+			behind = 1
+		}
+		for i, f := range frags {
+			if f.Number != listed[i].FragmentNumber || count(f, tags.NameFragmentNumber) != 1 || count(f, tags.NameMillisBehindNow) != behind ||
+				count(f, tags.NameServerTimestamp)+count(f, tags.NameServerSideTimestamp) != 1 || !f.ServerTimestamp.Equal(listed[i].ServerTimestamp) {
+				t.Errorf("%s: fragment %d (%s, listed %s): tags %v", api, i, f.Number, listed[i].FragmentNumber, f.Tags)
+			}
+			if v, ok := f.Tag("MAJOR_BRAND"); !ok || v != "M4V " {
+				t.Errorf("%s: fragment %d: the producer's MAJOR_BRAND tag %q, %v", api, i, v, ok)
+			}
+		}
+	}
+	frags, _ := fetch(t, srv, "capture", listed)
+	check("GetMediaForFragmentList", frags, false)
+
+	out, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMedia(context.Background(), srv.URL(), &kvsaws.GetMediaInput{
+		StreamName: "capture", StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Payload.Close()
+	frags, _ = fragmentFrames(t, out.Payload)
+	check("GetMedia", frags, true)
 }

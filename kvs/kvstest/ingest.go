@@ -5,11 +5,11 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
-	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // putSink adds the fragments PutMedia cuts to a stream, and acknowledges
@@ -61,7 +61,10 @@ func (p *putSink) finish(f *fragment) error {
 	st.notify()
 	st.mu.Unlock()
 	p.ack(Ack{EventType: EventReceived, FragmentTimecode: f.timecode, FragmentNumber: f.number})
-	if st.retention <= 0 {
+	st.mu.Lock()
+	retention := st.retention
+	st.mu.Unlock()
+	if retention <= 0 {
 		return nil
 	}
 	if err := persist(st, f); err != nil {
@@ -97,12 +100,21 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	if v := r.Header.Get("x-amzn-producer-start-timestamp"); v != "" {
-		ts, err := tags.ParseTimestamp(v)
-		if err != nil {
+		t, ok := parseStartTimestamp(v)
+		if !ok {
 			writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "invalid x-amzn-producer-start-timestamp")
 			return
 		}
-		start = ts.Time()
+		start = t
+	}
+	acks := true
+	switch r.Header.Get("x-amzn-fragment-acknowledgment-required") {
+	case "", "1":
+	case "0":
+		acks = false
+	default:
+		writeError(w, http.StatusBadRequest, kvsaws.CodeInvalidArgument, "x-amzn-fragment-acknowledgment-required must be 0 or 1")
+		return
 	}
 	st := s.lookup(w, name, arn)
 	if st == nil {
@@ -120,11 +132,23 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 
 	rc := http.NewResponseController(w)
 	rc.EnableFullDuplex() // HTTP/1.1: acks go out while the body comes in
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// Go's server sends 100 Continue on the body's first read only
+		// until the response starts, and the 200 goes out first: without
+		// it curl waits a second before sending the body.
+		w.WriteHeader(http.StatusContinue)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
 	var line []byte
+	// ack writes one ack and flushes it, one HTTP chunk each: the C
+	// producer's parser takes only the first ack of each piece curl hands
+	// it, and drops the rest.
 	ack := func(a Ack) {
+		if !acks {
+			return
+		}
 		line = appendAck(line[:0], a)
 		w.Write(line)
 		rc.Flush()
@@ -133,7 +157,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	st.live, st.lastIngest = true, time.Now()
 	st.mu.Unlock()
 
-	seg := newSegmenter(&putSink{s: s, st: st, ack: ack}, true, relative, start)
+	seg := newSegmenter(&putSink{s: s, st: st, ack: ack}, true, relative, start, dropEndOfFragment)
 	fail := func(err error) {
 		var cur Ack
 		if f := seg.cur; f != nil {
@@ -241,4 +265,23 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// parseStartTimestamp reads x-amzn-producer-start-timestamp: seconds since
+// the epoch, then optionally "." and milliseconds as an integer, the way
+// the C producer writes it ("%llu.%llu" of s and ms, not zero-padded:
+// "1796525882.5" is 5 ms past the second).
+func parseStartTimestamp(v string) (time.Time, bool) {
+	secs, ms, dot := strings.Cut(v, ".")
+	sec, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, false
+	}
+	var milli int64
+	if dot {
+		if milli, err = strconv.ParseInt(ms, 10, 64); err != nil || milli < 0 || milli > 999 {
+			return time.Time{}, false
+		}
+	}
+	return time.UnixMilli(sec*1000 + milli), true
 }

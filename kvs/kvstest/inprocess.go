@@ -25,7 +25,7 @@ func (s *Server) Ingest(stream string, start time.Time) (io.WriteCloser, error) 
 	st.live, st.lastIngest = true, time.Now()
 	st.mu.Unlock()
 	in := &ingest{st: st}
-	in.seg = newSegmenter(&putSink{s: s, st: st, ack: func(Ack) {}}, true, true, start)
+	in.seg = newSegmenter(&putSink{s: s, st: st, ack: func(Ack) {}}, true, true, start, dropEndOfFragment)
 	return in, nil
 }
 

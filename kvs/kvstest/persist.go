@@ -32,6 +32,9 @@ type streamFile struct {
 	Created   time.Time
 	Retention time.Duration
 	Live      bool
+	// Numbers is the stream's range of fragment numbers.
+	Numbers int
+	Tags    map[string]string `json:",omitempty"`
 }
 
 type fragmentFile struct {
@@ -56,7 +59,20 @@ func saveStream(dataDir string, st *stream) error {
 	if err := os.MkdirAll(st.dir, 0o755); err != nil {
 		return fmt.Errorf("kvstest: %w", err)
 	}
-	b, err := json.Marshal(streamFile{Name: st.name, Created: st.created, Retention: st.retention, Live: st.live})
+	return saveStreamFile(st)
+}
+
+// saveStreamFile writes a stream's stream.json, if it is kept on disk:
+// when it is created and when its retention or tags change. Call it with
+// Server.mu held.
+func saveStreamFile(st *stream) error {
+	if st.dir == "" {
+		return nil
+	}
+	st.mu.Lock()
+	sf := streamFile{Name: st.name, Created: st.created, Retention: st.retention, Live: st.live, Numbers: st.numbers, Tags: st.tags}
+	st.mu.Unlock()
+	b, err := json.Marshal(sf)
 	if err != nil {
 		return fmt.Errorf("kvstest: %w", err)
 	}
@@ -112,8 +128,8 @@ func loadStream(dir string) (*stream, error) {
 	if err := json.Unmarshal(b, &sf); err != nil {
 		return nil, fmt.Errorf("kvstest: %s: %w", dir, err)
 	}
-	st := newStream(sf.Name, sf.Retention)
-	st.created, st.live, st.dir = sf.Created, sf.Live, dir
+	st := newStream(sf.Name, sf.Retention, sf.Numbers)
+	st.created, st.live, st.dir, st.tags = sf.Created, sf.Live, dir, sf.Tags
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("kvstest: %w", err)

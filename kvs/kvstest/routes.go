@@ -43,8 +43,22 @@ func newServer() *Server {
 	route("listFragments", ListFragments, s.listFragments)
 	route("getMediaForFragmentList", GetMediaForFragmentList, s.getMediaForFragmentList)
 	route("getMedia", GetMedia, s.getMedia)
+	route("tagStream", TagStream, s.tagStreamOp)
+	route("untagStream", UntagStream, s.untagStreamOp)
+	route("listTagsForStream", ListTagsForStream, s.listTagsForStream)
+	route("TagResource", TagResource, s.tagResource)
+	route("UntagResource", UntagResource, s.untagResource)
+	route("ListTagsForResource", ListTagsForResource, s.listTagsForResource)
+	route("updateDataRetention", UpdateDataRetention, s.updateDataRetention)
+	route("updateStream", UpdateStream, s.updateStream)
+	for path, api := range notEmulated {
+		route(path, api, func(w http.ResponseWriter, _ *http.Request, _ []byte) { unsupported(w, api) })
+	}
 	mux.HandleFunc("POST /putMedia", s.handleStreaming(PutMedia, s.putMedia))
 	s.adminRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, ErrUnknownOperation, "kvsemu knows no operation at "+r.Method+" "+r.URL.Path)
+	})
 	s.srv = httptest.NewUnstartedServer(endpoints(mux))
 	return s
 }

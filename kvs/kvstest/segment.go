@@ -3,9 +3,11 @@ package kvstest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/mkv"
+	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // The ErrorId values of PutMedia's ERROR acks that the emulator sends (the
@@ -57,12 +59,17 @@ type sink interface {
 // of every fragment's start, every block and every fragment's end.
 //
 // A fragment ends where the next top-level element that is not Tags
-// starts, or at the end of its Segment or of the input: Tags after a
-// Cluster belong to its fragment, Tags before the first Cluster of a
-// Segment to the first fragment.
+// starts, at a Tags element carrying the producer SDKs' end-of-fragment
+// marker (EndOfFragment), or at the end of its Segment or of the input:
+// Tags after a Cluster belong to its fragment, Tags before the first
+// Cluster of a Segment (or after a marker) to the next fragment. The
+// marker itself, and the Tag elements holding a SimpleTag drop names, are
+// not kept.
 type segmenter struct {
 	dec  *mkv.PushDecoder
 	sink sink
+	// drop tells the SimpleTags of top-level Tags that are not kept.
+	drop func(name string) bool
 	// strict applies KVS's limits (PutMedia); streams from files are
 	// taken as they are.
 	strict bool
@@ -96,10 +103,33 @@ type segmenter struct {
 	end         time.Duration
 	lastCluster time.Duration
 	hasLast     bool
+
+	// For the top-level Tags being read: the Tag elements kept, the start
+	// of the Tag being read and whether it is dropped (it holds a
+	// SimpleTag drop names), whether a Tag was dropped and whether one
+	// held the end-of-fragment marker.
+	inTags        bool
+	keptTags      []byte
+	tagStart      int64
+	tagDrop       bool
+	dropped, eofr bool
 }
 
-func newSegmenter(s sink, strict, relative bool, start time.Time) *segmenter {
-	g := &segmenter{sink: s, strict: strict, relative: relative, start: start, capture: -1, scale: mkv.DefaultTimecodeScale}
+// EndOfFragment is the name of the SimpleTag with which AWS's producer SDKs
+// end the fragment being put at once (on stop, and before each key frame
+// when the application asks for it): KVS acknowledges the fragment then,
+// without waiting for the next Cluster.
+const EndOfFragment = tags.Prefix + "END_OF_FRAGMENT"
+
+// dropEndOfFragment is PutMedia's drop: the marker only.
+func dropEndOfFragment(name string) bool { return name == EndOfFragment }
+
+// dropKVSTags is a file's drop: every KVS tag, which the emulator writes
+// itself, per API.
+func dropKVSTags(name string) bool { return strings.HasPrefix(name, tags.Prefix) }
+
+func newSegmenter(s sink, strict, relative bool, start time.Time, drop func(string) bool) *segmenter {
+	g := &segmenter{sink: s, drop: drop, strict: strict, relative: relative, start: start, capture: -1, scale: mkv.DefaultTimecodeScale}
 	g.dec = mkv.NewPushDecoder(g.event, mkv.WithMaxElementSize(maxFragmentSize))
 	return g
 }
@@ -157,6 +187,11 @@ func (g *segmenter) event(ev *mkv.Event) error {
 		if g.inTrack {
 			g.track.Set(ev)
 		}
+		if g.inTags && ev.ID == mkv.IDTagName {
+			name := string(ev.Bytes)
+			g.eofr = g.eofr || name == EndOfFragment
+			g.tagDrop = g.tagDrop || g.drop != nil && g.drop(name)
+		}
 		if ev.ID == mkv.IDTimecodeScale && ev.Depth == 2 && ev.Uint > 0 {
 			g.scale = ev.Uint
 		}
@@ -209,6 +244,11 @@ func (g *segmenter) startMaster(ev *mkv.Event) error {
 			return nil
 		}
 		g.capture, g.capDepth = ev.Offset, 1
+		if ev.ID == mkv.IDTags {
+			g.inTags, g.keptTags, g.dropped, g.eofr = true, nil, false, false
+		}
+	case ev.Depth == 2 && g.inTags && ev.ID == mkv.IDTag:
+		g.tagStart, g.tagDrop = ev.Offset, false
 	case ev.Depth == 2 && g.inCluster:
 		g.capture, g.capDepth = ev.Offset, 2
 	}
@@ -233,6 +273,12 @@ func (g *segmenter) endMaster(ev *mkv.Event) error {
 		}
 	case ev.ID == mkv.IDSegment && ev.Depth == 0:
 		return g.finish()
+	case ev.ID == mkv.IDTag && g.inTags && ev.Depth == 2:
+		if g.tagDrop {
+			g.dropped = true
+		} else {
+			g.keptTags = append(g.keptTags, g.elem(g.tagStart, ev)...)
+		}
 	}
 	if g.capture < 0 || ev.Depth != g.capDepth {
 		return nil
@@ -246,12 +292,33 @@ func (g *segmenter) endMaster(ev *mkv.Event) error {
 		g.info = raw
 	case ev.ID == mkv.IDTracks:
 		g.tracksRaw = raw
-	case ev.ID == mkv.IDTags && g.cur != nil:
-		g.cur.post = append(g.cur.post, raw...)
 	case ev.ID == mkv.IDTags:
-		g.pre = append(g.pre, raw...)
+		return g.endTags(raw)
 	case ev.Depth == 2 && g.inCluster:
 		return g.grow(raw)
+	}
+	return nil
+}
+
+// endTags keeps a top-level Tags element with the fragment it belongs to,
+// less the Tag elements holding a SimpleTag dropped (the Tags rewritten
+// with the others, or left out when none is left), and ends the fragment
+// at the end-of-fragment marker.
+func (g *segmenter) endTags(raw []byte) error {
+	g.inTags = false
+	if g.dropped {
+		raw = nil
+		if len(g.keptTags) > 0 {
+			raw = mkv.AppendElement(nil, mkv.IDTags, g.keptTags)
+		}
+	}
+	if g.cur != nil {
+		g.cur.post = append(g.cur.post, raw...)
+	} else {
+		g.pre = append(g.pre, raw...)
+	}
+	if g.eofr {
+		return g.finish()
 	}
 	return nil
 }

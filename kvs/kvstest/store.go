@@ -3,6 +3,7 @@ package kvstest
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strconv"
 	"sync"
 	"time"
@@ -116,8 +117,10 @@ func (f *fragment) unit(getMedia bool, behind int64) []byte {
 // stream is a stream of fragments, complete ones and at most one being
 // ingested (the last).
 type stream struct {
-	name      string
-	created   time.Time
+	name    string
+	created time.Time
+	// retention changes with UpdateDataRetention, under both Server.mu and
+	// mu: read it under either.
 	retention time.Duration
 	// dir is where the stream is kept on disk, or "" when in memory.
 	dir string
@@ -134,20 +137,40 @@ type stream struct {
 	live       bool
 	lastIngest time.Time
 	deleted    bool
-	// nextSeq numbers the next fragment.
-	nextSeq int
+	// nextSeq numbers the next fragment; numbers is the stream's range of
+	// fragment numbers (see fragmentNumber).
+	nextSeq, numbers int
 
 	// What DescribeStream tells of the stream, and its data endpoint's
 	// epoch, which MoveEndpoint advances: guarded by Server.mu.
 	device, mediaType, kmsKeyID, version string
 	epoch                                int
+	// tags are the stream's own tags (CreateStream, TagStream).
+	tags map[string]string
 }
 
-func newStream(name string, retention time.Duration) *stream {
+func newStream(name string, retention time.Duration, numbers int) *stream {
 	return &stream{
-		name: name, created: time.Now(), retention: retention,
+		name: name, created: time.Now(), retention: retention, numbers: numbers,
 		index: map[tags.FragmentNumber]int{}, changed: make(chan struct{}),
 	}
+}
+
+// firstNumber, numberStep and rangeStep make fragment numbers like KVS's:
+// 47 decimal digits, consecutive fragments of a stream differing by 2^92
+// and streams 2^124 apart, so that every stream has its own numbers (room
+// for 2^32 fragments a stream and some 10^8 streams below 10^47).
+var firstNumber, numberStep, rangeStep = func() (*big.Int, *big.Int, *big.Int) {
+	n, _ := new(big.Int).SetString(kvsgen.Generator{}.FragmentNumber(0), 10)
+	return n, new(big.Int).Lsh(big.NewInt(1), 92), new(big.Int).Lsh(big.NewInt(1), 124)
+}()
+
+// fragmentNumber is the number of fragment seq of the stream whose range
+// is numbers: range 0 numbers as kvsgen's generator does.
+func fragmentNumber(numbers, seq int) tags.FragmentNumber {
+	n := new(big.Int).Mul(rangeStep, big.NewInt(int64(numbers)))
+	n.Add(n, new(big.Int).Mul(numberStep, big.NewInt(int64(seq))))
+	return tags.FragmentNumber(n.Add(n, firstNumber).String())
 }
 
 // notify wakes the live readers. Call it with st.mu held.
@@ -160,7 +183,7 @@ func (st *stream) notify() {
 func (st *stream) add(f *fragment) {
 	f.seq = st.nextSeq
 	st.nextSeq++
-	f.number = tags.FragmentNumber(kvsgen.Generator{}.FragmentNumber(f.seq))
+	f.number = fragmentNumber(st.numbers, f.seq)
 	st.index[f.number] = len(st.frags)
 	st.frags = append(st.frags, f)
 	st.notify()
@@ -209,8 +232,15 @@ func validStreamName(name string) bool {
 // and the faults alike.
 type registry struct {
 	byName map[string]*stream
-	// version numbers the streams' versions.
-	version int
+	// version numbers the streams' versions; ranges counts the ranges of
+	// fragment numbers given out.
+	version, ranges int
+}
+
+// newStream makes a stream with a range of fragment numbers of its own.
+func (r *registry) newStream(name string, retention time.Duration) *stream {
+	r.ranges++
+	return newStream(name, retention, r.ranges-1)
 }
 
 // get returns the stream called name, or nil.
@@ -220,13 +250,18 @@ func (r *registry) get(name string) *stream { return r.byName[name] }
 // control plane: a new version, the default KMS key, the first data
 // endpoint.
 func (r *registry) put(st *stream, mediaType string) {
-	r.version++
 	st.mediaType, st.device = mediaType, ""
 	st.kmsKeyID = "arn:aws:kms:" + Region + ":" + AccountID + ":alias/aws/kinesisvideo"
-	st.version = fmt.Sprintf("KVSMKV%014d", r.version)
+	r.newVersion(st)
 	st.created = st.created.UTC().Truncate(time.Millisecond)
 	st.epoch = 1
 	r.byName[st.name] = st
+}
+
+// newVersion gives st a new version, as every change of it does.
+func (r *registry) newVersion(st *stream) {
+	r.version++
+	st.version = fmt.Sprintf("KVSMKV%014d", r.version)
 }
 
 // remove removes the stream called name, and returns it (nil if none).

@@ -44,7 +44,7 @@ func (s *Server) createLocked(name string, retention time.Duration) (*stream, er
 	if s.streams.get(name) != nil {
 		return nil, ErrStreamExists
 	}
-	st := newStream(name, retention)
+	st := s.streams.newStream(name, retention)
 	st.live = true
 	if err := saveStream(s.dataDir, st); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 	}
 	defer file.Close()
 	var c collector
-	seg := newSegmenter(&c, false, false, time.Time{})
+	seg := newSegmenter(&c, false, false, time.Time{}, dropKVSTags)
 	buf := make([]byte, 256<<10)
 	for {
 		n, err := file.Read(buf)
@@ -109,7 +109,9 @@ func (s *Server) AddStreamFromFile(name, path string) error {
 	}
 
 	now := time.Now().Truncate(time.Millisecond)
-	st := newStream(name, 24*time.Hour)
+	s.mu.Lock()
+	st := s.streams.newStream(name, 24*time.Hour)
+	s.mu.Unlock()
 	if len(c.frags) > 0 {
 		lastEnd := c.frags[len(c.frags)-1].producer.Add(c.frags[len(c.frags)-1].duration)
 		shift := time.Duration(0)
@@ -170,6 +172,33 @@ type StreamConfig struct {
 	// Media makes the frames decodable H.264 and AAC (Generator.Media)
 	// instead of counting bytes of the VideoBitrate.
 	Media bool
+	// Call makes the stream a phone call's audio instead of video, as
+	// Amazon Connect or the Chime SDK Voice Connector write it
+	// (kvsgen.CallKind), with a second call (another ContactId or
+	// TransactionId) from fragment CallChange on; a CallChange of 0 is
+	// the middle of the stream, and one past its end keeps one call.
+	Call       kvsgen.CallKind
+	CallChange int
+}
+
+// Defaults of StreamConfig.
+const (
+	defaultFragments        = 10
+	defaultFragmentDuration = 2 * time.Second
+)
+
+// Length returns how long the generated stream lasts: Fragments times
+// FragmentDuration, defaults applied. A stream that should end at a time
+// t starts at t.Add(-c.Length()).
+func (c StreamConfig) Length() time.Duration {
+	n, d := c.Fragments, c.FragmentDuration
+	if n == 0 {
+		n = defaultFragments
+	}
+	if d == 0 {
+		d = defaultFragmentDuration
+	}
+	return time.Duration(n) * d
 }
 
 // AddStream adds a stream of generated fragments, replacing any stream of
@@ -182,15 +211,24 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 		Audio: c.Audio, Start: c.Start, ProducerTags: true, Media: c.Media,
 	}
 	if g.Fragments == 0 {
-		g.Fragments = 10
+		g.Fragments = defaultFragments
 	}
 	if g.VideoBitrate == 0 {
 		g.VideoBitrate = 1_000_000
 	}
 	if g.FragmentDuration == 0 {
-		g.FragmentDuration = 2 * time.Second
+		g.FragmentDuration = defaultFragmentDuration
 	}
-	st := newStream(name, 24*time.Hour)
+	if c.Call != kvsgen.NoCall {
+		g.Call, g.CallChange = c.Call, c.CallChange
+		if g.CallChange == 0 {
+			g.CallChange = g.Fragments / 2
+		}
+	}
+	s.mu.Lock()
+	st := s.streams.newStream(name, 24*time.Hour)
+	s.mu.Unlock()
+	g.Number = func(i int) string { return string(fragmentNumber(st.numbers, i)) }
 	var numbers []tags.FragmentNumber
 	for i := range g.Fragments {
 		p, sv := g.Times(i)
@@ -201,7 +239,7 @@ func (s *Server) AddStream(name string, c StreamConfig) []tags.FragmentNumber {
 		numbers = append(numbers, st.frags[i].number)
 	}
 	s.mu.Lock()
-	s.streams.put(st, "video/h264")
+	s.streams.put(st, c.Call.MediaType())
 	s.mu.Unlock()
 	return numbers
 }
@@ -247,6 +285,7 @@ func (s *Server) OpenDataDir(dir string) error {
 	s.dataDir = dir
 	for _, st := range loaded {
 		s.streams.put(st, "video/h264")
+		s.streams.ranges = max(s.streams.ranges, st.numbers+1)
 	}
 	return nil
 }

@@ -8,9 +8,13 @@
 // generated stream; the reader on hostile shapes against the decoder;
 // kvsdump against cat as whole processes on a file, pair by pair; and
 // whether each target is met. Fragment and frame counts come from the
-// stream the benchmarks read. Run it from the bench module:
+// stream the benchmarks read. It starts with the CPU model and its caches,
+// on which the ratios depend. Run it from the bench module:
 //
-//	cd bench && go run ./cmd/benchtable [-count 5] [-benchtime 20x] [-pairs 30] [-processes 7]
+//	cd bench && go run ./cmd/benchtable [-count 5] [-benchtime 20x] [-pairs 30] [-processes 7] [-ratios]
+//
+// With -ratios it runs BenchmarkRatio alone and prints the paired ratios,
+// their spread over the processes and their targets.
 package main
 
 import (
@@ -55,37 +59,20 @@ func main() {
 	pairs := flag.Int("pairs", 30, "pairs of ops of BenchmarkRatio, each reader against its copy side by side")
 	processes := flag.Int("processes", 7, "runs of BenchmarkRatio, each in a process of its own")
 	hostile := flag.Bool("hostile", true, "also run BenchmarkHostile")
+	ratiosOnly := flag.Bool("ratios", false, "run BenchmarkRatio alone and print its paired ratios and their targets")
 	flag.Parse()
 
+	fmt.Printf("Machine: %s.\n\n", machine())
+	if *ratiosOnly {
+		ratioTable(pairedRuns("^BenchmarkRatio$", *pairs, *processes), *pairs, *processes)
+		return
+	}
 	speed := run("-bench", "^Benchmark(Copy|Decoder|PushDecoder|ReaderMetadata|ReaderFrames|Streaming|EBMLGo|Mkvparse)(File)?$",
 		"-benchtime", *benchtime, "-count", strconv.Itoa(*count))
-	// The paired ratio still moves a few points between processes (where
-	// the stream lands in memory): each process's medians and bests are
-	// kept, and the table gives the median of each over the processes.
-	paired := map[string]result{}
-	for range *processes {
-		for name, r := range run("-bench", "^BenchmarkRatio$", "-benchtime", strconv.Itoa(*pairs)+"x") {
-			if paired[name] == nil {
-				paired[name] = result{}
-			}
-			for unit, v := range r {
-				paired[name][unit] = append(paired[name][unit], v...)
-			}
-		}
-	}
+	paired := pairedRuns("^BenchmarkRatio$", *pairs, *processes)
 	// What verifying CRC-32 costs, on a stream whose Clusters carry one:
 	// the default reader against WithoutCRC, paired the same way.
-	crc := map[string]result{}
-	for range *processes {
-		for name, r := range run("-bench", "^BenchmarkCRC$", "-benchtime", strconv.Itoa(*pairs)+"x") {
-			if crc[name] == nil {
-				crc[name] = result{}
-			}
-			for unit, v := range r {
-				crc[name][unit] = append(crc[name][unit], v...)
-			}
-		}
-	}
+	crc := pairedRuns("^BenchmarkCRC$", *pairs, *processes)
 	heap := run("-bench", "^BenchmarkPeakHeap(Frames)?$", "-benchtime", "1x")
 
 	fragments := speed["ReaderMetadata"].median("fragments/op")
@@ -149,6 +136,7 @@ func main() {
 	}
 	ratio := func(name string) float64 { return paired["Ratio/"+name].median("x-copy-median") }
 	fmt.Println("\nTargets (paired medians; the table has the best pairs too):")
+	target(ratio("Decoder") >= 0.85, "Decoder at %.2fx Copy (target 0.85)", ratio("Decoder"))
 	target(ratio("ReaderFrames") >= 0.5, "ReaderFrames at %.2fx Copy (target 0.50)", ratio("ReaderFrames"))
 	perFrame := (speed["ReaderFrames"].median("allocs/op") - speed["ReaderMetadata"].median("allocs/op")) / frames
 	target(perFrame < 0.01, "ReaderFrames: %.4f allocations per frame more than ReaderMetadata (target 0; TestNoAllocationsPerFrame checks it)", perFrame)
@@ -176,6 +164,54 @@ func main() {
 	}
 	if *hostile {
 		target(hostileOK, "hostile shapes at 10 MB: peak heap under 16 MiB and time within 3x of the decoder's, each way")
+	}
+}
+
+// pairedRuns runs a paired benchmark (BenchmarkRatio, BenchmarkCRC) with the given pairs in each of the
+// given number of processes. The paired ratio still moves a few points
+// between processes (where the stream lands in memory): each process's
+// medians and bests are kept, and the tables give the median of each over
+// the processes.
+func pairedRuns(bench string, pairs, processes int) map[string]result {
+	paired := map[string]result{}
+	for range processes {
+		for name, r := range run("-bench", bench, "-benchtime", strconv.Itoa(pairs)+"x") {
+			if paired[name] == nil {
+				paired[name] = result{}
+			}
+			for unit, v := range r {
+				paired[name][unit] = append(paired[name][unit], v...)
+			}
+		}
+	}
+	return paired
+}
+
+// ratioTable prints the paired ratios of BenchmarkRatio, the median over
+// the processes of each process's median and best with the spread of the
+// medians, and the ratio targets.
+func ratioTable(paired map[string]result, pairs, processes int) {
+	fmt.Printf("Speed over Copy's (CopyFile's for the file rows), median over %d processes of %d pairs each (BenchmarkRatio).\n\n", processes, pairs)
+	fmt.Printf("| benchmark | paired median | lowest, highest process | paired best |\n|---|---:|---:|---:|\n")
+	for _, name := range []string{"Decoder", "ReaderMetadata", "ReaderFrames", "Streaming", "DecoderFile", "ReaderMetadataFile", "ReaderFramesFile", "StreamingFile"} {
+		p := paired["Ratio/"+name]
+		m := p["x-copy-median"]
+		if len(m) == 0 {
+			continue
+		}
+		fmt.Printf("| %s | %.2f | %.2f, %.2f | %.2f |\n", name, p.median("x-copy-median"), slices.Min(m), slices.Max(m), p.median("x-copy-best"))
+	}
+	fmt.Println("\nTargets (paired medians):")
+	for _, t := range []struct {
+		name string
+		want float64
+	}{{"Decoder", 0.85}, {"ReaderMetadata", 0.85}, {"Streaming", 0.85}, {"ReaderFrames", 0.5}} {
+		got := paired["Ratio/"+t.name].median("x-copy-median")
+		mark := "met"
+		if got < t.want {
+			mark = "MISSED"
+		}
+		fmt.Printf("- %s: %s at %.2fx Copy (target %.2f)\n", mark, t.name, got, t.want)
 	}
 }
 
