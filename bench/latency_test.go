@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"slices"
 	"sync"
@@ -107,7 +108,7 @@ func BenchmarkFollowLatency(b *testing.B) {
 	}
 	b.StopTimer()
 	cancel()
-	if err := <-produced; err != nil && err != context.Canceled {
+	if err := <-produced; err != nil && !errors.Is(err, context.Canceled) {
 		b.Fatal(err)
 	}
 	if len(frameLat) != frames {

@@ -50,6 +50,15 @@
 //
 //	kvsemu -produce cam=examples/kvsdump/sample.mkv@2,loop
 //
+// -fleet N[,PROFILE][,putmedia] feeds N streams, fleet-0 ...
+// fleet-(N-1), live from media made on the fly, for a benchmark of many
+// followers (bench/cmd/fleet): PROFILE video (the default: 25 fps, a
+// keyframe every 2 s, about 400 kbit/s), calls (two 8 kHz PCM tracks, 20
+// ms frames) or idle (the streams exist, nothing is fed). The media goes
+// through PutMedia's ingest in this process (kvstest.Server.Ingest), or
+// with putmedia through PutMedia over HTTP, a connection a stream. The
+// first 8 bytes of every frame are the wall clock at which it was written.
+//
 // -data DIR keeps streams and fragments in DIR so that they survive a
 // restart (kvstest.Server.OpenDataDir): streams created with CreateStream,
 // PutMedia or -produce, and streams from files. A fragment acknowledged
@@ -207,6 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "", "keep streams and fragments in this directory, across restarts")
 	var streams, feeds streamFlags
 	fs.Var(&streams, "stream", "preload a stream: NAME, NAME=SPEC of a generated stream, or NAME=FILE.mkv (repeatable)")
+	fleetSpec := fs.String("fleet", "", "feed N generated live streams fleet-0 ... fleet-(N-1): N[,video|calls|idle][,putmedia]")
 	fs.Var(&feeds, "produce", "feed a stream with PutMedia from an MKV file at its frame rate times SPEED, and again and again with ,loop: NAME=FILE[@SPEED][,loop] (repeatable)")
 	envFile := fs.String("env", "", "also write the export lines to this `file` once serving (atomically, so that a shell can wait for it), and remove it at exit")
 	if err := fs.Parse(args); err != nil {
@@ -252,6 +262,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fed = append(fed, f)
 	}
 
+	var fl fleet
+	if *fleetSpec != "" {
+		if fl, err = parseFleet(*fleetSpec); err != nil {
+			fmt.Fprintln(stderr, "kvsemu:", err)
+			return 2
+		}
+	}
+
 	srv, err := kvstest.NewServerAt(*addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "kvsemu:", err)
@@ -276,6 +294,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if err := fl.create(srv); err != nil {
+		fmt.Fprintln(stderr, "kvsemu: -fleet:", err)
+		return 1
+	}
 	exports := fmt.Sprintf("export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
 		"export AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\n", // AWS_DEFAULT_REGION is what AWS CLI v1 reads
 		srv.URL(), kvstest.AccessKeyID, kvstest.SecretAccessKey, kvstest.Region, kvstest.Region)
@@ -299,6 +321,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			produce(pctx, srv, f, log)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fl.run(pctx, srv, log)
+	}()
 	<-ctx.Done()
 	stopFeeds()
 	wg.Wait()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +140,7 @@ func TestFlags(t *testing.T) {
 		{"-stream", "cam=/nonexistent/cam.mkv"}, {"-stream", "cam=missing.mkv"},
 		{"-produce", "cam"}, {"-produce", "=x.mkv"}, {"-produce", "cam=/nonexistent/cam.mkv@2"},
 		{"-data", "/dev/null/x", "-stream", "cam"},
+		{"-fleet", "x"}, {"-fleet", "-1"}, {"-fleet", "2,cars"}, {"-fleet", "2,video,tcp"},
 	} {
 		want := 2
 		if args[0] == "-data" {
@@ -147,6 +149,58 @@ func TestFlags(t *testing.T) {
 		if code := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard); code != want {
 			t.Errorf("%q: exit %d, want %d", args, code, want)
 		}
+	}
+}
+
+// TestFleet follows a stream of -fleet in each profile, fed in process and
+// through PutMedia: its frames come live, shaped as the profile says, each
+// stamped with the wall clock it was written at.
+func TestFleet(t *testing.T) {
+	tests := []struct {
+		profile string
+		tracks  int
+		sizes   map[int]bool
+	}{
+		{"video", 1, map[int]bool{videoKeyframe: true, videoFrame: true}},
+		{"calls", 2, map[int]bool{callFrame: true}},
+		{"video,putmedia", 1, map[int]bool{videoKeyframe: true, videoFrame: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			env := start(t, "-fleet", "2,"+tt.profile)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			client := kvsaws.NewFromConfig(config(env))
+			began := time.Now()
+			frames, keyframes := 0, 0
+			tracks := map[uint64]bool{}
+			for ev, err := range client.FollowFrames(ctx, fleetStream(1), kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtNow}) {
+				if err != nil {
+					t.Fatalf("after %d frames: %v", frames, err)
+				}
+				if ev.Kind != kvs.FrameEvent {
+					continue
+				}
+				fr := ev.Frame
+				if !tt.sizes[len(fr.Data)] {
+					t.Fatalf("frame %d of track %d: %d bytes, want one of %v", frames, fr.Track, len(fr.Data), tt.sizes)
+				}
+				wrote := time.Unix(0, int64(binary.BigEndian.Uint64(fr.Data)))
+				if wrote.Before(began.Add(-5*time.Second)) || wrote.After(time.Now()) {
+					t.Fatalf("frame %d stamped %v, not between the start of the test (less the 2 s of a fragment served from its start) and now", frames, wrote)
+				}
+				tracks[fr.Track] = true
+				if fr.Keyframe {
+					keyframes++
+				}
+				if frames++; frames == 60 {
+					break
+				}
+			}
+			if len(tracks) != tt.tracks || keyframes == 0 {
+				t.Errorf("%d frames on tracks %v, %d keyframes; want %d tracks and a keyframe", frames, tracks, keyframes, tt.tracks)
+			}
+		})
 	}
 }
 

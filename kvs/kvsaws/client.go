@@ -34,7 +34,14 @@ type EndpointResolver interface {
 // Options configure a Client. NewFromConfig fills them from an aws.Config;
 // the functions given to it may change any of them.
 type Options struct {
-	// Region, Credentials and HTTPClient are the aws.Config's.
+	// Region, Credentials and HTTPClient are the aws.Config's. With no
+	// HTTPClient, or the SDK's own (*awshttp.BuildableClient, which
+	// config.LoadDefaultConfig gives), the Client uses a transport made
+	// for many long-lived streams to the same data endpoint: every
+	// follow's connection is kept for its next GetMedia session (up to
+	// MaxIdleConnsPerHost, see FleetTransport), and the number of
+	// connections to a host is not capped. Another client is used as it
+	// is.
 	Region      string
 	Credentials aws.CredentialsProvider
 	HTTPClient  aws.HTTPClient
@@ -88,8 +95,19 @@ type Client struct {
 	opts Options
 
 	mu        sync.Mutex
-	resolving sync.Mutex
 	endpoints map[endpointKey]endpoint
+	// resolving holds the GetDataEndpoint calls in flight, one per
+	// stream and API: concurrent calls for the same key wait for it,
+	// calls for other streams do not.
+	resolving map[endpointKey]*resolution
+}
+
+// resolution is a GetDataEndpoint call in flight; done is closed when
+// url and err are set.
+type resolution struct {
+	done chan struct{}
+	url  string
+	err  error
 }
 
 type endpointKey struct {
@@ -113,9 +131,7 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
-	}
+	o.HTTPClient = fleetClient(o.HTTPClient)
 	if o.EndpointResolver == nil {
 		o.EndpointResolver = kinesisvideo.NewFromConfig(cfg, func(k *kinesisvideo.Options) {
 			k.Region, k.Credentials, k.HTTPClient, k.BaseEndpoint = o.Region, o.Credentials, o.HTTPClient, o.BaseEndpoint
@@ -133,7 +149,49 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 	if o.Retryer == nil {
 		o.Retryer = DefaultRetryer()
 	}
-	return &Client{opts: o, endpoints: map[endpointKey]endpoint{}}
+	return &Client{opts: o, endpoints: map[endpointKey]endpoint{}, resolving: map[endpointKey]*resolution{}}
+}
+
+// MaxIdleConnsPerHost is the number of idle connections per host the
+// Client's HTTP transport keeps (see Options.HTTPClient). A follow holds one
+// connection and gives it back between GetMedia sessions; with net/http's
+// default of 2 (the SDK's: 10), a fleet of follows to one data endpoint
+// would close almost every connection a session ends and open a new one
+// (a TLS handshake) for the next.
+const MaxIdleConnsPerHost = 1 << 14
+
+// FleetTransport sets t up for many long-lived streams to one host: up to
+// MaxIdleConnsPerHost idle connections per host and in all, no cap on the
+// connections to a host (the SDK's default, 2,048, would make the follows
+// past it wait for a connection for as long as the others last), and a
+// write buffer of 1 KiB per connection, which holds a signed KVS request
+// (net/http's default is 4 KiB: a connection writes a request per GetMedia
+// session and reads the rest of its life).
+func FleetTransport(t *http.Transport) {
+	t.MaxIdleConns = max(t.MaxIdleConns, MaxIdleConnsPerHost)
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, MaxIdleConnsPerHost)
+	t.MaxConnsPerHost = 0
+	t.WriteBufferSize = 1 << 10
+}
+
+// defaultHTTPClient is the HTTP client of Clients given none: one for the
+// process, so that their connections are shared.
+var defaultHTTPClient = sync.OnceValue(func() aws.HTTPClient {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	FleetTransport(t)
+	return &http.Client{Transport: t}
+})
+
+// fleetClient returns the HTTP client a Client uses for c (see
+// Options.HTTPClient).
+func fleetClient(c aws.HTTPClient) aws.HTTPClient {
+	switch c := c.(type) {
+	case nil:
+		return defaultHTTPClient()
+	case *awshttp.BuildableClient:
+		return c.WithTransportOptions(FleetTransport)
+	}
+	return c
 }
 
 // DefaultRetryer returns the retryer a Client uses by default.
@@ -168,16 +226,47 @@ func streamInput(stream string) (name, arn string) {
 // when it is fresh.
 func (c *Client) DataEndpoint(ctx context.Context, stream string, api APIName) (string, error) {
 	key := endpointKey{stream, api}
-	if url, ok := c.cached(key); ok {
-		return url, nil
+	// One resolution per stream and API at a time, so that concurrent
+	// calls for the same stream make one GetDataEndpoint call, and a
+	// fleet of streams resolves its endpoints side by side.
+	for {
+		c.mu.Lock()
+		if e, ok := c.endpoints[key]; ok && time.Since(e.fetched) < c.opts.EndpointTTL {
+			c.mu.Unlock()
+			return e.url, nil
+		}
+		r, waiting := c.resolving[key]
+		if !waiting {
+			r = &resolution{done: make(chan struct{})}
+			c.resolving[key] = r
+		}
+		c.mu.Unlock()
+		if !waiting {
+			r.url, r.err = c.resolve(ctx, stream, api)
+			c.mu.Lock()
+			if r.err == nil {
+				c.endpoints[key] = endpoint{r.url, time.Now()}
+			}
+			delete(c.resolving, key)
+			c.mu.Unlock()
+			close(r.done)
+			return r.url, r.err
+		}
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		// A resolution that the end of its caller's context stopped is
+		// no answer for another caller: that one resolves again.
+		if r.err == nil || !errors.Is(r.err, context.Canceled) && !errors.Is(r.err, context.DeadlineExceeded) {
+			return r.url, r.err
+		}
 	}
-	// One resolution at a time, so that concurrent calls for the same
-	// stream and API make one GetDataEndpoint call, not several.
-	c.resolving.Lock()
-	defer c.resolving.Unlock()
-	if url, ok := c.cached(key); ok {
-		return url, nil
-	}
+}
+
+// resolve calls GetDataEndpoint.
+func (c *Client) resolve(ctx context.Context, stream string, api APIName) (string, error) {
 	name, arn := streamInput(stream)
 	in := &kinesisvideo.GetDataEndpointInput{APIName: kvtypes.APIName(api)}
 	if name != "" {
@@ -192,17 +281,7 @@ func (c *Client) DataEndpoint(ctx context.Context, stream string, api APIName) (
 	if out.DataEndpoint == nil || *out.DataEndpoint == "" {
 		return "", errors.New("kvsaws: GetDataEndpoint returned no endpoint")
 	}
-	c.mu.Lock()
-	c.endpoints[key] = endpoint{*out.DataEndpoint, time.Now()}
-	c.mu.Unlock()
 	return *out.DataEndpoint, nil
-}
-
-func (c *Client) cached(key endpointKey) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.endpoints[key]
-	return e.url, ok && time.Since(e.fetched) < c.opts.EndpointTTL
 }
 
 // forget drops a cached endpoint that failed.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
@@ -219,49 +221,92 @@ func (c *Client) readBody(ctx context.Context, out *MediaOutput, deliver func(*k
 var ErrReadTimeout = errors.New("kvsaws: response body idle past the read timeout")
 
 // idleReader closes its body when a Read waits longer than the timeout,
-// which makes the Read fail. It starts no goroutine of its own: the timer
-// runs Close only if it fires.
+// which makes the Read fail. It starts no goroutine of its own, and a Read
+// costs no timer operation: it notes when it began, and the one timer,
+// when it fires, closes the body only if the Read it finds has waited the
+// whole timeout (otherwise it sets itself for the rest). A follow keeps one
+// idleReader for all its GetMedia sessions (start, then stop).
 type idleReader struct {
-	body    io.ReadCloser
 	timeout time.Duration
 	timer   *time.Timer
-	fired   chan struct{}
+	// began is when the last Read began, in nanoseconds since epoch on
+	// the monotonic clock.
+	began atomic.Int64
+
+	fired atomic.Bool
+
+	mu   sync.Mutex
+	body io.ReadCloser // nil between sessions
 }
 
+// epoch is the origin of idleReader's monotonic times.
+var epoch = time.Now()
+
+// newIdleReader starts reading body with an idle timeout (none if 0).
 func newIdleReader(body io.ReadCloser, timeout time.Duration) *idleReader {
-	r := &idleReader{body: body, timeout: timeout, fired: make(chan struct{})}
-	if timeout > 0 {
-		r.timer = time.AfterFunc(timeout, func() {
-			close(r.fired)
-			body.Close()
-		})
-	}
+	r := &idleReader{timeout: timeout}
+	r.start(body)
 	return r
+}
+
+// start reads a new body, with the timeout counted from now.
+func (r *idleReader) start(body io.ReadCloser) {
+	r.began.Store(int64(time.Since(epoch)))
+	r.mu.Lock()
+	r.body = body
+	r.fired.Store(false)
+	r.mu.Unlock()
+	if r.timeout <= 0 {
+		return
+	}
+	if r.timer == nil {
+		r.timer = time.AfterFunc(r.timeout, r.expire)
+	} else {
+		r.timer.Reset(r.timeout)
+	}
+}
+
+// expire runs when the timer fires: it closes the body if the Read in
+// progress has waited the timeout, or sets the timer for the rest.
+func (r *idleReader) expire() {
+	r.mu.Lock()
+	if r.body == nil || r.fired.Load() {
+		r.mu.Unlock()
+		return
+	}
+	if rest := r.timeout - (time.Since(epoch) - time.Duration(r.began.Load())); rest > 0 {
+		r.timer.Reset(rest)
+		r.mu.Unlock()
+		return
+	}
+	r.fired.Store(true)
+	body := r.body
+	r.mu.Unlock()
+	body.Close()
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	if r.timedOut() {
 		return 0, ErrReadTimeout
 	}
-	if r.timer != nil {
-		r.timer.Reset(r.timeout)
-	}
+	r.began.Store(int64(time.Since(epoch)))
 	return r.body.Read(p)
 }
 
-func (r *idleReader) timedOut() bool {
-	select {
-	case <-r.fired:
-		return true
-	default:
-		return false
-	}
-}
+// timedOut tells whether the timeout closed the body.
+func (r *idleReader) timedOut() bool { return r.fired.Load() }
 
-// Close stops the timer and closes the body.
+// Close stops the timer and closes the body; start may follow.
 func (r *idleReader) Close() error {
-	if r.timer != nil && !r.timer.Stop() && !r.timedOut() {
-		<-r.fired // the timer fired and is closing the body: wait for it
+	if r.timer != nil {
+		r.timer.Stop()
 	}
-	return r.body.Close()
+	r.mu.Lock()
+	body := r.body
+	r.body = nil
+	r.mu.Unlock()
+	if body == nil {
+		return nil
+	}
+	return body.Close()
 }

@@ -1,6 +1,7 @@
 package kvsaws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func (c *Client) Follow(ctx context.Context, stream string, start StartSelector,
 		for {
 			var partial *kvs.Fragment
 			err := f.session(ctx, func(body io.Reader) error {
-				r := kvs.NewReader(body, c.opts.ReaderOptions...)
+				r := kvs.NewReader(body, append(followReaderOptions, c.opts.ReaderOptions...)...)
 				for {
 					fr, err := r.Next()
 					if err != nil {
@@ -159,10 +160,20 @@ type follower struct {
 	failures int
 	idle     int       // sessions in a row that brought nothing
 	lastCall time.Time // the last GetMedia call
+
+	// What every session uses again: the body's idle timeout and its
+	// timer, the buffer of its first bytes, the timer of the waits
+	// between sessions.
+	body   idleReader
+	first  []byte
+	prefix bytes.Reader
+	rest   prefixed
+	timer  *time.Timer
 }
 
 func (c *Client) newFollower(ctx context.Context, stream string, start StartSelector, optFns []func(*FollowOptions)) (*follower, error) {
 	f := &follower{c: c, stream: stream, opts: FollowOptions{MaxFailures: 5}}
+	f.body.timeout = c.opts.ReadTimeout
 	for _, fn := range optFns {
 		fn(&f.opts)
 	}
@@ -219,10 +230,12 @@ func (f *follower) done(ctx context.Context, fr *kvs.Fragment) error {
 
 // session runs one GetMedia call, paced by Options.FollowInterval, and
 // reads its body with read. It returns nil or io.EOF when the body ended,
-// the fault that ended it otherwise.
+// the fault that ended it otherwise. The reader (and its decoder's buffer)
+// is made when the body's first bytes arrive: a session waiting at the live
+// edge of an idle stream holds a few hundred bytes, not a buffer.
 func (f *follower) session(ctx context.Context, read func(io.Reader) error) error {
 	if wait := f.c.opts.FollowInterval - time.Since(f.lastCall); wait > 0 {
-		if err := sleep(ctx, wait); err != nil {
+		if err := f.sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -239,13 +252,50 @@ func (f *follower) session(ctx context.Context, read func(io.Reader) error) erro
 	if err != nil {
 		return &sessionError{err}
 	}
-	body := newIdleReader(out.Payload, f.c.opts.ReadTimeout)
+	body := &f.body
+	body.start(out.Payload)
 	defer body.Close()
-	err = read(body)
+	if f.first == nil {
+		f.first = make([]byte, firstRead)
+	}
+	n, err := io.ReadAtLeast(body, f.first, 1)
+	if n > 0 {
+		f.prefix.Reset(f.first[:n])
+		f.rest.prefix, f.rest.body = &f.prefix, body
+		err = read(&f.rest)
+	}
 	if err != nil && err != errStopped && body.timedOut() {
 		err = ErrReadTimeout
 	}
 	return err
+}
+
+// followBufferSize is the decoder buffer of a follow's reader
+// (mkv.WithBufferSize; Options.ReaderOptions may set another). At the live
+// edge a read brings a frame or two, so the buffer never needs the
+// default's size, which reading a backlog would grow it to in each of a
+// fleet's follows; a follow catching up reads 32 KiB at a time, which
+// the network, not the decoder, limits.
+const followBufferSize = 32 << 10
+
+// followReaderOptions come before Options.ReaderOptions in a follow's
+// reader.
+var followReaderOptions = []kvs.Option{kvs.WithDecoderOptions(mkv.WithBufferSize(followBufferSize))}
+
+// firstRead is the most a session reads before it makes its reader.
+const firstRead = 512
+
+// prefixed reads a session's first bytes, then the rest of its body.
+type prefixed struct {
+	prefix *bytes.Reader
+	body   io.Reader
+}
+
+func (p *prefixed) Read(b []byte) (int, error) {
+	if p.prefix.Len() > 0 {
+		return p.prefix.Read(b)
+	}
+	return p.body.Read(b)
 }
 
 // after decides what follows a session that ended with err (nil at a clean
@@ -292,7 +342,7 @@ func (f *follower) after(ctx context.Context, err error, partial *kvs.Fragment, 
 		f.failAt, f.failures = "", 0
 	}
 	if f.idle > 0 {
-		if sleep(ctx, f.idleWait()) != nil {
+		if f.sleep(ctx, f.idleWait()) != nil {
 			return nil, true
 		}
 	}
@@ -308,6 +358,22 @@ func (f *follower) idleWait() time.Duration {
 		d *= 2
 	}
 	return min(d, f.c.opts.FollowMaxIdleWait)
+}
+
+// sleep waits d, or until ctx ends, on the follow's one timer.
+func (f *follower) sleep(ctx context.Context, d time.Duration) error {
+	if f.timer == nil {
+		f.timer = time.NewTimer(d)
+	} else {
+		f.timer.Reset(d)
+	}
+	select {
+	case <-f.timer.C:
+		return nil
+	case <-ctx.Done():
+		f.timer.Stop()
+		return ctx.Err()
+	}
 }
 
 // sleep waits d, or until ctx ends.
@@ -424,7 +490,7 @@ func (ff *frameFollower) emit(kind kvs.EventKind, fr *kvs.Fragment, frame *kvs.F
 // read reads one session's body event by event.
 func (ff *frameFollower) read(body io.Reader) error {
 	ff.cur, ff.skip, ff.sent = nil, 0, 0
-	r := kvs.NewReader(body, ff.c.opts.ReaderOptions...)
+	r := kvs.NewReader(body, append(followReaderOptions, ff.c.opts.ReaderOptions...)...)
 	for {
 		ev, err := r.NextEvent()
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,9 @@ type putSink struct {
 	s   *Server
 	st  *stream
 	ack func(Ack)
+	// size is the body size of the last fragment: the next one's body
+	// is made that large at once, not grown a block at a time.
+	size int
 }
 
 func (p *putSink) begin(f *fragment) error {
@@ -26,6 +30,7 @@ func (p *putSink) begin(f *fragment) error {
 		st.mu.Unlock()
 		return &ingestError{ErrorIDStreamDeleted, "the stream was deleted"}
 	}
+	f.body = slices.Grow(f.body, p.size+p.size/8)
 	f.server = time.Now().Truncate(time.Millisecond)
 	if n := len(st.frags); n > 0 && !f.server.After(st.frags[n-1].server) {
 		f.server = st.frags[n-1].server.Add(time.Millisecond) // server timestamps increase
@@ -51,6 +56,7 @@ func (p *putSink) grow(f *fragment, elem []byte) error {
 func (p *putSink) finish(f *fragment) error {
 	st := p.st
 	st.mu.Lock()
+	p.size = len(f.body)
 	f.done = true
 	st.notify()
 	st.mu.Unlock()
@@ -168,15 +174,25 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	chunks, readErr, done := make(chan []byte), make(chan error, 1), make(chan struct{})
+	// The body is read ahead into two buffers in turn: one is decoded
+	// while the next read fills the other, and neither is made again.
+	size := 32 << 10
+	if slow.chunk > 0 {
+		size = slow.chunk
+	}
+	chunks, free := make(chan []byte), make(chan []byte, 2)
+	free <- make([]byte, size)
+	free <- make([]byte, size)
+	readErr, done := make(chan error, 1), make(chan struct{})
 	defer close(done)
 	go func() {
-		size := 32 << 10
-		if slow.chunk > 0 {
-			size = slow.chunk
-		}
 		for {
-			buf := make([]byte, size)
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-done:
+				return
+			}
 			n, err := r.Body.Read(buf)
 			if n > 0 {
 				select {
@@ -184,6 +200,8 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 				case <-done:
 					return
 				}
+			} else {
+				free <- buf
 			}
 			if err != nil {
 				readErr <- err
@@ -204,16 +222,17 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	last := time.Now()
 	for {
 		select {
-		case b := <-chunks:
+		case buf := <-chunks:
 			last = time.Now()
 			st.mu.Lock()
 			st.lastIngest = last
 			st.mu.Unlock()
-			b, stop := plan.next(b)
+			b, stop := plan.next(buf)
 			if err := seg.Write(b); err != nil {
 				fail(err)
 				return
 			}
+			free <- buf[:cap(buf)] // the segmenter keeps what it needs
 			switch stop {
 			case CutBody:
 				fail(nil)

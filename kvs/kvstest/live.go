@@ -19,6 +19,14 @@ func (s *Server) follow(out *mediaOut, st *stream, first int) {
 	began := time.Now()
 	session := time.NewTimer(lim.GetMediaSession)
 	defer session.Stop()
+	// idle is set again at every wait: one timer a session, not one a
+	// frame.
+	var idle *time.Timer
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
 
 	// wait waits for ch, the stream's change signal taken with the state
 	// that made the caller wait, and reports false when the session ends.
@@ -38,8 +46,11 @@ func (s *Server) follow(out *mediaOut, st *stream, first int) {
 		if d <= 0 {
 			return false
 		}
-		idle := time.NewTimer(d)
-		defer idle.Stop()
+		if idle == nil {
+			idle = time.NewTimer(d)
+		} else {
+			idle.Reset(d)
+		}
 		select {
 		case <-ch:
 			return true

@@ -195,6 +195,12 @@ func (r *recorder) forget(to int64) {
 // send writes src to w, each block when its time has come. Input that is
 // not MKV is sent as it is, for the service to refuse.
 func (p *Producer) send(ctx context.Context, w io.Writer, src io.Reader) error {
+	if p.Speed == 0 {
+		// As fast as it can: nothing to pace, so nothing to decode; each
+		// read goes out as it came (a live source's block at a time).
+		_, err := io.Copy(w, src)
+		return err
+	}
 	rec := &recorder{r: src}
 	d := mkv.NewDecoder(rec)
 	scale := uint64(mkv.DefaultTimecodeScale)
