@@ -87,6 +87,11 @@ func (c *config) checkFlags(set []string) error {
 	if err := c.while.parse(); err != nil {
 		return err
 	}
+	if src&(fromRange|fromEmulate) != 0 {
+		if _, _, err := c.live.timeRange(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.audio.toStdout() && c.media.toStdout():
 		return usagef("-audio - and -annexb - or -mkv - both want standard output")

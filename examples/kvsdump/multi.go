@@ -115,9 +115,6 @@ func runSeveral(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	if err == nil && c.live.follow {
 		_, err = selector(c.live.from)
 	}
-	if err == nil && !c.live.follow {
-		_, _, err = c.live.timeRange()
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsdump: %v\n", err)
 		if errors.As(err, new(*usageError)) {
@@ -138,7 +135,7 @@ func runSeveral(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	f := newFleet(c, names, stdout, stderr, cancel)
 	if !c.live.follow {
 		f.empty = func(ctx context.Context, stream string) string {
-			start, end, _ := c.live.timeRange() // checked above
+			start, end, _ := c.live.timeRange() // checked by checkFlags
 			return emptyRange(ctx, client, stream, c.live.rangeType(), start, end)
 		}
 	}

@@ -357,7 +357,8 @@ func emptyRange(ctx context.Context, client *kvsaws.Client, stream string, typ k
 		first.UTC().Format(layout), last.UTC().Format(layout))
 }
 
-// timeRange parses -start and -end.
+// timeRange parses -start and -end, and refuses a range that ends before
+// it starts.
 func (l *live) timeRange() (start, end time.Time, err error) {
 	end = time.Now()
 	if l.end != "" {
@@ -370,6 +371,9 @@ func (l *live) timeRange() (start, end time.Time, err error) {
 		if start, err = time.Parse(time.RFC3339Nano, l.start); err != nil {
 			return start, end, usagef("-start %q: not an RFC 3339 time", l.start)
 		}
+	}
+	if !start.Before(end) {
+		return start, end, usagef("-start %s is not before -end %s", start.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))
 	}
 	return start, end, nil
 }
