@@ -88,9 +88,12 @@ func (p *jsonPrinter) flush() {}
 
 // tablePrinter prints a row per fragment in columns of fixed widths, so
 // that each row can be written as soon as its fragment is complete; a
-// wider value pushes the rest of its row to the right.
+// wider value pushes the rest of its row to the right. The header comes
+// with the first row, so that a dump that fails before any fragment (a
+// stream not found) prints no table at all.
 type tablePrinter struct {
-	out *output
+	out    *output
+	header bool // printed
 }
 
 // tableWidths are the widths of the columns but the last; a fragment
@@ -98,9 +101,7 @@ type tablePrinter struct {
 var tableWidths = []int{5, 10, 9, 47, 24, 24, 12, 6, 4}
 
 func newTablePrinter(out *output) *tablePrinter {
-	p := &tablePrinter{out}
-	p.row("INDEX", "OFFSET", "SIZE", "FRAGMENT NUMBER", "PRODUCER TIME", "SERVER TIME", "BEHIND", "FRAMES", "TAGS", "ERROR")
-	return p
+	return &tablePrinter{out: out}
 }
 
 func (p *tablePrinter) row(cells ...string) {
@@ -126,6 +127,10 @@ func (p *tablePrinter) fragment(f *kvs.Fragment) {
 	frames := 0
 	for _, t := range f.Tracks {
 		frames += t.Frames
+	}
+	if !p.header {
+		p.row("INDEX", "OFFSET", "SIZE", "FRAGMENT NUMBER", "PRODUCER TIME", "SERVER TIME", "BEHIND", "FRAMES", "TAGS", "ERROR")
+		p.header = true
 	}
 	p.row(fmt.Sprint(f.Index), fmt.Sprint(f.Offset), fmt.Sprint(f.Size), orDash(f.Number.String()),
 		timeCell(f.ProducerTimestamp), timeCell(f.ServerTimestamp), behind, fmt.Sprint(frames),
