@@ -315,6 +315,32 @@ func TestAudioFileNames(t *testing.T) {
 	}
 }
 
+// audioToFFmpeg runs kvsdump with args, its standard output (a WAV, from
+// -audio -) piped into ffmpeg, calls started once kvsdump runs, and
+// returns the samples ffmpeg decoded and kvsdump's standard error; it
+// fails unless both exit 0.
+func audioToFFmpeg(t *testing.T, args []string, started func()) (pcm []byte, stderr string) {
+	t.Helper()
+	k := exec.Command(binary(t), args...)
+	var errOut bytes.Buffer
+	k.Stderr = &errOut
+	pipe, err := k.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
+	ff.Stdin = pipe
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started()
+	pcm, err = ff.Output()
+	if kerr := k.Wait(); kerr != nil || err != nil {
+		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, errOut.String())
+	}
+	return pcm, errOut.String()
+}
+
 // TestAudioLive follows a call stream from the emulator with -audio - into
 // ffmpeg, which reads the WAV from the pipe as it arrives; -while-tag ends
 // the follow at the contact change, so ffmpeg decodes exactly the first
@@ -326,26 +352,11 @@ func TestAudioLive(t *testing.T) {
 	defer srv.Close()
 	srv.AddStream("call", kvstest.StreamConfig{Fragments: 6, Call: kvsgen.ConnectCall, CallChange: 4})
 	g := kvsgen.Generator{Call: kvsgen.ConnectCall, CallChange: 4}
-	k := exec.Command(binary(t), "-stream", "call", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
-		"-while-tag", "ContactId="+g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-")
-	var stderr bytes.Buffer
-	k.Stderr = &stderr
-	pipe, err := k.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
-	ff.Stdin = pipe
-	if err := k.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := ff.Output()
-	if kerr := k.Wait(); kerr != nil || err != nil {
-		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, stderr.String())
-	}
+	pcm, stderr := audioToFFmpeg(t, []string{"-stream", "call", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
+		"-while-tag", "ContactId=" + g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-"}, func() {})
 	want := bytes.Join(trackFrames(kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 4}, kvsgen.AgentTrackNumber, 4), nil)
 	if !bytes.Equal(pcm, want) {
-		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 4 fragments%s", len(pcm), len(want), fmt.Sprintf(" (%s)", stderr.String()))
+		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 4 fragments (%s)", len(pcm), len(want), stderr)
 	}
 }
 
@@ -389,33 +400,19 @@ func TestAudioLiveProduced(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 4, CallChange: 2, Start: time.Now()}
-	k := exec.Command(binary(t), "-stream", "live", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
-		"-while-tag", "ContactId="+g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-")
-	var stderr bytes.Buffer
-	k.Stderr = &stderr
-	pipe, err := k.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
-	ff.Stdin = pipe
-	if err := k.Start(); err != nil {
-		t.Fatal(err)
-	}
 	produced := make(chan error, 1)
-	go func() {
-		_, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "live", g.Reader(), 4)
-		produced <- err
-	}()
-	pcm, err := ff.Output()
-	if kerr := k.Wait(); kerr != nil || err != nil {
-		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, stderr.String())
-	}
+	pcm, stderr := audioToFFmpeg(t, []string{"-stream", "live", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
+		"-while-tag", "ContactId=" + g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-"}, func() {
+		go func() {
+			_, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "live", g.Reader(), 4)
+			produced <- err
+		}()
+	})
 	if err := <-produced; err != nil {
 		t.Fatal(err)
 	}
 	want := bytes.Join(trackFrames(g, kvsgen.AgentTrackNumber, 2), nil)
 	if !bytes.Equal(pcm, want) {
-		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 2 fragments (%s)", len(pcm), len(want), stderr.String())
+		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 2 fragments (%s)", len(pcm), len(want), stderr)
 	}
 }
