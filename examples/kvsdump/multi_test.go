@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +16,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
-	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -439,7 +437,7 @@ func TestSeveralOneFailing(t *testing.T) {
 	// Fragment 3's Cluster ID made invalid, each time it is served.
 	bad := tags.FragmentNumber(want["cam-b"][3])
 	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam-b", Fragment: bad},
-		At: clusterOffset(t, srv, "cam-b", tags.FragmentNumber(want["cam-b"][2])), EveryTime: true})
+		At: mkvtest.ClusterOffset(t, srv.Config(), srv.URL(), "cam-b", tags.FragmentNumber(want["cam-b"][2])), EveryTime: true})
 	p := start(t, nil, "-endpoint", srv.URL(), "-stream", "cam-a,cam-b", "-follow", "-from", "earliest")
 	var lines []string
 	for len(lines) < 6+3 {
@@ -464,27 +462,6 @@ func TestSeveralOneFailing(t *testing.T) {
 	if code != exitInput || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "fragment "+string(bad)+" fails at offset") {
 		t.Errorf("exit %d, stderr %q: want 1 and one line naming cam-b and its fragment", code, stderr)
 	}
-}
-
-// clusterOffset returns the offset of the Cluster in the GetMedia unit of
-// the fragment after the one numbered after.
-func clusterOffset(t *testing.T, srv *kvstest.Server, stream string, after tags.FragmentNumber) int64 {
-	t.Helper()
-	in := &kvsaws.GetMediaInput{StreamName: stream, StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtFragmentNumber, AfterFragmentNumber: after}}
-	out, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMedia(context.Background(), srv.URL(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Payload.Close()
-	body, err := io.ReadAll(out.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := bytes.Index(body, mkv.AppendHeader(nil, mkv.IDCluster, mkv.UnknownSize, 8)[:4])
-	if at < 0 {
-		t.Fatal("no Cluster in the unit")
-	}
-	return int64(at)
 }
 
 // TestSeveralClosedStdout closes standard output while two follows print,
