@@ -192,7 +192,7 @@ func (d *dumper) fragment(f *kvs.Fragment) (code int, more bool) {
 		d.prog.clear()
 	}
 	d.p.fragment(f)
-	d.prog.fragment(f)
+	d.prog.fragment("", f)
 	d.damage.add(f)
 	if err := d.c.out.fragment(d.c.tracks.restrict(f), d.stderr); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)

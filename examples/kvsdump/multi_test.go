@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -356,7 +357,13 @@ func TestSeveralCheckpoint(t *testing.T) {
 // TestFleetProgressLine checks the progress line of several streams: sums,
 // failed streams, and the stream furthest behind.
 func TestFleetProgressLine(t *testing.T) {
-	p := &fleetProgress{progress: &progress{}, streams: 3, behind: map[string]int64{}}
+	// at is the line elapsed after the start, the last fragment just come.
+	at := func(p *progress, elapsed time.Duration) string {
+		p.start = p.last.Add(-elapsed)
+		return p.line(p.last)
+	}
+	p := newProgress(io.Discard)
+	p.streams = 3
 	frag := func(size, behind int64) *kvs.Fragment {
 		return &kvs.Fragment{Size: size, MillisBehindNow: behind, HasMillisBehindNow: behind >= 0}
 	}
@@ -364,21 +371,22 @@ func TestFleetProgressLine(t *testing.T) {
 	p.fragment("cam-b", frag(2_000_000, 1500))
 	p.fragment("cam-c", frag(3_000_000, 900))
 	p.fragment("cam-b", frag(1_000_000, 700))
-	if got, want := p.line(10*time.Second), "3 streams, 4 fragments, 7.0 MB, 0.70 MB/s, slowest cam-c 0h00m00.9s behind now"; got != want {
+	if got, want := at(p, 10*time.Second), "3 streams, 4 fragments, 7.0 MB, 0.70 MB/s, slowest cam-c 0h00m00.9s behind now"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	p.fail("cam-c")
 	p.fragment("cam-a", frag(1_000_000, -1))
-	if got, want := p.line(4*time.Second), "3 streams (1 failed), 5 fragments, 8.0 MB, 2.00 MB/s, slowest cam-b 0h00m00.7s behind now"; got != want {
+	if got, want := at(p, 4*time.Second), "3 streams (1 failed), 5 fragments, 8.0 MB, 2.00 MB/s, slowest cam-b 0h00m00.7s behind now"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	p.fragment("cam-a", frag(0, 700))
 	if name, lag, _ := p.slowest(); name != "cam-a" || lag != 700 {
 		t.Errorf("slowest of two 700ms behind = %s %d, want the first by name", name, lag)
 	}
-	q := &fleetProgress{progress: &progress{}, streams: 2, behind: map[string]int64{}}
+	q := newProgress(io.Discard)
+	q.streams = 2
 	q.fragment("x", frag(500_000, -1))
-	if got, want := q.line(time.Second), "2 streams, 1 fragments, 0.5 MB, 0.50 MB/s"; got != want {
+	if got, want := at(q, time.Second), "2 streams, 1 fragments, 0.5 MB, 0.50 MB/s"; got != want {
 		t.Errorf("line with no lag = %q, want %q", got, want)
 	}
 }
