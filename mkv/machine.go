@@ -3,7 +3,6 @@ package mkv
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"io"
 	"math"
 )
@@ -123,7 +122,7 @@ func (m *machine) flushCRC() {
 		p := m.buf[m.crcMark-m.base : m.pos]
 		for i := range m.stack {
 			if o := &m.stack[i]; o.hasCRC {
-				o.crc = crc32.Update(o.crc, crc32.IEEETable, p)
+				o.crc = updateCRC(o.crc, p)
 			}
 		}
 	}
