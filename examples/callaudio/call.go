@@ -26,7 +26,8 @@ type call struct {
 	// tag and id name the call: ContactId or TransactionId, and its value.
 	tag, id string
 	// skip: the fragment being read is before the call's first.
-	skip      bool
+	skip bool
+	// fragments counts the call's fragments read.
 	fragments int
 
 	tracks  []*trackFile

@@ -141,8 +141,8 @@ func (c *call) follow(ctx context.Context, client *kvsaws.Client, stream string,
 		}
 		switch ev.Kind {
 		case kvs.FragmentStartEvent:
-			if !c.begin(ev.Fragment) {
-				return nil
+			if goOn, err := c.begin(ev.Fragment); !goOn {
+				return err
 			}
 		case kvs.FrameEvent:
 			if err := c.frame(ev.Fragment, ev.Frame); err != nil {
@@ -164,12 +164,14 @@ func (c *call) follow(ctx context.Context, client *kvsaws.Client, stream string,
 
 // begin decides, at a fragment's start, whether the call goes on: a
 // fragment before the call's first is skipped (a selector by timestamp may
-// begin early), one of another call ends it. The first fragment names the
-// call when no -contact or -transaction did.
-func (c *call) begin(f *kvs.Fragment) bool {
+// begin early), one of another call ends it, with an error when no frame
+// of the call came before it (the -contact or -transaction given is not
+// the one of -fragment). The first fragment names the call when no
+// -contact or -transaction did.
+func (c *call) begin(f *kvs.Fragment) (bool, error) {
 	c.skip = f.Number != "" && f.Number.Compare(c.first) < 0
 	if c.skip {
-		return true
+		return true, nil
 	}
 	if c.tag == "" {
 		for _, name := range []string{tagContact, tagTransaction} {
@@ -181,18 +183,21 @@ func (c *call) begin(f *kvs.Fragment) bool {
 		}
 	}
 	if v, ok := f.Tag(c.tag); ok && c.tag != "" && v != c.id {
+		if len(c.tracks) == 0 {
+			return false, fmt.Errorf("fragment %s has %s %s, not %s: no frame of the call was written", f.Number, c.tag, v, c.id)
+		}
 		fmt.Fprintf(c.stderr, "callaudio: fragment %s has %s %s: the call ended\n", f.Number, c.tag, v)
-		return false
+		return false, nil
 	}
-	return true
+	return true, nil
 }
 
-// progress prints a line per fragment of the call.
+// progress prints a line per fragment of the call, indexed from 0 as
+// kvsdump's are (the call's first fragment is fragment 0).
 func (c *call) progress(f *kvs.Fragment) {
 	if c.skip {
 		return
 	}
-	c.fragments++
 	var parts []string
 	for _, t := range c.tracks {
 		parts = append(parts, fmt.Sprintf("%s %.2f s", t.label, t.seconds()))
@@ -200,7 +205,8 @@ func (c *call) progress(f *kvs.Fragment) {
 	if c.stereo != nil {
 		parts = append(parts, fmt.Sprintf("stereo %.2f s", c.stereo.seconds()))
 	}
-	fmt.Fprintf(c.stderr, "callaudio: fragment %d (%s): %s\n", c.fragments, f.Number, strings.Join(parts, ", "))
+	fmt.Fprintf(c.stderr, "callaudio: fragment %d (number %s): %s\n", c.fragments, f.Number, strings.Join(parts, ", "))
+	c.fragments++
 }
 
 func (c *call) close() error {

@@ -79,6 +79,9 @@ func TestConnect(t *testing.T) {
 	if !strings.Contains(stderr.String(), "the call ended") || len(regexp.MustCompile(`callaudio: fragment \d+ \(`).FindAllString(stderr.String(), -1)) != 3 {
 		t.Errorf("progress: %s; want 3 fragments, then the end of the call", stderr.String())
 	}
+	if want := "callaudio: fragment 0 (number " + string(numbers[1]) + "): "; !strings.Contains(stderr.String(), want) {
+		t.Errorf("progress: %s; want the call's first fragment as %q, indexed from 0 as kvsdump does", stderr.String(), want)
+	}
 	customer := wavData(t, filepath.Join(dir, g.CallID(1)+"-AUDIO_FROM_CUSTOMER.wav"))
 	agent := wavData(t, filepath.Join(dir, g.CallID(1)+"-AUDIO_TO_CUSTOMER.wav"))
 	if want := samples(g, kvsgen.CustomerTrackNumber, 1, 4); !bytes.Equal(customer, want) {
@@ -128,6 +131,26 @@ func TestChime(t *testing.T) {
 		if got != "pcm_alaw,8000,1" {
 			t.Errorf("ffprobe: %q, want pcm_alaw 8000 Hz mono", got)
 		}
+	}
+}
+
+// TestWrongCall fails when the call's first fragment carries another
+// ContactId than -contact: nothing is written, and the message names the
+// value found.
+func TestWrongCall(t *testing.T) {
+	emulatorEnv(t)
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	numbers := srv.AddStream("contact", kvstest.StreamConfig{Fragments: 4, Call: kvsgen.ConnectCall, CallChange: 2})
+	g := kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 4, CallChange: 2}
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"-endpoint", srv.URL(), "-stream", "contact", "-fragment", string(numbers[0]), "-contact", "nope", "-dir", dir}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "ContactId "+g.CallID(0)+", not nope") {
+		t.Errorf("exit %d, %s; want exit 1 naming ContactId %s", code, stderr.String(), g.CallID(0))
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("files %v, want none", files)
 	}
 }
 

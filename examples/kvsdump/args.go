@@ -87,6 +87,11 @@ func (c *config) checkFlags(set []string) error {
 	if err := c.while.parse(); err != nil {
 		return err
 	}
+	if src&(fromRange|fromEmulate) != 0 {
+		if _, _, err := c.live.timeRange(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.audio.toStdout() && c.media.toStdout():
 		return usagef("-audio - and -annexb - or -mkv - both want standard output")
@@ -105,7 +110,7 @@ func (c *config) checkFlags(set []string) error {
 	case c.streams.file != "" && c.live.stream != "":
 		return usagef("-stream and -streams both name streams: give one")
 	case c.several() && c.oneStream() != "":
-		return usagef("%s takes one stream; with several (-stream a,b,c or -streams FILE) kvsdump writes JSON lines only", c.oneStream())
+		return usagef("%s takes one stream, not the several of -stream a,b,c or -streams FILE: with several, kvsdump prints their fragments' JSON lines (-table, -out, -annexb, -keyframes, -mkv, -audio, -track and -while-tag take one stream)", c.oneStream())
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ func TestFlagsRefused(t *testing.T) {
 		{"-strict with -emulate", []string{"-emulate", "-strict"}, "-strict goes with FILE or standard input"},
 		{"-audio - with -mkv -", []string{"-audio", "-", "-mkv", "-"}, "-audio - and -annexb - or -mkv - both want standard output"},
 		{"-audio - with -frames", []string{"-audio", "-", "-frames"}, "-frames and -table print to standard output, which -audio - takes"},
+		{"-start after -end", []string{"-stream", "cam", "-start", "2024-01-01T01:00:00Z", "-end", "2024-01-01T00:00:00Z"}, "-start 2024-01-01T01:00:00Z is not before -end 2024-01-01T00:00:00Z"},
+		{"-start after now with -emulate", []string{"-emulate", "-start", "2999-01-01T00:00:00Z"}, "-start 2999-01-01T00:00:00Z is not before -end "},
+		{"-start not a time", []string{"-stream", "cam", "-start", "yesterday"}, `-start "yesterday": not an RFC 3339 time`},
 		{"-while-tag without =", []string{"-while-tag", "ContactId"}, `-while-tag "ContactId": want NAME=VALUE`},
 	}
 	for _, tt := range tests {

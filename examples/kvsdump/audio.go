@@ -109,7 +109,9 @@ func quotedName(t *kvs.Track) string {
 }
 
 // fileName names a track's file by its name, made safe for a file name,
-// or by its number when it has none or another track has it.
+// or by its number when it has none; a name another track's file has
+// already gets "-2", "-3", ... (a track named "track2" and an unnamed
+// track 2 both want track2).
 func (a *audioOut) fileName(t *kvs.Track) string {
 	name := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
@@ -120,8 +122,12 @@ func (a *audioOut) fileName(t *kvs.Track) string {
 	if name == "" || strings.Trim(name, ".") == "" || a.names[name] {
 		name = "track" + strconv.FormatUint(t.Number, 10)
 	}
-	a.names[name] = true
-	return name
+	unique := name
+	for n := 2; a.names[unique]; n++ {
+		unique = name + "-" + strconv.Itoa(n)
+	}
+	a.names[unique] = true
+	return unique
 }
 
 // saw notes the tracks of a fragment that starts.
@@ -131,12 +137,37 @@ func (a *audioOut) saw(f *kvs.Fragment) {
 	}
 }
 
-// close ends every file: their WAV sizes, written now. When no audio
-// track was written, it says so.
-func (a *audioOut) close() error {
+// check fails for a fragment that starts with tracks, none of them an
+// audio track that sel (the -track flags, resolved for f) keeps: -audio
+// would write nothing of it, and a follow would wait for audio that never
+// comes.
+func (a *audioOut) check(f *kvs.Fragment, sel *trackFlags) error {
+	if !a.wanted() || len(f.Tracks) == 0 {
+		return nil
+	}
+	for i := range f.Tracks {
+		if t := &f.Tracks[i]; isAudio(t) && sel.keeps(t.Number) {
+			return nil
+		}
+	}
+	selected := ""
+	if sel.on() {
+		selected = " among -track " + sel.String()
+	}
+	return fmt.Errorf("-audio: fragment %d (%s) has no audio track%s; its tracks are %s", f.Index, fragmentName(f), selected, describeTracks(f))
+}
+
+// written says so when a dump that read fragments wrote no audio track,
+// for a dump that ended without another error.
+func (a *audioOut) written() error {
 	if a.wanted() && len(a.tracks) == 0 && a.seen != "" {
 		return fmt.Errorf("-audio: no audio track was written: the stream's tracks are %s", a.seen)
 	}
+	return nil
+}
+
+// close ends every file: their WAV sizes, written now.
+func (a *audioOut) close() error {
 	var errs []error
 	for _, at := range a.tracks {
 		errs = append(errs, at.w.Close())

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
+	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
+	"github.com/kvsmkv/kvsmkv/mkv"
 )
 
 // wavData returns the data chunk of a WAV file, or fails.
@@ -252,7 +254,7 @@ func TestCallBadInput(t *testing.T) {
 		{"while-tag without =", []string{"-while-tag", "ContactId", call}, 2, "-while-tag \"ContactId\": want NAME=VALUE"},
 		{"while-tag without a name", []string{"-while-tag", "=x", call}, 2, "want NAME=VALUE"},
 		{"two on standard output", []string{"-audio", "-", "-mkv", "-", call}, 2, "both want standard output"},
-		{"no audio track", []string{"-track", "1", "-audio", "DIR"}, 1, "-audio: no audio track was written: the stream's tracks are 1 (video, V_MPEG4/ISO/AVC), 2 (audio, A_AAC)"},
+		{"no audio track", []string{"-track", "1", "-audio", "DIR"}, 1, ") has no audio track among -track 1; its tracks are 1 (video, V_MPEG4/ISO/AVC), 2 (audio, A_AAC)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "out")
@@ -262,7 +264,7 @@ func TestCallBadInput(t *testing.T) {
 				}
 			}
 			_, stderr, code := dump(t, tc.args...)
-			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+			if code != tc.code || !strings.Contains(stderr, tc.msg) || strings.Count(stderr, "-audio:") > 1 {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.msg)
 			}
 			entries, _ := os.ReadDir(dir)
@@ -273,6 +275,70 @@ func TestCallBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAudioFollowNoAudio follows a stream without an audio track with
+// -audio DIR and -audio -: kvsdump fails at the first fragment, naming its
+// tracks, instead of waiting for audio that never comes.
+func TestAudioFollowNoAudio(t *testing.T) {
+	emulatorEnv(t)
+	srv := kvstest.NewServer()
+	defer srv.Close()
+	numbers := srv.AddStream("video", kvstest.StreamConfig{Fragments: 3})
+	for _, out := range []string{filepath.Join(t.TempDir(), "out"), "-"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, []string{"-stream", "video", "-endpoint", srv.URL(), "-follow", "-from", "earliest", "-audio", out}, strings.NewReader(""), &stdout, &stderr)
+		cancel()
+		want := "-audio: fragment 0 (number " + string(numbers[0]) + ") has no audio track; its tracks are 1 (video, V_MPEG4/ISO/AVC)"
+		if code != exitInput || !strings.Contains(stderr.String(), want) {
+			t.Errorf("-audio %s: exit %d, stderr %q; want exit %d and %q", out, code, stderr.String(), exitInput, want)
+		}
+	}
+}
+
+// TestAudioFileNames gives two tracks that want the same file name (one
+// named track2, the other unnamed track 2) two files; a name taken
+// already falls back to the track's number.
+func TestAudioFileNames(t *testing.T) {
+	a := &audioOut{dir: t.TempDir()}
+	if err := a.open(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range []mkv.Track{{Number: 1, Name: "track2"}, {Number: 2}, {Number: 3, Name: "track2"}, {Number: 4, Name: "a/b"}, {Number: 5, Name: "a_b"}} {
+		got = append(got, a.fileName(&kvs.Track{Track: tr}))
+	}
+	want := []string{"track2", "track2-2", "track3", "a_b", "track5"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("file names %q, want %q", got, want)
+	}
+}
+
+// audioToFFmpeg runs kvsdump with args, its standard output (a WAV, from
+// -audio -) piped into ffmpeg, calls started once kvsdump runs, and
+// returns the samples ffmpeg decoded and kvsdump's standard error; it
+// fails unless both exit 0.
+func audioToFFmpeg(t *testing.T, args []string, started func()) (pcm []byte, stderr string) {
+	t.Helper()
+	k := exec.Command(binary(t), args...)
+	var errOut bytes.Buffer
+	k.Stderr = &errOut
+	pipe, err := k.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
+	ff.Stdin = pipe
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started()
+	pcm, err = ff.Output()
+	if kerr := k.Wait(); kerr != nil || err != nil {
+		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, errOut.String())
+	}
+	return pcm, errOut.String()
 }
 
 // TestAudioLive follows a call stream from the emulator with -audio - into
@@ -286,26 +352,11 @@ func TestAudioLive(t *testing.T) {
 	defer srv.Close()
 	srv.AddStream("call", kvstest.StreamConfig{Fragments: 6, Call: kvsgen.ConnectCall, CallChange: 4})
 	g := kvsgen.Generator{Call: kvsgen.ConnectCall, CallChange: 4}
-	k := exec.Command(binary(t), "-stream", "call", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
-		"-while-tag", "ContactId="+g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-")
-	var stderr bytes.Buffer
-	k.Stderr = &stderr
-	pipe, err := k.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
-	ff.Stdin = pipe
-	if err := k.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := ff.Output()
-	if kerr := k.Wait(); kerr != nil || err != nil {
-		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, stderr.String())
-	}
+	pcm, stderr := audioToFFmpeg(t, []string{"-stream", "call", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
+		"-while-tag", "ContactId=" + g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-"}, func() {})
 	want := bytes.Join(trackFrames(kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 4}, kvsgen.AgentTrackNumber, 4), nil)
 	if !bytes.Equal(pcm, want) {
-		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 4 fragments%s", len(pcm), len(want), fmt.Sprintf(" (%s)", stderr.String()))
+		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 4 fragments (%s)", len(pcm), len(want), stderr)
 	}
 }
 
@@ -349,33 +400,19 @@ func TestAudioLiveProduced(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := kvsgen.Generator{Call: kvsgen.ConnectCall, Fragments: 4, CallChange: 2, Start: time.Now()}
-	k := exec.Command(binary(t), "-stream", "live", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
-		"-while-tag", "ContactId="+g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-")
-	var stderr bytes.Buffer
-	k.Stderr = &stderr
-	pipe, err := k.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ff := exec.Command("ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "s16le", "-")
-	ff.Stdin = pipe
-	if err := k.Start(); err != nil {
-		t.Fatal(err)
-	}
 	produced := make(chan error, 1)
-	go func() {
-		_, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "live", g.Reader(), 4)
-		produced <- err
-	}()
-	pcm, err := ff.Output()
-	if kerr := k.Wait(); kerr != nil || err != nil {
-		t.Fatalf("kvsdump %v, ffmpeg %v: %s", kerr, err, stderr.String())
-	}
+	pcm, stderr := audioToFFmpeg(t, []string{"-stream", "live", "-endpoint", srv.URL(), "-follow", "-from", "earliest",
+		"-while-tag", "ContactId=" + g.CallID(0), "-track", "AUDIO_TO_CUSTOMER", "-audio", "-"}, func() {
+		go func() {
+			_, err := kvstest.Produce(context.Background(), srv.Config(), srv.URL(), "live", g.Reader(), 4)
+			produced <- err
+		}()
+	})
 	if err := <-produced; err != nil {
 		t.Fatal(err)
 	}
 	want := bytes.Join(trackFrames(g, kvsgen.AgentTrackNumber, 2), nil)
 	if !bytes.Equal(pcm, want) {
-		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 2 fragments (%s)", len(pcm), len(want), stderr.String())
+		t.Errorf("ffmpeg decoded %d bytes from the pipe, want the %d of the first contact's 2 fragments (%s)", len(pcm), len(want), stderr)
 	}
 }

@@ -192,7 +192,7 @@ func (d *dumper) fragment(f *kvs.Fragment) (code int, more bool) {
 		d.prog.clear()
 	}
 	d.p.fragment(f)
-	d.prog.fragment(f)
+	d.prog.fragment("", f)
 	d.damage.add(f)
 	if err := d.c.out.fragment(d.c.tracks.restrict(f), d.stderr); err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
@@ -214,7 +214,11 @@ func (d *dumper) finish(code int) int {
 	if d.damage.report(d.stderr, d.sourceName) && code == exitOK {
 		code = exitInput
 	}
-	if err := errors.Join(d.c.out.close(), d.c.media.close(), d.c.audio.close()); err != nil {
+	err := errors.Join(d.c.out.close(), d.c.media.close(), d.c.audio.close())
+	if code == exitOK {
+		err = errors.Join(err, d.c.audio.written())
+	}
+	if err != nil {
 		fmt.Fprintf(d.stderr, "kvsdump: %v\n", err)
 		if code == exitOK {
 			code = exitInput
@@ -263,7 +267,8 @@ func (o *output) flush() {
 }
 
 // start handles a fragment's start, before any of its frames: -while-tag
-// may end the dump there, and -track finds its tracks.
+// may end the dump there, -track finds its tracks, and -audio fails for a
+// fragment without an audio track it takes.
 func (d *dumper) start(f *kvs.Fragment) (code int, more bool) {
 	if d.c.while.stops(f) {
 		d.p.flush()
@@ -274,7 +279,11 @@ func (d *dumper) start(f *kvs.Fragment) (code int, more bool) {
 		return exitOK, false
 	}
 	d.c.audio.saw(f)
-	if err := d.c.tracks.resolve(f); err != nil {
+	err := d.c.tracks.resolve(f)
+	if err == nil {
+		err = d.c.audio.check(f, &d.c.tracks)
+	}
+	if err != nil {
 		d.p.flush()
 		d.out.flush()
 		d.prog.done()

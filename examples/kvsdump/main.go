@@ -35,7 +35,8 @@
 // exit status is then 1 once the others have ended or been interrupted.
 // -n counts each stream's fragments; -checkpoint keeps every stream's
 // position in its one file; -html draws a timeline per stream. -table,
-// -out, -annexb, -keyframes, -mkv and -emulate take one stream.
+// -out, -annexb, -keyframes, -mkv, -audio, -track, -while-tag and
+// -emulate take one stream.
 //
 // Messages go to standard error. When standard error is a terminal, a
 // progress line there (fragments, megabytes, rate, and how far behind now

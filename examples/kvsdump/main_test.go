@@ -283,6 +283,13 @@ func TestLive(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "ResourceNotFoundException") {
 		t.Errorf("unknown stream: exit %d, stderr %q", code, stderr)
 	}
+	// A table of a stream not found is no table: no header above the error.
+	for _, args := range [][]string{{"-follow"}, {"-start", start, "-end", end}} {
+		stdout, stderr, code = dump(t, append([]string{"-stream", "nope", "-endpoint", srv.URL(), "-table"}, args...)...)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "ResourceNotFoundException") {
+			t.Errorf("-table of an unknown stream %q: exit %d, stdout %q, stderr %q; want exit 1, nothing on standard output", args, code, stdout, stderr)
+		}
+	}
 }
 
 // TestPlayableOutputs runs -out, -merge, -annexb and -keyframes on a

@@ -173,8 +173,8 @@ func TestPartial(t *testing.T) {
 // newline when kvsdump is done.
 func TestProgressLine(t *testing.T) {
 	var w bytes.Buffer
-	p := &progress{w: &w, on: true, start: time.Now()}
-	p.last = p.start
+	p := newProgress(&w)
+	p.on = true
 	p.done()
 	if w.Len() != 0 {
 		t.Errorf("done with no progress shown wrote %q", w.String())
@@ -182,7 +182,7 @@ func TestProgressLine(t *testing.T) {
 	if got, want := p.line(p.start.Add(3500*time.Millisecond)), "waiting for the first fragment: 3s"; got != want {
 		t.Errorf("line before any fragment = %q, want %q", got, want)
 	}
-	p.fragment(&kvs.Fragment{Size: 4_000_000, HasMillisBehindNow: true, MillisBehindNow: 7_361_500})
+	p.fragment("", &kvs.Fragment{Size: 4_000_000, HasMillisBehindNow: true, MillisBehindNow: 7_361_500})
 	if got := w.String(); !strings.HasPrefix(got, "\r1 fragments, 4.0 MB, ") || !strings.HasSuffix(got, " MB/s, 2h02m41.5s behind now\x1b[K") {
 		t.Errorf("progress line %q, want the counts and the lag, then erase to the end of the line", got)
 	}

@@ -9,10 +9,8 @@ import (
 	"io"
 	"iter"
 	"os"
-	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
@@ -115,9 +113,6 @@ func runSeveral(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	if err == nil && c.live.follow {
 		_, err = selector(c.live.from)
 	}
-	if err == nil && !c.live.follow {
-		_, _, err = c.live.timeRange()
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsdump: %v\n", err)
 		if errors.As(err, new(*usageError)) {
@@ -138,7 +133,7 @@ func runSeveral(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	f := newFleet(c, names, stdout, stderr, cancel)
 	if !c.live.follow {
 		f.empty = func(ctx context.Context, stream string) string {
-			start, end, _ := c.live.timeRange() // checked above
+			start, end, _ := c.live.timeRange() // checked by checkFlags
 			return emptyRange(ctx, client, stream, c.live.rangeType(), start, end)
 		}
 	}
@@ -167,7 +162,7 @@ func runSeveral(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 type fleet struct {
 	*dumper
 	streams []*followed
-	prog    *fleetProgress
+	prog    *progress
 	cancel  context.CancelFunc
 	buf     []byte
 	failed  int
@@ -189,8 +184,9 @@ type followed struct {
 }
 
 func newFleet(c *config, names []string, stdout, stderr io.Writer, cancel context.CancelFunc) *fleet {
-	prog := &fleetProgress{progress: newProgress(stderr), streams: len(names), behind: map[string]int64{}}
-	d := &dumper{c: c, stderr: stderr, prog: prog.progress, p: quiet{},
+	prog := newProgress(stderr)
+	prog.streams = len(names)
+	d := &dumper{c: c, stderr: stderr, prog: prog, p: quiet{},
 		out: &output{w: bufio.NewWriterSize(stdout, 64<<10), stream: true}}
 	f := &fleet{dumper: d, prog: prog, cancel: cancel, buf: make([]byte, 0, 4<<10)}
 	for _, n := range names {
@@ -340,80 +336,4 @@ func (f *fleet) writeHTML(path string) error {
 	title := fmt.Sprintf("kvsdump %d streams", len(f.streams))
 	err = kvsreport.WriteHTML(out, records, kvsreport.Options{Title: title, Gap: htmlGap})
 	return errors.Join(err, out.Close())
-}
-
-// fleetProgress is the progress line of several streams: their fragments,
-// bytes and rate summed, and the lag of the stream furthest behind now.
-type fleetProgress struct {
-	*progress
-	streams, failed int
-	// behind is each stream's last MillisBehindNow.
-	behind map[string]int64
-}
-
-func (p *fleetProgress) fragment(stream string, f *kvs.Fragment) {
-	p.fragments++
-	p.bytes += f.Size
-	if f.HasMillisBehindNow {
-		p.behind[stream] = f.MillisBehindNow
-	}
-	p.last = time.Now()
-	if p.on && p.last.Sub(p.drawn) >= time.Second {
-		p.draw(p.last)
-	}
-}
-
-// tick is called once a second: it rewrites the line, a waiting line when
-// no stream brought a fragment in the last second.
-func (p *fleetProgress) tick(now time.Time) {
-	if p.on {
-		p.draw(now)
-	}
-}
-
-func (p *fleetProgress) draw(now time.Time) {
-	line := p.line(now.Sub(p.start))
-	if now.Sub(p.last) >= time.Second {
-		line = p.progress.line(now) // waiting, and for how long
-	}
-	fmt.Fprintf(p.w, "\r%s\x1b[K", line)
-	p.shown, p.drawn = true, now
-}
-
-// fail counts a stream that failed; its lag is no longer shown.
-func (p *fleetProgress) fail(stream string) {
-	p.failed++
-	delete(p.behind, stream)
-}
-
-// line is the progress after elapsed: "3 streams (1 failed), 120
-// fragments, 14.2 MB, 0.47 MB/s, slowest cam-2 1.5s behind now".
-func (p *fleetProgress) line(elapsed time.Duration) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d streams", p.streams)
-	if p.failed > 0 {
-		fmt.Fprintf(&b, " (%d failed)", p.failed)
-	}
-	mb := float64(p.bytes) / 1e6
-	fmt.Fprintf(&b, ", %d fragments, %.1f MB, %.2f MB/s", p.fragments, mb, mb/elapsed.Seconds())
-	if name, lag, ok := p.slowest(); ok {
-		fmt.Fprintf(&b, ", slowest %s %s behind now", name, strings.TrimLeft(behindCell(lag), " "))
-	}
-	return b.String()
-}
-
-// slowest returns the stream furthest behind now, the first by name of
-// those equally far.
-func (p *fleetProgress) slowest() (name string, lag int64, ok bool) {
-	names := make([]string, 0, len(p.behind))
-	for n := range p.behind {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		if !ok || p.behind[n] > lag {
-			name, lag, ok = n, p.behind[n], true
-		}
-	}
-	return name, lag, ok
 }

@@ -17,11 +17,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/kvs"
-	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
-	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
 
@@ -130,6 +129,9 @@ func TestSeveralUsage(t *testing.T) {
 		{"mkv stdout", []string{"-stream", "a,b", "-follow", "-mkv", "-"}, exitUsage, "-mkv takes one stream"},
 		{"out", []string{"-stream", "a,b", "-out", dir}, exitUsage, "-out takes one stream"},
 		{"keyframes", []string{"-stream", "a,b", "-keyframes", dir}, exitUsage, "-keyframes takes one stream"},
+		{"audio", []string{"-stream", "a,b", "-follow", "-audio", dir}, exitUsage, "-audio takes one stream"},
+		{"track", []string{"-stream", "a,b", "-follow", "-track", "1"}, exitUsage, "-track takes one stream"},
+		{"while-tag", []string{"-streams", list, "-follow", "-while-tag", "ContactId=x"}, exitUsage, "-while-tag takes one stream, not the several of -stream a,b,c or -streams FILE"},
 		{"emulate", []string{"-streams", list, "-emulate"}, exitUsage, "-streams goes with KVS reads (not FILE or -emulate), not with -emulate"},
 		{"emulate and a list", []string{"-stream", "a,b", "-emulate"}, exitUsage, "-stream and -emulate are two sources"},
 		{"both lists", []string{"-stream", "a", "-streams", list}, exitUsage, "-stream and -streams both name streams"},
@@ -355,7 +357,13 @@ func TestSeveralCheckpoint(t *testing.T) {
 // TestFleetProgressLine checks the progress line of several streams: sums,
 // failed streams, and the stream furthest behind.
 func TestFleetProgressLine(t *testing.T) {
-	p := &fleetProgress{progress: &progress{}, streams: 3, behind: map[string]int64{}}
+	// at is the line elapsed after the start, the last fragment just come.
+	at := func(p *progress, elapsed time.Duration) string {
+		p.start = p.last.Add(-elapsed)
+		return p.line(p.last)
+	}
+	p := newProgress(io.Discard)
+	p.streams = 3
 	frag := func(size, behind int64) *kvs.Fragment {
 		return &kvs.Fragment{Size: size, MillisBehindNow: behind, HasMillisBehindNow: behind >= 0}
 	}
@@ -363,21 +371,22 @@ func TestFleetProgressLine(t *testing.T) {
 	p.fragment("cam-b", frag(2_000_000, 1500))
 	p.fragment("cam-c", frag(3_000_000, 900))
 	p.fragment("cam-b", frag(1_000_000, 700))
-	if got, want := p.line(10*time.Second), "3 streams, 4 fragments, 7.0 MB, 0.70 MB/s, slowest cam-c 0h00m00.9s behind now"; got != want {
+	if got, want := at(p, 10*time.Second), "3 streams, 4 fragments, 7.0 MB, 0.70 MB/s, slowest cam-c 0h00m00.9s behind now"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	p.fail("cam-c")
 	p.fragment("cam-a", frag(1_000_000, -1))
-	if got, want := p.line(4*time.Second), "3 streams (1 failed), 5 fragments, 8.0 MB, 2.00 MB/s, slowest cam-b 0h00m00.7s behind now"; got != want {
+	if got, want := at(p, 4*time.Second), "3 streams (1 failed), 5 fragments, 8.0 MB, 2.00 MB/s, slowest cam-b 0h00m00.7s behind now"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	p.fragment("cam-a", frag(0, 700))
 	if name, lag, _ := p.slowest(); name != "cam-a" || lag != 700 {
 		t.Errorf("slowest of two 700ms behind = %s %d, want the first by name", name, lag)
 	}
-	q := &fleetProgress{progress: &progress{}, streams: 2, behind: map[string]int64{}}
+	q := newProgress(io.Discard)
+	q.streams = 2
 	q.fragment("x", frag(500_000, -1))
-	if got, want := q.line(time.Second), "2 streams, 1 fragments, 0.5 MB, 0.50 MB/s"; got != want {
+	if got, want := at(q, time.Second), "2 streams, 1 fragments, 0.5 MB, 0.50 MB/s"; got != want {
 		t.Errorf("line with no lag = %q, want %q", got, want)
 	}
 }
@@ -436,7 +445,7 @@ func TestSeveralOneFailing(t *testing.T) {
 	// Fragment 3's Cluster ID made invalid, each time it is served.
 	bad := tags.FragmentNumber(want["cam-b"][3])
 	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam-b", Fragment: bad},
-		At: clusterOffset(t, srv, "cam-b", tags.FragmentNumber(want["cam-b"][2])), EveryTime: true})
+		At: mkvtest.ClusterOffset(t, srv.Config(), srv.URL(), "cam-b", tags.FragmentNumber(want["cam-b"][2])), EveryTime: true})
 	p := start(t, nil, "-endpoint", srv.URL(), "-stream", "cam-a,cam-b", "-follow", "-from", "earliest")
 	var lines []string
 	for len(lines) < 6+3 {
@@ -461,27 +470,6 @@ func TestSeveralOneFailing(t *testing.T) {
 	if code != exitInput || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "fragment "+string(bad)+" fails at offset") {
 		t.Errorf("exit %d, stderr %q: want 1 and one line naming cam-b and its fragment", code, stderr)
 	}
-}
-
-// clusterOffset returns the offset of the Cluster in the GetMedia unit of
-// the fragment after the one numbered after.
-func clusterOffset(t *testing.T, srv *kvstest.Server, stream string, after tags.FragmentNumber) int64 {
-	t.Helper()
-	in := &kvsaws.GetMediaInput{StreamName: stream, StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtFragmentNumber, AfterFragmentNumber: after}}
-	out, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMedia(context.Background(), srv.URL(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Payload.Close()
-	body, err := io.ReadAll(out.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := bytes.Index(body, mkv.AppendHeader(nil, mkv.IDCluster, mkv.UnknownSize, 8)[:4])
-	if at < 0 {
-		t.Fatal("no Cluster in the unit")
-	}
-	return int64(at)
 }
 
 // TestSeveralClosedStdout closes standard output while two follows print,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,9 +89,12 @@ func (p *jsonPrinter) flush() {}
 
 // tablePrinter prints a row per fragment in columns of fixed widths, so
 // that each row can be written as soon as its fragment is complete; a
-// wider value pushes the rest of its row to the right.
+// wider value pushes the rest of its row to the right. The header comes
+// with the first row, so that a dump that fails before any fragment (a
+// stream not found) prints no table at all.
 type tablePrinter struct {
-	out *output
+	out    *output
+	header bool // printed
 }
 
 // tableWidths are the widths of the columns but the last; a fragment
@@ -98,9 +102,7 @@ type tablePrinter struct {
 var tableWidths = []int{5, 10, 9, 47, 24, 24, 12, 6, 4}
 
 func newTablePrinter(out *output) *tablePrinter {
-	p := &tablePrinter{out}
-	p.row("INDEX", "OFFSET", "SIZE", "FRAGMENT NUMBER", "PRODUCER TIME", "SERVER TIME", "BEHIND", "FRAMES", "TAGS", "ERROR")
-	return p
+	return &tablePrinter{out: out}
 }
 
 func (p *tablePrinter) row(cells ...string) {
@@ -126,6 +128,10 @@ func (p *tablePrinter) fragment(f *kvs.Fragment) {
 	frames := 0
 	for _, t := range f.Tracks {
 		frames += t.Frames
+	}
+	if !p.header {
+		p.row("INDEX", "OFFSET", "SIZE", "FRAGMENT NUMBER", "PRODUCER TIME", "SERVER TIME", "BEHIND", "FRAMES", "TAGS", "ERROR")
+		p.header = true
 	}
 	p.row(fmt.Sprint(f.Index), fmt.Sprint(f.Offset), fmt.Sprint(f.Size), orDash(f.Number.String()),
 		timeCell(f.ProducerTimestamp), timeCell(f.ServerTimestamp), behind, fmt.Sprint(frames),
@@ -192,7 +198,8 @@ func behindCell(ms int64) string {
 // progress reports on stderr, when it is a terminal, on one line it
 // rewrites: fragments, bytes, rate and lag while fragments come, and a
 // waiting line with the time since the last one when none came for a
-// second. done ends the line.
+// second. done ends the line. With several streams it sums them, counts
+// the failed ones and names the one furthest behind now.
 type progress struct {
 	w         io.Writer
 	on, shown bool
@@ -200,13 +207,16 @@ type progress struct {
 	// drawn when the line was last written.
 	start, last, drawn time.Time
 	fragments, bytes   int64
-	behind             int64
-	hasBehind          bool
+	// streams is how many streams are read when several are, else 0;
+	// failed counts those that failed.
+	streams, failed int
+	// behind is each stream's last MillisBehindNow (one stream's under "").
+	behind map[string]int64
 }
 
 func newProgress(w io.Writer) *progress {
 	now := time.Now()
-	return &progress{w: w, start: now, last: now, on: isTerminal(w)}
+	return &progress{w: w, start: now, last: now, on: isTerminal(w), behind: map[string]int64{}}
 }
 
 // isTerminal tells whether w is a terminal.
@@ -219,18 +229,24 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// fragment counts f, and rewrites the line when a second has passed since
-// it was last written.
-func (p *progress) fragment(f *kvs.Fragment) {
+// fragment counts f, of stream (the one stream: ""), and rewrites the
+// line when a second has passed since it was last written.
+func (p *progress) fragment(stream string, f *kvs.Fragment) {
 	p.fragments++
 	p.bytes += f.Size
 	if f.HasMillisBehindNow {
-		p.behind, p.hasBehind = f.MillisBehindNow, true
+		p.behind[stream] = f.MillisBehindNow
 	}
 	p.last = time.Now()
 	if p.on && p.last.Sub(p.drawn) >= time.Second {
 		p.draw(p.last)
 	}
+}
+
+// fail counts a stream that failed; its lag is no longer shown.
+func (p *progress) fail(stream string) {
+	p.failed++
+	delete(p.behind, stream)
 }
 
 // tick is called once a second: it rewrites the line, which says how long
@@ -246,7 +262,10 @@ func (p *progress) draw(now time.Time) {
 	p.shown, p.drawn = true, now
 }
 
-// line is the text of the progress line at now.
+// line is the text of the progress line at now: "120 fragments, 14.2 MB,
+// 0.47 MB/s, 1.5s behind now", or with several streams "3 streams (1
+// failed), 120 fragments, 14.2 MB, 0.47 MB/s, slowest cam-2 1.5s behind
+// now".
 func (p *progress) line(now time.Time) string {
 	idle := now.Sub(p.last).Truncate(time.Second)
 	switch {
@@ -255,12 +274,38 @@ func (p *progress) line(now time.Time) string {
 	case idle >= time.Second:
 		return fmt.Sprintf("waiting: %v since the last fragment (%d so far, %.1f MB)", idle, p.fragments, float64(p.bytes)/1e6)
 	}
-	line := fmt.Sprintf("%d fragments, %.1f MB, %.2f MB/s", p.fragments, float64(p.bytes)/1e6,
-		float64(p.bytes)/1e6/max(now.Sub(p.start).Seconds(), 1e-3))
-	if p.hasBehind {
-		line += ", " + strings.TrimLeft(behindCell(p.behind), " ") + " behind now"
+	var b strings.Builder
+	if p.streams > 0 {
+		fmt.Fprintf(&b, "%d streams", p.streams)
+		if p.failed > 0 {
+			fmt.Fprintf(&b, " (%d failed)", p.failed)
+		}
+		b.WriteString(", ")
 	}
-	return line
+	mb := float64(p.bytes) / 1e6
+	fmt.Fprintf(&b, "%d fragments, %.1f MB, %.2f MB/s", p.fragments, mb, mb/max(now.Sub(p.start).Seconds(), 1e-3))
+	if name, lag, ok := p.slowest(); ok && p.streams > 0 {
+		fmt.Fprintf(&b, ", slowest %s %s behind now", name, strings.TrimLeft(behindCell(lag), " "))
+	} else if ok {
+		fmt.Fprintf(&b, ", %s behind now", strings.TrimLeft(behindCell(lag), " "))
+	}
+	return b.String()
+}
+
+// slowest returns the stream furthest behind now, the first by name of
+// those equally far.
+func (p *progress) slowest() (name string, lag int64, ok bool) {
+	names := make([]string, 0, len(p.behind))
+	for n := range p.behind {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !ok || p.behind[n] > lag {
+			name, lag, ok = n, p.behind[n], true
+		}
+	}
+	return name, lag, ok
 }
 
 // clear removes the line, if one is shown, so that a table row written to

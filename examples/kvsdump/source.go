@@ -17,7 +17,6 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
-	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/tags"
 )
@@ -324,40 +323,18 @@ func emptyRange(ctx context.Context, client *kvsaws.Client, stream string, typ k
 	}
 	msg := fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", stream,
 		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), kind)
-	var first, last time.Time
-	n := 0
-	all := kvsaws.Range(typ, time.Unix(0, 0), time.Now().Add(24*time.Hour))
-	for f, err := range client.ListFragments(ctx, stream, all) {
-		if err != nil {
-			return msg
-		}
-		at := f.ProducerTimestamp.Time()
-		if typ == kvsaws.ServerTimestamp {
-			at = f.ServerTimestamp.Time()
-		}
-		if n == 0 || at.Before(first) {
-			first = at
-		}
-		if n == 0 || at.After(last) {
-			last = at
-		}
-		if n++; n == hintFragments {
-			break
-		}
-	}
-	layout := kvsreport.TimeLayout
+	span, err := client.FragmentSpan(ctx, stream, typ, hintFragments)
 	switch {
-	case n == 0:
-		return msg + "; the stream holds no fragment at all"
-	case n == hintFragments:
-		return fmt.Sprintf("%s; among its first %d fragments listed, the earliest is at %s and the latest at %s: give -start and -end",
-			msg, n, first.UTC().Format(layout), last.UTC().Format(layout))
+	case err != nil:
+		return msg
+	case span.Fragments == 0:
+		return msg + "; " + span.String()
 	}
-	return fmt.Sprintf("%s; its %d fragments are from %s to %s: give -start and -end", msg, n,
-		first.UTC().Format(layout), last.UTC().Format(layout))
+	return msg + "; " + span.String() + ": give -start and -end"
 }
 
-// timeRange parses -start and -end.
+// timeRange parses -start and -end, and refuses a range that ends before
+// it starts.
 func (l *live) timeRange() (start, end time.Time, err error) {
 	end = time.Now()
 	if l.end != "" {
@@ -370,6 +347,9 @@ func (l *live) timeRange() (start, end time.Time, err error) {
 		if start, err = time.Parse(time.RFC3339Nano, l.start); err != nil {
 			return start, end, usagef("-start %q: not an RFC 3339 time", l.start)
 		}
+	}
+	if !start.Before(end) {
+		return start, end, usagef("-start %s is not before -end %s", start.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))
 	}
 	return start, end, nil
 }

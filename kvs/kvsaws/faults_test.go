@@ -1,7 +1,6 @@
 package kvsaws_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,12 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
-	"github.com/kvsmkv/kvsmkv/tags"
 )
 
 // The tests of this file check the client against the emulator's faults:
@@ -22,34 +21,13 @@ import (
 
 var earliest = kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}
 
-// clusterOffset returns the offset of fragment n's Cluster in its GetMedia
-// unit: corrupting its first byte makes an invalid element ID there.
-func clusterOffset(t *testing.T, srv *kvstest.Server, numbers []tags.FragmentNumber, n int) int64 {
-	t.Helper()
-	in := &kvsaws.GetMediaInput{StreamName: "cam", StartSelector: kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtFragmentNumber, AfterFragmentNumber: numbers[n-1]}}
-	out, err := kvsaws.NewHTTPDataPlane(srv.Config()).GetMedia(context.Background(), srv.URL(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Payload.Close()
-	body, err := io.ReadAll(out.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := bytes.Index(body, mkv.AppendHeader(nil, mkv.IDCluster, mkv.UnknownSize, 8)[:4])
-	if at < 0 {
-		t.Fatal("no Cluster in the unit")
-	}
-	return int64(at)
-}
-
 // TestFollowCorruptEveryTime serves fragment 5 with a corrupt Cluster ID
 // every time: the follow delivers 0-4 and ends with a *FollowError after
 // MaxFailures GetMedia calls; with SkipFailing it delivers fragment 5 cut
 // short, marked Partial, and goes on to the end.
 func TestFollowCorruptEveryTime(t *testing.T) {
 	srv, numbers := emulator(t, 8)
-	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam", Fragment: numbers[5]}, At: clusterOffset(t, srv, numbers, 5), EveryTime: true})
+	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam", Fragment: numbers[5]}, At: mkvtest.ClusterOffset(t, srv.Config(), srv.URL(), "cam", numbers[4]), EveryTime: true})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	calls := srv.Requests(kvstest.GetMedia)
 	n := 0

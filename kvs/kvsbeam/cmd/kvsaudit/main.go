@@ -43,7 +43,6 @@ import (
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsbeam"
-	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
 )
 
 // Exit statuses.
@@ -225,40 +224,20 @@ const hintFragments = 1000
 // stream's fragments are: the earliest and latest among the first
 // hintFragments listed over all time.
 func whereFragments(ctx context.Context, c *kvsaws.Client, r kvsbeam.Request) string {
-	typ, kind := rangeType(r), "producer"
+	kind := "producer"
 	if r.ServerTimestamps {
 		kind = "server"
 	}
 	msg := fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", r.Stream,
 		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), kind)
-	var first, last time.Time
-	n := 0
-	for f, err := range c.ListFragments(ctx, r.Stream, kvsaws.Range(typ, time.Unix(0, 0), time.Now().Add(24*time.Hour))) {
-		if err != nil {
-			return msg
-		}
-		at := f.ProducerTimestamp.Time()
-		if r.ServerTimestamps {
-			at = f.ServerTimestamp.Time()
-		}
-		if n == 0 || at.Before(first) {
-			first = at
-		}
-		if n == 0 || at.After(last) {
-			last = at
-		}
-		if n++; n == hintFragments {
-			break
-		}
-	}
-	from, to := first.UTC().Format(kvsreport.TimeLayout), last.UTC().Format(kvsreport.TimeLayout)
+	span, err := c.FragmentSpan(ctx, r.Stream, rangeType(r), hintFragments)
 	switch {
-	case n == 0:
-		return msg + "; the stream holds no fragment at all"
-	case n == hintFragments:
-		return fmt.Sprintf("%s; among its first %d fragments listed, the earliest is at %s and the latest at %s: give -start and -end", msg, n, from, to)
+	case err != nil:
+		return msg
+	case span.Fragments == 0:
+		return msg + "; " + span.String()
 	}
-	return fmt.Sprintf("%s; its %d fragments are from %s to %s: give -start and -end", msg, n, from, to)
+	return msg + "; " + span.String() + ": give -start and -end"
 }
 
 // firstError picks, out of the error a runner returns (its plan, logs and
