@@ -17,7 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
@@ -445,7 +445,7 @@ func TestSeveralOneFailing(t *testing.T) {
 	// Fragment 3's Cluster ID made invalid, each time it is served.
 	bad := tags.FragmentNumber(want["cam-b"][3])
 	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam-b", Fragment: bad},
-		At: mkvtest.ClusterOffset(t, srv.Config(), srv.URL(), "cam-b", tags.FragmentNumber(want["cam-b"][2])), EveryTime: true})
+		At: awstest.ClusterOffset(t, srv.Config(), srv.URL(), "cam-b", tags.FragmentNumber(want["cam-b"][2])), EveryTime: true})
 	p := start(t, nil, "-endpoint", srv.URL(), "-stream", "cam-a,cam-b", "-follow", "-from", "earliest")
 	var lines []string
 	for len(lines) < 6+3 {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsmkv/kvsmkv/internal/mkvtest"
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
@@ -27,7 +27,7 @@ var earliest = kvsaws.StartSelector{StartSelectorType: kvsaws.StartAtEarliest}
 // short, marked Partial, and goes on to the end.
 func TestFollowCorruptEveryTime(t *testing.T) {
 	srv, numbers := emulator(t, 8)
-	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam", Fragment: numbers[5]}, At: mkvtest.ClusterOffset(t, srv.Config(), srv.URL(), "cam", numbers[4]), EveryTime: true})
+	srv.Inject(kvstest.Fault{Kind: kvstest.CorruptBody, Scope: kvstest.Scope{API: kvstest.GetMedia, Stream: "cam", Fragment: numbers[5]}, At: awstest.ClusterOffset(t, srv.Config(), srv.URL(), "cam", numbers[4]), EveryTime: true})
 	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
 	calls := srv.Requests(kvstest.GetMedia)
 	n := 0

@@ -1,4 +1,7 @@
-package mkvtest
+// Package awstest holds test helpers that read from KVS through kvsaws (an
+// emulator's endpoint), kept apart from mkvtest so that the tests of mkv, kvs
+// and fuzz never pull in the AWS SDK.
+package awstest
 
 import (
 	"bytes"
