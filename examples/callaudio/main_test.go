@@ -12,20 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 	"github.com/kvsmkv/kvsmkv/mkv"
 	"github.com/kvsmkv/kvsmkv/mkv/audio"
 )
-
-func emulatorEnv(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
-	t.Setenv("AWS_REGION", kvstest.Region)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-}
 
 // wavData returns the data chunk of a WAV file.
 func wavData(t *testing.T, path string) []byte {
@@ -64,7 +57,7 @@ func samples(g kvsgen.Generator, track uint64, from, to int) []byte {
 // the one after it) to the contact change, and the stereo file has the
 // customer on the left and the agent on the right, sample for sample.
 func TestConnect(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("contact", kvstest.StreamConfig{Fragments: 7, Call: kvsgen.ConnectCall, CallChange: 4})
@@ -109,7 +102,7 @@ func TestConnect(t *testing.T) {
 // TestChime saves a Chime Voice Connector call leg by its TransactionId:
 // a G.711 A-law WAV of the call's samples, no stereo file.
 func TestChime(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("leg", kvstest.StreamConfig{Fragments: 5, Call: kvsgen.ChimeALaw, CallChange: 3})
@@ -138,7 +131,7 @@ func TestChime(t *testing.T) {
 // ContactId than -contact: nothing is written, and the message names the
 // value found.
 func TestWrongCall(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("contact", kvstest.StreamConfig{Fragments: 4, Call: kvsgen.ConnectCall, CallChange: 2})

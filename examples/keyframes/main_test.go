@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
 
@@ -18,11 +19,7 @@ func TestKeyframes(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 3, Media: true})
-	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
-	t.Setenv("AWS_REGION", kvstest.Region)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	awstest.EmulatorEnv(t)
 	dir := t.TempDir()
 	var stderr bytes.Buffer
 	if code := run([]string{"-endpoint", srv.URL(), "-stream", "cam", "-from", "earliest", "-n", "3", "-out", dir}, &stderr); code != 0 {

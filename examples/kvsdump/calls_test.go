@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
@@ -175,7 +176,7 @@ func TestWhileTag(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	srv.AddStream("call", kvstest.StreamConfig{Fragments: 6, Call: kvsgen.ConnectCall, CallChange: 3})
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	infos := srv.Fragments("call")
 	from, to := infos[0].ProducerTimestamp.Time().Format(time.RFC3339Nano), infos[5].ProducerTimestamp.Time().Format(time.RFC3339Nano)
 	contact := "ContactId=" + g.CallID(0)
@@ -281,7 +282,7 @@ func TestCallBadInput(t *testing.T) {
 // -audio DIR and -audio -: kvsdump fails at the first fragment, naming its
 // tracks, instead of waiting for audio that never comes.
 func TestAudioFollowNoAudio(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("video", kvstest.StreamConfig{Fragments: 3})
@@ -347,7 +348,7 @@ func audioToFFmpeg(t *testing.T, args []string, started func()) (pcm []byte, std
 // contact's samples.
 func TestAudioLive(t *testing.T) {
 	mediatest.Need(t)
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	srv.AddStream("call", kvstest.StreamConfig{Fragments: 6, Call: kvsgen.ConnectCall, CallChange: 4})
@@ -393,7 +394,7 @@ func TestTrackRestricts(t *testing.T) {
 // exactly the first contact's samples.
 func TestAudioLiveProduced(t *testing.T) {
 	mediatest.Need(t)
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	if err := srv.CreateStream("live", 24*time.Hour); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsreport"
@@ -432,7 +433,7 @@ func TestDamagedTable(t *testing.T) {
 // kvsdump prints it marked, the others as served clean, and exits 1 with
 // the damage line naming the stream.
 func TestDamagedFromKVS(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	g := kvsgen.Generator{Fragments: 4, FragmentDuration: 500 * time.Millisecond, FPS: 10, VideoBitrate: 20_000, KnownSizeCluster: true, CRC: true}
 	path := filepath.Join(t.TempDir(), "cam.mkv")
 	if err := os.WriteFile(path, g.Bytes(), 0o644); err != nil {

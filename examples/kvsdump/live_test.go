@@ -15,20 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
-
-// emulatorEnv points the AWS configuration of kvsdump processes at the
-// emulator's test credentials.
-func emulatorEnv(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
-	t.Setenv("AWS_REGION", kvstest.Region)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-}
 
 // TestFollowFramesWhileProduced follows a stream while a producer puts it
 // with PutMedia at its frame rate: kvsdump -follow -frames prints a frame's
@@ -36,7 +27,7 @@ func emulatorEnv(t *testing.T) {
 // has received the fragment whole (its RECEIVED ack, which KVS sends when
 // the next fragment starts).
 func TestFollowFramesWhileProduced(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	if err := srv.CreateStream("cam", 24*time.Hour); err != nil {
@@ -169,7 +160,7 @@ func TestMKVToStdout(t *testing.T) {
 // the runs every fragment is printed, in order within a run, and no more
 // than one fragment is printed twice per kill (the one in flight).
 func TestCheckpointSurvivesKill(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 24, FragmentDuration: 200 * time.Millisecond, FPS: 10, VideoBitrate: 20_000})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/internal/corpus"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvsgen"
@@ -258,11 +259,7 @@ func TestLive(t *testing.T) {
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 9, FragmentDuration: 500 * time.Millisecond, VideoBitrate: 20_000})
-	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
-	t.Setenv("AWS_REGION", kvstest.Region)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	awstest.EmulatorEnv(t)
 	infos := srv.Fragments("cam")
 
 	start := infos[2].ProducerTimestamp.Time().Format(time.RFC3339Nano)

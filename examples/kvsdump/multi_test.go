@@ -102,7 +102,7 @@ func TestParseStreams(t *testing.T) {
 
 // TestSeveralUsage checks the command lines several streams refuse.
 func TestSeveralUsage(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	dir := t.TempDir()
 	list := filepath.Join(dir, "streams")
 	if err := os.WriteFile(list, []byte("a\nb\n"), 0o644); err != nil {
@@ -174,7 +174,7 @@ func addStreams(srv *kvstest.Server, fragments map[string]int) map[string][]stri
 // and the missing stream is named on standard error without stopping the
 // others.
 func TestSeveralRanges(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	want := addStreams(srv, map[string]int{"cam-a": 7, "cam-b": 5, "cam-c": 9})
@@ -212,7 +212,7 @@ func TestSeveralRanges(t *testing.T) {
 // standard error; SIGTERM ends the follows, and the exit status says a
 // stream failed.
 func TestSeveralFollowsWhileProduced(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	names := []string{"cam-a", "cam-b", "cam-c"}
@@ -279,7 +279,7 @@ func TestSeveralFollowsWhileProduced(t *testing.T) {
 // TestSeveralInterrupted follows two streams to their ends and is
 // interrupted: exit 130 when no stream failed.
 func TestSeveralInterrupted(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	want := addStreams(srv, map[string]int{"cam-a": 3, "cam-b": 4})
@@ -304,7 +304,7 @@ func TestSeveralInterrupted(t *testing.T) {
 // second run goes on where the first left each stream, with no fragment
 // skipped and at most the one in flight (the third, not saved) again.
 func TestSeveralCheckpoint(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	all := addStreams(srv, map[string]int{"cam-a": 8, "cam-b": 8})
@@ -438,7 +438,7 @@ func TestTaggedLinesWhole(t *testing.T) {
 // and is named on standard error, while the other stream is printed to
 // its end; the exit status after SIGTERM says a stream failed.
 func TestSeveralOneFailing(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	want := addStreams(srv, map[string]int{"cam-a": 6, "cam-b": 6})
@@ -476,7 +476,7 @@ func TestSeveralOneFailing(t *testing.T) {
 // as `kvsdump -stream a,b -follow | head -1` does: every follow stops, with
 // status 130 and no message.
 func TestSeveralClosedStdout(t *testing.T) {
-	emulatorEnv(t)
+	awstest.EmulatorEnv(t)
 	srv := kvstest.NewServer()
 	defer srv.Close()
 	addStreams(srv, map[string]int{"cam-a": 40, "cam-b": 40}) // more lines than a pipe holds

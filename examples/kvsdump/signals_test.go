@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsmkv/kvsmkv/internal/awstest"
 	"github.com/kvsmkv/kvsmkv/internal/mediatest"
 	"github.com/kvsmkv/kvsmkv/kvs/kvstest"
 )
@@ -158,11 +159,7 @@ func TestFollowPrintsAsFragmentsArrive(t *testing.T) {
 	defer srv.Close()
 	numbers := srv.AddStream("cam", kvstest.StreamConfig{Fragments: 4, FragmentDuration: 500 * time.Millisecond, VideoBitrate: 20_000})
 	srv.Inject(kvstest.Fault{Kind: kvstest.SlowBody, Scope: kvstest.Scope{API: kvstest.GetMedia}, Chunk: 256, Delay: 5 * time.Millisecond})
-	t.Setenv("AWS_ACCESS_KEY_ID", kvstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kvstest.SecretAccessKey)
-	t.Setenv("AWS_REGION", kvstest.Region)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	awstest.EmulatorEnv(t)
 
 	p := start(t, nil, "-stream", "cam", "-endpoint", srv.URL(), "-follow", "-from", "earliest")
 	for i, want := range numbers {
