@@ -313,24 +313,13 @@ func (l *live) rangeType() kvsaws.FragmentSelectorType {
 const hintFragments = 1000
 
 // emptyRange says that the range of stream from start to end holds no
-// fragment, and where its fragments are: the first and last timestamps of
-// typ among the first hintFragments that ListFragments lists over all
-// time.
+// fragment, and where its fragments are (kvsaws.Client.DescribeEmpty).
 func emptyRange(ctx context.Context, client *kvsaws.Client, stream string, typ kvsaws.FragmentSelectorType, start, end time.Time) string {
-	kind := "producer"
-	if typ == kvsaws.ServerTimestamp {
-		kind = "server"
+	msg, elsewhere := client.DescribeEmpty(ctx, stream, typ, start, end, hintFragments)
+	if elsewhere {
+		msg += ": give -start and -end"
 	}
-	msg := fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", stream,
-		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), kind)
-	span, err := client.FragmentSpan(ctx, stream, typ, hintFragments)
-	switch {
-	case err != nil:
-		return msg
-	case span.Fragments == 0:
-		return msg + "; " + span.String()
-	}
-	return msg + "; " + span.String() + ": give -start and -end"
+	return msg
 }
 
 // timeRange parses -start and -end, and refuses a range that ends before

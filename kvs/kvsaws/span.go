@@ -63,3 +63,22 @@ func (c *Client) FragmentSpan(ctx context.Context, stream string, typ FragmentSe
 	s.Complete = true
 	return s, nil
 }
+
+// DescribeEmpty says that stream's time range from start to end, by
+// timestamps of typ, holds no fragment and, from FragmentSpan over the
+// first limit fragments listed, where the stream's fragments are (left out
+// when that listing fails). elsewhere reports whether the stream has
+// fragments outside the range.
+func (c *Client) DescribeEmpty(ctx context.Context, stream string, typ FragmentSelectorType, start, end time.Time, limit int) (msg string, elsewhere bool) {
+	kind := "producer"
+	if typ == ServerTimestamp {
+		kind = "server"
+	}
+	msg = fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", stream,
+		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), kind)
+	span, err := c.FragmentSpan(ctx, stream, typ, limit)
+	if err != nil {
+		return msg, false
+	}
+	return msg + "; " + span.String(), span.Fragments > 0
+}

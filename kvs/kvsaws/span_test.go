@@ -3,7 +3,9 @@ package kvsaws_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kvsmkv/kvsmkv/kvs/kvsaws"
 )
@@ -36,5 +38,23 @@ func TestFragmentSpan(t *testing.T) {
 	}
 	if _, err := c.FragmentSpan(ctx, "nope", kvsaws.ProducerTimestamp, 0); !errors.Is(err, kvsaws.ErrResourceNotFound) {
 		t.Errorf("FragmentSpan of a stream not found: %v, want ErrResourceNotFound", err)
+	}
+}
+
+// TestDescribeEmpty names the empty range and where the stream's
+// fragments are, and says whether there are any elsewhere.
+func TestDescribeEmpty(t *testing.T) {
+	srv, _ := emulator(t, 3)
+	c := kvsaws.NewFromConfig(srv.Config(), fastRetries)
+	ctx := context.Background()
+	start, end := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC)
+	msg, elsewhere := c.DescribeEmpty(ctx, "cam", kvsaws.ServerTimestamp, start, end, 0)
+	want := "no fragment of cam in 2000-01-01T00:00:00Z to 2000-01-02T00:00:00Z (server timestamps); its 3 fragments are from "
+	if !elsewhere || !strings.HasPrefix(msg, want) {
+		t.Errorf("DescribeEmpty = %q, %v; want %q..., true", msg, elsewhere, want)
+	}
+	msg, elsewhere = c.DescribeEmpty(ctx, "nope", kvsaws.ProducerTimestamp, start, end, 0)
+	if want := "no fragment of nope in 2000-01-01T00:00:00Z to 2000-01-02T00:00:00Z (producer timestamps)"; elsewhere || msg != want {
+		t.Errorf("DescribeEmpty of a stream not found = %q, %v; want %q, false", msg, elsewhere, want)
 	}
 }

@@ -221,23 +221,13 @@ func rangeType(r kvsbeam.Request) kvsaws.FragmentSelectorType {
 const hintFragments = 1000
 
 // whereFragments says that r's range holds no fragment, and where the
-// stream's fragments are: the earliest and latest among the first
-// hintFragments listed over all time.
+// stream's fragments are (kvsaws.Client.DescribeEmpty).
 func whereFragments(ctx context.Context, c *kvsaws.Client, r kvsbeam.Request) string {
-	kind := "producer"
-	if r.ServerTimestamps {
-		kind = "server"
+	msg, elsewhere := c.DescribeEmpty(ctx, r.Stream, rangeType(r), r.Start, r.End, hintFragments)
+	if elsewhere {
+		msg += ": give -start and -end"
 	}
-	msg := fmt.Sprintf("no fragment of %s in %s to %s (%s timestamps)", r.Stream,
-		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), kind)
-	span, err := c.FragmentSpan(ctx, r.Stream, rangeType(r), hintFragments)
-	switch {
-	case err != nil:
-		return msg
-	case span.Fragments == 0:
-		return msg + "; " + span.String()
-	}
-	return msg + "; " + span.String() + ": give -start and -end"
+	return msg
 }
 
 // firstError picks, out of the error a runner returns (its plan, logs and
