@@ -1,7 +1,6 @@
 package kvsaws_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,35 +29,8 @@ func newCRCPlane(n int) *plane {
 // u, which its Cluster's CRC-32 covers, in the servings for which when
 // returns true.
 func flipFrame(t *testing.T, p *plane, u, n int, when func(call int) bool) func(call, first int, body []byte) []byte {
-	off := int64(0)
-	for _, b := range p.units[:u] {
-		off += int64(len(b))
-	}
-	blocks := 0
-	for ev, err := range mkv.NewDecoder(bytes.NewReader(p.units[u])).All() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Kind == mkv.BlockKind {
-			if blocks == n {
-				off += ev.DataOffset() + ev.Size - 1
-				break
-			}
-			blocks++
-		}
-	}
-	return func(call, first int, body []byte) []byte {
-		at := off
-		for _, b := range p.units[:first] {
-			at -= int64(len(b))
-		}
-		if at < 0 || !when(call) {
-			return body
-		}
-		body = bytes.Clone(body)
-		body[at] ^= 0xFF
-		return body
-	}
+	off := blockOffset(t, p, u, n, func(ev *mkv.Event) int64 { return ev.DataOffset() + ev.Size - 1 })
+	return patch(p, off, when, func(b byte) byte { return b ^ 0xFF })
 }
 
 // TestFollowDamaged serves fragment 5 with a frame byte flipped under its

@@ -203,9 +203,16 @@ func TestFollowFramesNotResent(t *testing.T) {
 	}
 }
 
-// corrupt returns a copy of body with the element ID of the n-th block of
-// unit u zeroed (an invalid ID), at the same place in every serving.
+// corrupt returns a plan that zeroes the element ID of the n-th block of
+// unit u (an invalid ID), at the same place in every serving.
 func corrupt(t *testing.T, p *plane, u, n int) func(call, first int, body []byte) []byte {
+	off := blockOffset(t, p, u, n, func(ev *mkv.Event) int64 { return ev.Offset })
+	return patch(p, off, func(int) bool { return true }, func(byte) byte { return 0 })
+}
+
+// blockOffset returns the offset in the whole of p's units of the byte
+// that at picks, as an offset in unit u, in the n-th block of unit u.
+func blockOffset(t *testing.T, p *plane, u, n int, at func(ev *mkv.Event) int64) int64 {
 	off := int64(0)
 	for _, b := range p.units[:u] {
 		off += int64(len(b))
@@ -217,22 +224,29 @@ func corrupt(t *testing.T, p *plane, u, n int) func(call, first int, body []byte
 		}
 		if ev.Kind == mkv.BlockKind {
 			if blocks == n {
-				off += ev.Offset
-				break
+				return off + at(ev)
 			}
 			blocks++
 		}
 	}
+	t.Fatalf("unit %d has no block %d", u, n)
+	return 0
+}
+
+// patch returns a plan that changes the byte at offset off of p's units
+// with change, in a copy of each serving that holds it and for whose call
+// when returns true.
+func patch(p *plane, off int64, when func(call int) bool, change func(byte) byte) func(call, first int, body []byte) []byte {
 	return func(call, first int, body []byte) []byte {
 		at := off
 		for _, b := range p.units[:first] {
 			at -= int64(len(b))
 		}
-		if at < 0 {
+		if at < 0 || !when(call) {
 			return body
 		}
 		body = bytes.Clone(body)
-		body[at] = 0
+		body[at] = change(body[at])
 		return body
 	}
 }
