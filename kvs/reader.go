@@ -384,8 +384,8 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }
 
-// Event is one step of reading: a frame, or the end of a fragment (and,
-// from kvsaws's FollowFrames, a fragment's start or a reconnect).
+// Event is one step of reading: a fragment's start, a frame, or a
+// fragment's end (and, from kvsaws's FollowFrames, a reconnect).
 type Event struct {
 	Kind EventKind
 	// Fragment is the fragment the event belongs to (nil in a
